@@ -1,0 +1,53 @@
+"""The migration runner against a real MariaDB/MySQL server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from patronus.migrations import Migration, MigrationError, discover, migrate
+from scripts.devstack.database import connect
+
+
+def test_applies_every_migration_once_and_records_checksums(empty_database_url: str) -> None:
+    # Given an empty database
+    connection = connect(empty_database_url)
+    # When the runner runs twice
+    first = migrate(connection)
+    second = migrate(connection)
+    # Then the first run applied everything, the second nothing, and checksums are recorded
+    expected = [m.version for m in discover()]
+    assert first.applied == expected
+    assert second.applied == []
+    assert second.already_applied == expected
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        rows = cursor.fetchall()
+    assert [(r["version"], r["checksum"]) for r in rows] == [(m.version, m.checksum) for m in discover()]
+
+
+def test_refuses_to_run_when_an_applied_migration_was_edited(empty_database_url: str) -> None:
+    # Given a database migrated with the real files
+    connection = connect(empty_database_url)
+    migrate(connection)
+    edited = [
+        Migration(m.version, m.name, m.sql + "\n-- edited afterwards\n") if i == 0 else m
+        for i, m in enumerate(discover())
+    ]
+    # When the runner sees an edited copy of an applied migration, Then it refuses
+    with pytest.raises(MigrationError, match="edited after it was applied"):
+        migrate(connection, edited)
+
+
+def test_refuses_when_an_applied_migration_file_is_missing(empty_database_url: str) -> None:
+    connection = connect(empty_database_url)
+    migrate(connection)
+    with pytest.raises(MigrationError, match="file is missing"):
+        migrate(connection, discover()[1:] if len(discover()) > 1 else [])
+
+
+def test_a_failing_migration_names_its_version(empty_database_url: str, tmp_path: Path) -> None:
+    broken = [Migration("900", "broken", "CREATE TABLE nope (;")]
+    with pytest.raises(MigrationError, match="V900"):
+        migrate(connect(empty_database_url), broken)
