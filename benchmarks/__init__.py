@@ -1,0 +1,1 @@
+"""Reproducible side-by-side measurements (``make bench``)."""

@@ -1,0 +1,1 @@
+"""Constructs of the migration stack (DMS, DataSync), removable after cutover."""
