@@ -63,7 +63,6 @@ class Settings(BaseModel):
     environment: str = "local"
     database: DatabaseSettings
     storage: StorageSettings
-    max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
 
     @field_validator("environment")
     @classmethod
@@ -121,7 +120,6 @@ class Settings(BaseModel):
             environment=env.get("PATRONUS_ENVIRONMENT", "local"),
             database=database,
             storage=StorageSettings.model_validate(storage_values),
-            max_page_size=int(env.get("PATRONUS_MAX_PAGE_SIZE", "100")),
         )
 
 

@@ -1,0 +1,144 @@
+"""The resolver: routes, one mapping from domain errors to HTTP statuses, the OpenAPI document."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from patronus.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PatronusError,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    Unavailable,
+)
+from patronus.observability import logger
+from patronus_api.routes import documents, dossiers, health
+from patronus_api.schemas import ErrorBody, ErrorDetail, ErrorInfo
+
+MAX_BODY_BYTES = 64 * 1024
+TITLE = "Patronus API"
+VERSION = "1.0.0"
+
+STATUS_OF: dict[type[PatronusError], HTTPStatus] = {
+    BadRequest: HTTPStatus.BAD_REQUEST,
+    Unauthorized: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
+    PreconditionRequired: HTTPStatus.PRECONDITION_REQUIRED,
+    Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+def error_response(
+    status: HTTPStatus,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    body = ErrorBody(error=ErrorInfo(code=code, message=message, details=details or []))
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(),
+        headers=headers,
+    )
+
+
+@app.exception_handler(PatronusError)
+def domain_error(exc: PatronusError) -> Response[str]:
+    status = next(
+        (STATUS_OF[cls] for cls in type(exc).__mro__ if cls in STATUS_OF), HTTPStatus.INTERNAL_SERVER_ERROR
+    )
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+    if isinstance(exc, Unavailable):
+        logger.warning("dependency unavailable", extra={"reason": exc.message, "cause": repr(exc.__cause__)})
+    details = [ErrorDetail(field=str(d.get("field", "")), issue=str(d.get("issue", ""))) for d in exc.details]
+    return error_response(status, exc.code, exc.message, details, headers)
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError) -> Response[str]:
+    details = [
+        ErrorDetail(field=".".join(str(part) for part in error.get("loc", ())), issue=_issue(error))
+        for error in exc.errors()
+    ]
+    return error_response(HTTPStatus.BAD_REQUEST, "invalid_request", "the request is not valid", details)
+
+
+def _issue(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    return str(error.get("msg") or error.get("type") or "invalid")
+
+
+@app.exception_handler(Exception)
+def unexpected(exc: Exception) -> Response[str]:
+    logger.exception("unhandled error")
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
+
+
+@app.not_found
+def no_route(exc: NotFoundError) -> Response[str]:
+    return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+
+def limit_body_size(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    body = resolver.current_event.body or ""
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes"
+        )
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[limit_body_size])
+app.include_router(health.router)
+app.include_router(dossiers.router)
+app.include_router(documents.router)
+
+_DESCRIPTION = (
+    "Dossiers (case files) and their documents. Documents are uploaded and downloaded directly "
+    "with S3 through presigned URLs. Authenticate with a Cognito ID token as a bearer token; "
+    "groups: readers (read), editors (write), admins (archive, delete)."
+)
+_SECURITY = {"bearer": HTTPBearer(bearerFormat="JWT", description="Cognito ID token")}
+
+app.enable_swagger(
+    path="/docs",
+    title=TITLE,
+    version=VERSION,
+    description=_DESCRIPTION,
+    security_schemes=_SECURITY,  # type: ignore[arg-type]
+    security=[{"bearer": []}],
+)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=_DESCRIPTION,
+            security_schemes=_SECURITY,  # type: ignore[arg-type]
+            security=[{"bearer": []}],
+        ),
+    )

@@ -1,0 +1,30 @@
+"""The caller's identity from the claims that the API Gateway Cognito authorizer verified."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from patronus.errors import Unauthorized
+from patronus.models import Principal
+
+_GROUP_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def parse_groups(value: Any) -> frozenset[str]:
+    """``cognito:groups`` arrives as a list, or flattened by API Gateway into a string such as
+    ``"editors,readers"`` or ``"[editors readers]"``."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(str(v) for v in value if v)
+    if isinstance(value, str):
+        return frozenset(g for g in _GROUP_SEPARATORS.split(value.strip("[]")) if g)
+    return frozenset()
+
+
+def principal_from_event(event: dict[str, Any]) -> Principal:
+    context = event.get("requestContext") or {}
+    claims = (context.get("authorizer") or {}).get("claims") or {}
+    subject = claims.get("sub") or claims.get("cognito:username")
+    if not subject:
+        raise Unauthorized("authentication required: send a valid bearer token")
+    return Principal(subject=str(subject)[:128], groups=parse_groups(claims.get("cognito:groups")))

@@ -1,0 +1,102 @@
+"""Documents: presigned upload, completion, listing, download, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from patronus.observability import metrics
+from patronus.services.documents import NewUpload
+from patronus_api import cursors
+from patronus_api.routes import caller
+from patronus_api.runtime import runtime
+from patronus_api.schemas import (
+    DocumentCreate,
+    DocumentCreated,
+    DocumentOut,
+    DocumentPage,
+    DownloadOut,
+    UploadInstructions,
+    UploadPart,
+)
+
+router = APIGatewayRouter()
+TAGS = ["documents"]
+
+DossierId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Dossier id")]
+DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Document id")]
+
+
+@router.post(
+    "/v1/dossiers/<dossier_id>/documents",
+    tags=TAGS,
+    summary="Register a document and get where to upload it",
+    status_code=201,
+)
+def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCreated:
+    upload = runtime.documents.create(
+        caller(router),
+        dossier_id,
+        filename=body.filename,
+        content_type=body.content_type,
+        size_bytes=body.size_bytes,
+        sha256=body.sha256,
+    )
+    metrics.add_metric(name="UploadRequested", unit=MetricUnit.Count, value=1)
+    return DocumentCreated(document=DocumentOut.of(upload.document), upload=_instructions(upload))
+
+
+def _instructions(upload: NewUpload) -> UploadInstructions:
+    ttl = runtime.settings.storage.upload_url_ttl
+    if upload.multipart is not None:
+        return UploadInstructions(
+            method="MULTIPART",
+            upload_id=upload.multipart.upload_id,
+            part_size=upload.multipart.part_size,
+            parts=[UploadPart(part_number=p.part_number, url=p.url) for p in upload.multipart.parts],
+            expires_in=ttl,
+        )
+    assert upload.post is not None
+    return UploadInstructions(method="POST", url=upload.post.url, fields=upload.post.fields, expires_in=ttl)
+
+
+@router.get("/v1/dossiers/<dossier_id>/documents", tags=TAGS, summary="Documents of a dossier (newest first)")
+def list_documents(
+    dossier_id: DossierId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> DocumentPage:
+    rows, last = runtime.documents.list_for_dossier(
+        caller(router), dossier_id, after_id=cursors.decode(cursor), limit=limit
+    )
+    return DocumentPage(items=[DocumentOut.of(r) for r in rows], next_cursor=cursors.encode(last))
+
+
+@router.get("/v1/documents/<document_id>", tags=TAGS, summary="Get a document")
+def get_document(document_id: DocumentId) -> DocumentOut:
+    return DocumentOut.of(runtime.documents.get(caller(router), document_id))
+
+
+@router.post(
+    "/v1/documents/<document_id>/complete",
+    tags=TAGS,
+    summary="Confirm an upload (completes a multipart upload; checks the stored size)",
+)
+def complete_document(document_id: DocumentId) -> DocumentOut:
+    return DocumentOut.of(runtime.documents.complete(caller(router), document_id))
+
+
+@router.get("/v1/documents/<document_id>/download", tags=TAGS, summary="A short-lived download URL")
+def download_document(document_id: DocumentId) -> DownloadOut:
+    document, url = runtime.documents.download_url(caller(router), document_id)
+    return DownloadOut(url=url, expires_in=runtime.settings.storage.download_url_ttl, filename=document.filename)
+
+
+@router.delete("/v1/documents/<document_id>", tags=TAGS, summary="Delete a document (admins)", status_code=204)
+def delete_document(document_id: DocumentId) -> Response[None]:
+    runtime.documents.delete(caller(router), document_id)
+    return Response(status_code=204, body=None)

@@ -1,0 +1,123 @@
+"""/v1/dossiers: create, search, get, update (If-Match), archive, history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from patronus.errors import BadRequest, PreconditionRequired
+from patronus.models import DossierRow, DossierStatus
+from patronus.observability import metrics
+from patronus_api import cursors
+from patronus_api.routes import caller
+from patronus_api.runtime import runtime
+from patronus_api.schemas import (
+    AuditEventOut,
+    DossierCreate,
+    DossierOut,
+    DossierPage,
+    DossierUpdate,
+    HistoryPage,
+)
+
+router = APIGatewayRouter()
+TAGS = ["dossiers"]
+
+DossierId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Dossier id")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")]
+IDEMPOTENCY_KEY_MAX = 128
+
+
+def etag_of(row: DossierRow) -> str:
+    return f'"{row.version}"'
+
+
+def _dossier_response(row: DossierRow, status: int = 200, extra: dict[str, str] | None = None) -> Response[DossierOut]:
+    headers = {"ETag": etag_of(row), **(extra or {})}
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=DossierOut.of(row), headers=headers
+    )
+
+
+@router.post("/v1/dossiers", tags=TAGS, summary="Create a dossier", status_code=201)
+def create_dossier(body: DossierCreate) -> Response[DossierOut]:
+    key = router.current_event.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable()):
+        raise BadRequest(
+            "invalid Idempotency-Key",
+            details=[{"field": "header.Idempotency-Key", "issue": f"1 to {IDEMPOTENCY_KEY_MAX} printable characters"}],
+        )
+    created = runtime.dossiers.create(
+        caller(router),
+        reference=body.reference,
+        title=body.title,
+        description=body.description,
+        idempotency_key=key,
+    )
+    if not created.replayed:
+        metrics.add_metric(name="DossierCreated", unit=MetricUnit.Count, value=1)
+    extra = {"Location": f"/v1/dossiers/{created.dossier.public_id}"}
+    if created.replayed:
+        extra["Idempotent-Replayed"] = "true"
+    return _dossier_response(created.dossier, 201, extra)
+
+
+@router.get("/v1/dossiers", tags=TAGS, summary="Search dossiers (newest first)")
+def list_dossiers(
+    q: Annotated[str | None, Query(max_length=100, description="Reference prefix or words of the title")] = None,
+    status: Annotated[DossierStatus | None, Query(description="Only dossiers with this status")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> DossierPage:
+    rows, last = runtime.dossiers.search(
+        caller(router), text=(q or "").strip() or None, status=status, after_id=cursors.decode(cursor), limit=limit
+    )
+    return DossierPage(items=[DossierOut.of(r) for r in rows], next_cursor=cursors.encode(last))
+
+
+@router.get("/v1/dossiers/<dossier_id>", tags=TAGS, summary="Get a dossier (with its ETag)")
+def get_dossier(dossier_id: DossierId) -> Response[DossierOut]:
+    return _dossier_response(runtime.dossiers.get(caller(router), dossier_id))
+
+
+@router.patch("/v1/dossiers/<dossier_id>", tags=TAGS, summary="Update a dossier (If-Match required)")
+def update_dossier(dossier_id: DossierId, body: DossierUpdate) -> Response[DossierOut]:
+    principal = caller(router)
+    if_match = router.current_event.headers.get("If-Match")
+    if not if_match:
+        raise PreconditionRequired("send If-Match with the ETag of the dossier you read")
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if "status" in changes:
+        changes["status"] = DossierStatus(changes["status"])
+    row = runtime.dossiers.update(
+        principal, dossier_id, expected_version=_version_of(if_match), changes=changes
+    )
+    return _dossier_response(row)
+
+
+def _version_of(if_match: str) -> int:
+    value = if_match.strip()
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 9:
+        raise BadRequest(
+            "invalid If-Match", details=[{"field": "header.If-Match", "issue": "an ETag returned by this API"}]
+        )
+    return int(value)
+
+
+@router.delete("/v1/dossiers/<dossier_id>", tags=TAGS, summary="Archive a dossier (admins)")
+def archive_dossier(dossier_id: DossierId) -> Response[DossierOut]:
+    return _dossier_response(runtime.dossiers.archive(caller(router), dossier_id))
+
+
+@router.get("/v1/dossiers/<dossier_id>/history", tags=TAGS, summary="Audit trail of a dossier (newest first)")
+def dossier_history(dossier_id: DossierId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
+    rows, last = runtime.dossiers.history(
+        caller(router), dossier_id, after_id=cursors.decode(cursor), limit=limit
+    )
+    return HistoryPage(items=[AuditEventOut.of(r) for r in rows], next_cursor=cursors.encode(last))

@@ -1,0 +1,16 @@
+"""GET /health: the function is up and the database answers."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from patronus_api.runtime import runtime
+from patronus_api.schemas import HealthOut
+
+router = APIGatewayRouter()
+
+
+@router.get("/health", tags=["health"], summary="Liveness and database check", security=[])
+def health() -> HealthOut:
+    runtime.db.ping()
+    return HealthOut(status="ok", database="ok")

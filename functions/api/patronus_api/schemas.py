@@ -1,0 +1,235 @@
+"""Request and response bodies of the API (the OpenAPI document is generated from these).
+
+Separate from the row models of ``patronus.models``; routes map between them explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from patronus.models import AuditEventRow, DocumentRow, DocumentStatus, DossierRow, DossierStatus
+
+PublicId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="Public identifier (32 hex characters)")]
+Reference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+        description="Unique business reference, e.g. DOS-2024-0042",
+    ),
+]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=10_000)]
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DossierCreate(_Input):
+    reference: Reference
+    title: Title
+    description: Description | None = None
+
+    @field_validator("title", "description")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else _no_control_characters(value)
+
+
+class DossierUpdate(_Input):
+    title: Title | None = None
+    description: Description | None = None
+    status: Literal["open", "closed"] | None = Field(
+        default=None, description="open or closed; archiving is DELETE /v1/dossiers/{id}"
+    )
+
+    @field_validator("title", "description")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else _no_control_characters(value)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> DossierUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of title, description, status")
+        if "title" in self.model_fields_set and self.title is None:
+            raise ValueError("title cannot be null")
+        return self
+
+
+class DossierOut(BaseModel):
+    id: PublicId
+    reference: str
+    title: str
+    description: str | None
+    status: DossierStatus
+    owner: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: DossierRow) -> DossierOut:
+        return cls(
+            id=row.public_id,
+            reference=row.reference,
+            title=row.title,
+            description=row.description,
+            status=row.status,
+            owner=row.owner,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class DossierPage(BaseModel):
+    items: list[DossierOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page")
+
+
+class DocumentCreate(_Input):
+    filename: Annotated[
+        str, Field(min_length=1, max_length=1024, description="Original file name, kept as given for download")
+    ]
+    content_type: Annotated[
+        str,
+        Field(
+            max_length=255,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$",
+            description="MIME type, e.g. application/pdf",
+        ),
+    ] = "application/octet-stream"
+    size_bytes: Annotated[int, Field(ge=0, description="Exact size; S3 refuses an upload of another size")]
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+
+    @field_validator("filename")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        if not value.strip(". /\\\x00"):
+            raise ValueError("file name has no usable characters")
+        return value
+
+
+class DocumentOut(BaseModel):
+    id: PublicId
+    dossier_id: PublicId
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str | None
+    status: DocumentStatus
+    etag: str | None
+    uploaded_by: str
+    legacy_path: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: DocumentRow) -> DocumentOut:
+        return cls(
+            id=row.public_id,
+            dossier_id=row.dossier_public_id,
+            filename=row.filename,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            status=row.status,
+            etag=row.etag,
+            uploaded_by=row.uploaded_by,
+            legacy_path=row.legacy_path,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    next_cursor: str | None
+
+
+class UploadPart(BaseModel):
+    part_number: int
+    url: str
+
+
+class UploadInstructions(BaseModel):
+    method: Literal["POST", "MULTIPART"] = Field(
+        description="POST: send a multipart/form-data POST to `url` with `fields` then the file. "
+        "MULTIPART: PUT each part (part_size bytes, the last one shorter) to its URL, then call "
+        "POST /v1/documents/{id}/complete."
+    )
+    url: str | None = None
+    fields: dict[str, str] | None = None
+    upload_id: str | None = None
+    part_size: int | None = None
+    parts: list[UploadPart] | None = None
+    expires_in: int
+
+
+class DocumentCreated(BaseModel):
+    document: DocumentOut
+    upload: UploadInstructions
+
+
+class DownloadOut(BaseModel):
+    url: str
+    expires_in: int
+    filename: str
+
+
+class AuditEventOut(BaseModel):
+    occurred_at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    details: dict[str, object] | None
+
+    @classmethod
+    def of(cls, row: AuditEventRow) -> AuditEventOut:
+        return cls(
+            occurred_at=row.occurred_at,
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            details=json.loads(row.details) if row.details else None,
+        )
+
+
+class HistoryPage(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    issue: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo

@@ -1,0 +1,1 @@
+"""Lambda that turns S3 "Object Created" events (via EventBridge) into available documents."""

@@ -1,0 +1,103 @@
+"""Domain records as the repositories return them (row models), and the caller's identity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DossierStatus(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class DocumentStatus(str, Enum):
+    PENDING = "pending"
+    AVAILABLE = "available"
+    DELETED = "deleted"
+
+
+class Role(str, Enum):
+    READER = "readers"
+    EDITOR = "editors"
+    ADMIN = "admins"
+
+
+_RANK = {Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+
+
+class Principal(BaseModel):
+    """Who is calling, from the Cognito claims the API Gateway authorizer verified."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: Annotated[str, Field(min_length=1, max_length=128)]
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def rank(self) -> int:
+        return max((_RANK[Role(g)] for g in self.groups if g in Role._value2member_map_), default=0)
+
+    def has(self, role: Role) -> bool:
+        """Roles are cumulative: admins may do what editors may, editors what readers may."""
+        return self.rank >= _RANK[role]
+
+
+class DossierRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    public_id: str
+    reference: str
+    title: str
+    description: str | None
+    status: DossierStatus
+    owner: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    public_id: str
+    dossier_id: int
+    dossier_public_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str | None
+    storage_key: str
+    status: DocumentStatus
+    etag: str | None
+    upload_id: str | None
+    uploaded_by: str
+    legacy_path: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class AuditEventRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    details: str | None
+
+
+class Page(BaseModel):
+    """One page of a keyset-paginated listing; ``next_after`` is the last id when more exist."""
+
+    items: list[BaseModel]
+    next_after: int | None

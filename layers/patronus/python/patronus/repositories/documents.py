@@ -1,0 +1,104 @@
+"""SQL for the ``documents`` table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from patronus.models import DocumentRow, DocumentStatus
+from patronus.repositories import translated_errors
+
+_SELECT = (
+    "SELECT d.id, d.public_id, d.dossier_id, s.public_id AS dossier_public_id, d.filename,"
+    " d.content_type, d.size_bytes, d.sha256, d.storage_key, d.status, d.etag, d.upload_id,"
+    " d.uploaded_by, d.legacy_path, d.created_at, d.updated_at, d.deleted_at"
+    " FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
+)
+
+
+def insert(
+    cursor: Any,
+    *,
+    public_id: str,
+    dossier_id: int,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    sha256: str | None,
+    storage_key: str,
+    upload_id: str | None,
+    uploaded_by: str,
+    now: datetime,
+) -> int:
+    with translated_errors():
+        cursor.execute(
+            "INSERT INTO documents (public_id, dossier_id, filename, content_type, size_bytes, sha256,"
+            " storage_key, status, upload_id, uploaded_by, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s)",
+            (
+                public_id,
+                dossier_id,
+                filename,
+                content_type,
+                size_bytes,
+                sha256,
+                storage_key,
+                upload_id,
+                uploaded_by,
+                now,
+                now,
+            ),
+        )
+    return int(cursor.lastrowid)
+
+
+def get_by_public_id(cursor: Any, public_id: str, *, for_update: bool = False) -> DocumentRow | None:
+    lock = " FOR UPDATE" if for_update else ""
+    with translated_errors():
+        cursor.execute(f"{_SELECT} WHERE d.public_id = %s{lock}", (public_id,))
+        row = cursor.fetchone()
+    return DocumentRow.model_validate(row) if row else None
+
+
+def get_by_storage_key(cursor: Any, storage_key: str, *, for_update: bool = False) -> DocumentRow | None:
+    lock = " FOR UPDATE" if for_update else ""
+    with translated_errors():
+        cursor.execute(f"{_SELECT} WHERE d.storage_key = %s{lock}", (storage_key,))
+        row = cursor.fetchone()
+    return DocumentRow.model_validate(row) if row else None
+
+
+def list_for_dossier(cursor: Any, dossier_id: int, *, after_id: int | None, limit: int) -> list[DocumentRow]:
+    params: list[object] = [dossier_id, DocumentStatus.DELETED.value]
+    after = ""
+    if after_id is not None:
+        after = " AND d.id < %s"
+        params.append(after_id)
+    with translated_errors():
+        cursor.execute(
+            f"{_SELECT} WHERE d.dossier_id = %s AND d.status <> %s{after} ORDER BY d.id DESC LIMIT %s",
+            (*params, limit),
+        )
+        rows = cursor.fetchall()
+    return [DocumentRow.model_validate(row) for row in rows]
+
+
+def mark_available(cursor: Any, *, document_id: int, size_bytes: int, etag: str | None, now: datetime) -> bool:
+    """pending -> available; False when it was not pending (already done, or deleted)."""
+    with translated_errors():
+        cursor.execute(
+            "UPDATE documents SET status = 'available', size_bytes = %s, etag = %s, upload_id = NULL,"
+            " updated_at = %s WHERE id = %s AND status = 'pending'",
+            (size_bytes, etag, now, document_id),
+        )
+    return bool(cursor.rowcount == 1)
+
+
+def mark_deleted(cursor: Any, *, document_id: int, now: datetime) -> bool:
+    with translated_errors():
+        cursor.execute(
+            "UPDATE documents SET status = 'deleted', deleted_at = %s, updated_at = %s"
+            " WHERE id = %s AND status <> 'deleted'",
+            (now, now, document_id),
+        )
+    return bool(cursor.rowcount == 1)

@@ -1,0 +1,206 @@
+"""Documents: presigned uploads (single or multipart), confirmation, listing, download, delete.
+
+The bytes never pass through the API. A document is ``pending`` until S3 holds its object with
+the declared size; the S3 event handler or an explicit ``complete`` call (whichever comes first)
+makes it ``available``. Deleting keeps the S3 object version (the bucket is versioned).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from patronus.db import Database
+from patronus.errors import Conflict, NotFound
+from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
+from patronus.repositories import audit, documents, dossiers
+from patronus.services import new_public_id, require, split_page, utcnow
+from patronus.storage import DocumentStorage, MultipartUpload, PresignedPost, document_key
+
+ENTITY = "document"
+
+
+@dataclass(frozen=True)
+class NewUpload:
+    document: DocumentRow
+    post: PresignedPost | None
+    multipart: MultipartUpload | None
+
+
+class UploadOutcome(str, Enum):
+    MADE_AVAILABLE = "made_available"
+    ALREADY_DONE = "already_done"
+    UNKNOWN_KEY = "unknown_key"
+    SIZE_MISMATCH = "size_mismatch"
+
+
+class DocumentService:
+    def __init__(self, db: Database, storage: DocumentStorage) -> None:
+        self.db = db
+        self.storage = storage
+
+    def create(
+        self,
+        principal: Principal,
+        dossier_public_id: str,
+        *,
+        filename: str,
+        content_type: str,
+        size_bytes: int,
+        sha256: str | None,
+    ) -> NewUpload:
+        require(principal, Role.EDITOR)
+        with self.db.reading() as cursor:
+            dossier = dossiers.get_by_public_id(cursor, dossier_public_id)
+        if dossier is None:
+            raise NotFound("no such dossier")
+        if dossier.status == DossierStatus.ARCHIVED:
+            raise Conflict("an archived dossier accepts no new documents")
+        public_id = new_public_id()
+        key = document_key(dossier.public_id, public_id, filename)
+        multipart = None
+        if self.storage.needs_multipart(size_bytes):
+            multipart = self.storage.start_multipart(key, content_type=content_type, size=size_bytes)
+        try:
+            with self.db.transaction() as cursor:
+                now = utcnow()
+                document_id = documents.insert(
+                    cursor,
+                    public_id=public_id,
+                    dossier_id=dossier.id,
+                    filename=filename,
+                    content_type=content_type,
+                    size_bytes=size_bytes,
+                    sha256=sha256,
+                    storage_key=key,
+                    upload_id=multipart.upload_id if multipart else None,
+                    uploaded_by=principal.subject,
+                    now=now,
+                )
+                audit.record(
+                    cursor,
+                    actor=principal.subject,
+                    action="document.upload_requested",
+                    entity_type=ENTITY,
+                    entity_id=public_id,
+                    dossier_id=dossier.id,
+                    details={"filename": filename, "size_bytes": size_bytes, "multipart": bool(multipart)},
+                    now=now,
+                )
+                row = documents.get_by_public_id(cursor, public_id)
+        except BaseException:
+            if multipart:
+                self._abort_quietly(key, multipart.upload_id)
+            raise
+        assert row is not None and row.id == document_id
+        post = None if multipart else self.storage.presign_post(key, content_type=content_type, size=size_bytes)
+        return NewUpload(row, post, multipart)
+
+    def _abort_quietly(self, key: str, upload_id: str) -> None:
+        try:
+            self.storage.abort_multipart(key, upload_id)
+        except Exception:  # noqa: BLE001 - the lifecycle rule aborts leftovers; the original error matters
+            pass
+
+    def complete(self, principal: Principal, public_id: str) -> DocumentRow:
+        """Confirm an upload: finish the multipart upload if any, then check the object in S3."""
+        require(principal, Role.EDITOR)
+        document = self.get(principal, public_id)
+        if document.status != DocumentStatus.PENDING:
+            return document
+        if document.upload_id:
+            try:
+                self.storage.complete_multipart(document.storage_key, document.upload_id)
+            except NotFound:
+                pass  # completed by an earlier call: the HEAD below tells
+        stored = self.storage.head(document.storage_key)
+        if stored is None:
+            raise Conflict("the upload has not been received yet")
+        if stored.size != document.size_bytes:
+            self.storage.delete(document.storage_key)
+            raise Conflict(
+                f"the uploaded object has {stored.size} bytes, not the {document.size_bytes} declared; "
+                "it was discarded, upload again"
+            )
+        self._make_available(document, size=stored.size, etag=stored.etag, actor=principal.subject)
+        return self.get(principal, public_id)
+
+    def record_upload(self, storage_key: str, *, size: int, etag: str | None) -> UploadOutcome:
+        """An S3 "Object Created" notification: idempotent, unknown keys are ignored."""
+        with self.db.reading() as cursor:
+            document = documents.get_by_storage_key(cursor, storage_key)
+        if document is None:
+            return UploadOutcome.UNKNOWN_KEY
+        if document.status != DocumentStatus.PENDING:
+            return UploadOutcome.ALREADY_DONE
+        if size != document.size_bytes:
+            return UploadOutcome.SIZE_MISMATCH
+        changed = self._make_available(document, size=size, etag=etag, actor="s3-events")
+        return UploadOutcome.MADE_AVAILABLE if changed else UploadOutcome.ALREADY_DONE
+
+    def _make_available(self, document: DocumentRow, *, size: int, etag: str | None, actor: str) -> bool:
+        with self.db.transaction() as cursor:
+            now = utcnow()
+            changed = documents.mark_available(cursor, document_id=document.id, size_bytes=size, etag=etag, now=now)
+            if changed:
+                audit.record(
+                    cursor,
+                    actor=actor,
+                    action="document.available",
+                    entity_type=ENTITY,
+                    entity_id=document.public_id,
+                    dossier_id=document.dossier_id,
+                    details={"size_bytes": size, "etag": etag},
+                    now=now,
+                )
+        return changed
+
+    def list_for_dossier(
+        self, principal: Principal, dossier_public_id: str, *, after_id: int | None, limit: int
+    ) -> tuple[list[DocumentRow], int | None]:
+        require(principal, Role.READER)
+        with self.db.reading() as cursor:
+            dossier = dossiers.get_by_public_id(cursor, dossier_public_id)
+            if dossier is None:
+                raise NotFound("no such dossier")
+            rows = documents.list_for_dossier(cursor, dossier.id, after_id=after_id, limit=limit + 1)
+        return split_page(rows, limit, lambda r: r.id)
+
+    def get(self, principal: Principal, public_id: str) -> DocumentRow:
+        require(principal, Role.READER)
+        with self.db.reading() as cursor:
+            document = documents.get_by_public_id(cursor, public_id)
+        if document is None or document.status == DocumentStatus.DELETED:
+            raise NotFound("no such document")
+        return document
+
+    def download_url(self, principal: Principal, public_id: str) -> tuple[DocumentRow, str]:
+        document = self.get(principal, public_id)
+        if document.status != DocumentStatus.AVAILABLE:
+            raise Conflict("the document has not finished uploading")
+        url = self.storage.presign_get(
+            document.storage_key, filename=document.filename, content_type=document.content_type
+        )
+        return document, url
+
+    def delete(self, principal: Principal, public_id: str) -> None:
+        """Admins only. S3 first (a delete marker; the version stays), then the record."""
+        require(principal, Role.ADMIN)
+        document = self.get(principal, public_id)
+        if document.upload_id and document.status == DocumentStatus.PENDING:
+            self._abort_quietly(document.storage_key, document.upload_id)
+        self.storage.delete(document.storage_key)
+        with self.db.transaction() as cursor:
+            now = utcnow()
+            if documents.mark_deleted(cursor, document_id=document.id, now=now):
+                audit.record(
+                    cursor,
+                    actor=principal.subject,
+                    action="document.deleted",
+                    entity_type=ENTITY,
+                    entity_id=document.public_id,
+                    dossier_id=document.dossier_id,
+                    details={"filename": document.filename},
+                    now=now,
+                )
+

@@ -1,0 +1,233 @@
+"""S3 keys and presigned URLs for documents.
+
+Clients move the bytes directly to and from S3; the API only signs. Presigning is local
+(no network call); only multipart start/completion, HEAD and delete reach S3.
+boto3 is imported lazily so that routes that never touch S3 do not pay for it at cold start.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from patronus.errors import BadRequest, NotFound, Unavailable
+from patronus.settings import StorageSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MAX_KEY_NAME_LENGTH = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_PARTS = 10_000
+
+
+def safe_name(filename: str) -> str:
+    """A key-safe version of a client's file name: no path, no control characters, ASCII only.
+
+    ``../../etc/passwd`` becomes ``passwd``; ``Relevé été.pdf`` becomes ``Releve_ete.pdf``;
+    names longer than the limit are cut while keeping the extension. The original name is
+    stored separately and given back on download.
+    """
+    base = _CONTROL.sub("", filename).replace("\\", "/").split("/")[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE.sub("_", ascii_name).strip("._-")
+    if not cleaned:
+        return "file"
+    if len(cleaned) > MAX_KEY_NAME_LENGTH:
+        stem, dot, extension = cleaned.rpartition(".")
+        if dot and 0 < len(extension) <= 16 and stem:
+            cleaned = f"{stem[: MAX_KEY_NAME_LENGTH - len(extension) - 1]}.{extension}"
+        else:
+            cleaned = cleaned[:MAX_KEY_NAME_LENGTH]
+    return cleaned
+
+
+def document_key(dossier_public_id: str, document_public_id: str, filename: str) -> str:
+    return f"documents/{dossier_public_id}/{document_public_id}/{safe_name(filename)}"
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / RFC 5987)."""
+    printable = _CONTROL.sub("", filename).replace("\\", "/").split("/")[-1] or "file"
+    fallback = safe_name(printable).replace('"', "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(printable, safe='')}"
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PresignedPart:
+    part_number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    upload_id: str
+    part_size: int
+    parts: list[PresignedPart]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    etag: str
+
+
+class DocumentStorage:
+    """The documents bucket, seen from the API."""
+
+    def __init__(self, settings: StorageSettings, client: S3Client | None = None) -> None:
+        self.settings = settings
+        self._client = client
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                region_name=self.settings.region,
+                endpoint_url=self.settings.endpoint_url,
+                config=Config(
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path" if self.settings.endpoint_url else "virtual"},
+                    connect_timeout=2,
+                    read_timeout=10,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                ),
+            )
+        return self._client
+
+    def needs_multipart(self, size: int) -> bool:
+        return size > self.settings.multipart_threshold
+
+    def presign_post(self, key: str, *, content_type: str, size: int) -> PresignedPost:
+        """A POST form that S3 accepts only for exactly ``size`` bytes of ``content_type``."""
+        post = self.client.generate_presigned_post(
+            Bucket=self.settings.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[["content-length-range", size, size], {"Content-Type": content_type}],
+            ExpiresIn=self.settings.upload_url_ttl,
+        )
+        return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
+
+    def start_multipart(self, key: str, *, content_type: str, size: int) -> MultipartUpload:
+        part_size = self.settings.multipart_part_size
+        count = max(1, math.ceil(size / part_size))
+        if count > MAX_PARTS:
+            raise BadRequest("the file is too large for a multipart upload with this part size")
+        with _s3_errors():
+            upload_id = self.client.create_multipart_upload(
+                Bucket=self.settings.bucket, Key=key, ContentType=content_type
+            )["UploadId"]
+        return MultipartUpload(upload_id, part_size, self.presign_parts(key, upload_id, count))
+
+    def presign_parts(self, key: str, upload_id: str, count: int) -> list[PresignedPart]:
+        return [
+            PresignedPart(
+                number,
+                self.client.generate_presigned_url(
+                    "upload_part",
+                    Params={
+                        "Bucket": self.settings.bucket,
+                        "Key": key,
+                        "UploadId": upload_id,
+                        "PartNumber": number,
+                    },
+                    ExpiresIn=self.settings.upload_url_ttl,
+                ),
+            )
+            for number in range(1, count + 1)
+        ]
+
+    def complete_multipart(self, key: str, upload_id: str) -> None:
+        """Complete with the parts S3 holds (the client need not send its ETags)."""
+        with _s3_errors():
+            parts: list[dict[str, Any]] = []
+            paginator = self.client.get_paginator("list_parts")
+            for page in paginator.paginate(Bucket=self.settings.bucket, Key=key, UploadId=upload_id):
+                parts += [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in page.get("Parts", [])]
+            if not parts:
+                raise BadRequest("no part of this upload has been received")
+            self.client.complete_multipart_upload(
+                Bucket=self.settings.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},  # type: ignore[misc]
+            )
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        with _s3_errors():
+            self.client.abort_multipart_upload(Bucket=self.settings.bucket, Key=key, UploadId=upload_id)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        with _s3_errors(missing_ok=True) as outcome:
+            response = self.client.head_object(Bucket=self.settings.bucket, Key=key)
+            return ObjectInfo(size=int(response["ContentLength"]), etag=response["ETag"].strip('"'))
+        if outcome.missing:
+            return None
+        raise AssertionError("unreachable")
+
+    def delete(self, key: str) -> None:
+        """Delete the current version; bucket versioning keeps the bytes as a noncurrent version."""
+        with _s3_errors():
+            self.client.delete_object(Bucket=self.settings.bucket, Key=key)
+
+    def presign_get(self, key: str, *, filename: str, content_type: str) -> str:
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.settings.bucket,
+                "Key": key,
+                "ResponseContentDisposition": content_disposition(filename),
+                "ResponseContentType": content_type,
+            },
+            ExpiresIn=self.settings.download_url_ttl,
+        )
+
+
+class _Outcome:
+    missing = False
+
+
+class _s3_errors:  # noqa: N801 - used as a context manager, reads like one
+    """Map botocore errors: not found -> NotFound (or ``missing`` when allowed), else Unavailable."""
+
+    def __init__(self, *, missing_ok: bool = False) -> None:
+        self.missing_ok = missing_ok
+        self.outcome = _Outcome()
+
+    def __enter__(self) -> _Outcome:
+        return self.outcome
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            return False
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}:
+                if self.missing_ok:
+                    self.outcome.missing = True
+                    return True
+                raise NotFound("the stored object or upload does not exist") from exc
+            if code in {"InvalidPart", "InvalidPartOrder", "EntityTooSmall"}:
+                raise BadRequest("the uploaded parts are incomplete or invalid") from exc
+            raise Unavailable("the document storage refused the request") from exc
+        if isinstance(exc, BotoCoreError):
+            raise Unavailable("the document storage cannot be reached") from exc
+        return False

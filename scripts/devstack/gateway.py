@@ -1,0 +1,122 @@
+"""API Gateway REST emulation: HTTP request -> the proxy event the Lambda receives -> response.
+
+The event has the shape API Gateway sends to a Lambda proxy integration (payload 1.0), with the
+Cognito authorizer's claims in ``requestContext.authorizer.claims``; the response dict the
+handler returns is turned back into an HTTP response.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LambdaContext:
+    """Enough of the Lambda context object for Powertools."""
+
+    function_name: str = "patronus-api-local"
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 30
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:eu-west-3:000000000000:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | str | None = None,
+    claims: Mapping[str, Any] | None = None,
+    source_ip: str = "127.0.0.1",
+    stage: str = "local",
+) -> dict[str, Any]:
+    headers = dict(headers or {})
+    query = {k: list(v) for k, v in (query or {}).items()}
+    is_base64 = False
+    text: str | None
+    if body is None or body == b"":
+        text = None
+    elif isinstance(body, bytes):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    else:
+        text = body
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "authorizer": {"claims": dict(claims)} if claims else None,
+            "domainName": "127.0.0.1",
+            "httpMethod": method.upper(),
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+            "path": f"/{stage}{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "resourcePath": path,
+            "stage": stage,
+        },
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def cognito_claims(subject: str, groups: list[str] | tuple[str, ...], email: str | None = None) -> dict[str, str]:
+    """Claims as the API Gateway Cognito authorizer passes them: flat strings."""
+    claims = {"sub": subject, "cognito:username": subject, "token_use": "id"}
+    if groups:
+        claims["cognito:groups"] = ",".join(groups)
+    if email:
+        claims["email"] = email
+    return claims
+
+
+def response_parts(result: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, header pairs and body bytes of a proxy-integration result."""
+    status = int(result.get("statusCode", 502))
+    pairs: list[tuple[str, str]] = []
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        pairs += [(name, str(v)) for v in values]
+    seen = {name.lower() for name, _ in pairs}
+    pairs += [(k, str(v)) for k, v in (result.get("headers") or {}).items() if k.lower() not in seen]
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return status, pairs, data
