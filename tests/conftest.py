@@ -13,10 +13,9 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from scripts.devstack.database import drop_database, ensure_database, migrate_url
 from scripts.devstack.mariadb import ThrowawayMariaDB
@@ -63,15 +62,8 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawaySea
         server.stop()
 
 
-def s3_client_for(server: ThrowawaySeaweedFS):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        region_name="eu-west-3",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+def s3_client_for(server: ThrowawaySeaweedFS) -> Any:
+    return server.client()
 
 
 @pytest.fixture

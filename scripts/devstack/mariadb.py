@@ -83,8 +83,8 @@ class ThrowawayMariaDB:
             start_new_session=True,
         )
         try:
-            wait_for_port(self.port, timeout, "the MariaDB server")
-        except TimeoutError as exc:
+            wait_for_port(self.port, timeout, "the MariaDB server", self.process)
+        except (TimeoutError, RuntimeError) as exc:
             self.stop()
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"{exc}; server log ends with:\n{tail}") from exc

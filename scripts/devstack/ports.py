@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 
 
@@ -22,10 +23,12 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def wait_for_port(port: int, timeout: float, what: str) -> None:
-    """Block until something accepts TCP connections on 127.0.0.1:port."""
+def wait_for_port(port: int, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until something accepts TCP connections on 127.0.0.1:port (or ``process`` exits)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before opening port {port}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

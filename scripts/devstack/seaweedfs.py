@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scripts.devstack.ports import free_port, port_is_free, wait_for_port
 
@@ -67,7 +68,8 @@ class ThrowawaySeaweedFS:
 
     @property
     def filer_address(self) -> str:
-        return f"127.0.0.1:{self.ports['filer.port']}"
+        """host:port.grpcPort, the form weed tools need when the gRPC port is not port+10000."""
+        return f"127.0.0.1:{self.ports['filer.port']}.{self.ports['filer.port.grpc']}"
 
     def _choose_ports(self) -> None:
         wanted = dict(self.ports)
@@ -108,7 +110,7 @@ class ThrowawaySeaweedFS:
             command, stdout=log, stderr=log, cwd=self.base_dir, start_new_session=True
         )
         try:
-            wait_for_port(self.s3_port, timeout, "the SeaweedFS S3 server")
+            wait_for_port(self.s3_port, timeout, "the SeaweedFS S3 server", self.process)
             self._wait_until_serving(timeout)
         except (TimeoutError, RuntimeError):
             self.stop()
@@ -126,19 +128,23 @@ class ThrowawaySeaweedFS:
             ]
         }
 
-    def _wait_until_serving(self, timeout: float) -> None:
-        """The S3 port opens before the volume server is ready: wait for a real round trip."""
+    def client(self, **config: Any) -> Any:
+        """A boto3 S3 client for this server (SigV4, path-style addressing)."""
         import boto3
         from botocore.config import Config
 
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             region_name="eu-west-3",
-            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
         )
+
+    def _wait_until_serving(self, timeout: float) -> None:
+        """The S3 port opens before the volume server is ready: wait for a real round trip."""
+        client = self.client(retries={"max_attempts": 1})
         probe = "patronus-readiness-probe"
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None

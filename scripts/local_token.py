@@ -1,0 +1,44 @@
+"""Print a bearer token that the local stack (`make run`) accepts.
+
+Example:
+    .venv/bin/python -m scripts.local_token alice --groups editors
+    TOKEN=$(.venv/bin/python -m scripts.local_token bob --groups readers --ttl 600)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scripts.devstack.tokens import VALID_GROUPS, issue, load_secret
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".local"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Print a signed bearer token for the local Patronus stack.",
+        epilog="Groups: readers read, editors also write, admins also archive and delete.",
+    )
+    parser.add_argument("user", help="user name (the token's subject)")
+    parser.add_argument(
+        "--groups", default="editors", help=f"comma-separated groups among {', '.join(VALID_GROUPS)} (default: editors)"
+    )
+    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default: 3600)")
+    parser.add_argument("--email", help="optional e-mail claim")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="local stack data folder (default: .local)")
+    args = parser.parse_args(argv)
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    if args.ttl <= 0:
+        parser.error("--ttl must be positive")
+    try:
+        token = issue(load_secret(args.data_dir / "token-secret"), args.user, groups, args.ttl, args.email)
+    except ValueError as exc:
+        parser.error(str(exc))
+    sys.stdout.write(token + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,328 @@
+"""Run Patronus locally: MariaDB + SeaweedFS (S3) + the real Lambda handlers behind an HTTP server.
+
+`make run` calls this. It uses the MySQL-compatible server named by PATRONUS_DB_URL, or starts a
+throwaway MariaDB from the installed binaries; starts SeaweedFS with an access key (so presigned
+URLs are really checked); applies the schema migrations; seeds demo data; relays S3 "Object
+Created" events to the document_events handler; and serves the API on http://127.0.0.1:8080,
+turning each request into the API Gateway REST event the Lambda receives in AWS. Data is kept
+in .local/ and survives a restart. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from scripts.devstack.paths import ROOT, add_code_paths
+
+add_code_paths()
+
+from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
+from scripts.devstack.gateway import LambdaContext, response_parts, rest_event  # noqa: E402
+from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
+from scripts.devstack.seaweedfs import ThrowawaySeaweedFS  # noqa: E402
+from scripts.devstack.tokens import InvalidToken, authorizer_claims, load_secret, verify  # noqa: E402
+
+PUBLIC_PATHS = ("/health", "/docs", "/openapi.json")
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+BUCKET = "patronus-documents-local"
+log = logging.getLogger("patronus.local")
+
+
+@dataclass
+class Stack:
+    api_url: str
+    s3_endpoint: str
+    db_url: str
+    bucket: str
+    data_dir: Path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PATRONUS_PORT", "8080")), help="API port")
+    parser.add_argument(
+        "--s3-port", type=int, default=int(os.environ.get("PATRONUS_S3_PORT", "8333")), help="S3 port (if free)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("PATRONUS_DATA_DIR", ROOT / ".local")),
+        help="where the database, the objects and the token secret live (default: .local)",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="do not create demo dossiers")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    data_dir: Path = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stoppers: list[Any] = []
+    try:
+        db_url = _database(data_dir, stoppers)
+        saved = _saved_ports(data_dir).get("seaweedfs", {})
+        s3 = ThrowawaySeaweedFS(data_dir / "seaweedfs", s3_port=args.s3_port, ports=dict(saved))
+        log.info("Starting SeaweedFS (S3) ...")
+        s3.start()
+        stoppers.append(s3)
+        _save_ports(data_dir, {"seaweedfs": s3.ports})
+        _prepare_bucket(s3)
+        log.info("Applying schema migrations ...")
+        report = migrate_url(db_url)
+        log.info("  schema at version %s (%d applied now)", report.current_version, len(report.applied))
+        _configure_environment(db_url, s3)
+        if not args.no_seed:
+            _seed(db_url)
+        relay = _start_event_relay(s3)
+        stoppers.append(relay)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), _make_handler(load_secret(data_dir / "token-secret")))
+        stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir)
+        _print_banner(stack)
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        log.info("Stopping ...")
+        return 0
+    except OSError as exc:
+        log.error("Cannot start the local stack: %s", exc)
+        return 1
+    finally:
+        for stopper in reversed(stoppers):
+            stopper.stop()
+
+
+def _database(data_dir: Path, stoppers: list[Any]) -> str:
+    configured = os.environ.get("PATRONUS_DB_URL")
+    if configured:
+        parts = urlsplit(configured)
+        name = parts.path.strip("/") or "patronus"
+        log.info("Using the database server named by PATRONUS_DB_URL (%s:%s)", parts.hostname, parts.port or 3306)
+        return ensure_database(with_database(configured, ""), name)
+    log.info("Starting a private MariaDB server (data in %s) ...", data_dir / "mariadb")
+    saved = _saved_ports(data_dir).get("mariadb", 33306)
+    server = ThrowawayMariaDB(data_dir / "mariadb", port=int(saved)).start()
+    stoppers.append(server)
+    _save_ports(data_dir, {"mariadb": server.port})
+    return ensure_database(server.url, "patronus")
+
+
+def _saved_ports(data_dir: Path) -> dict[str, Any]:
+    """Ports chosen on an earlier start, reused so that URLs stay the same across restarts."""
+    path = data_dir / "ports.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _save_ports(data_dir: Path, ports: dict[str, Any]) -> None:
+    (data_dir / "ports.json").write_text(json.dumps({**_saved_ports(data_dir), **ports}, indent=2))
+
+
+def _prepare_bucket(s3: ThrowawaySeaweedFS) -> None:
+    """The documents bucket, versioned like in AWS, with CORS for browser uploads from localhost."""
+    client = s3.client()
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if BUCKET not in existing:
+        client.create_bucket(Bucket=BUCKET)
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_cors(
+        Bucket=BUCKET,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["http://127.0.0.1:*", "http://localhost:*"],
+                    "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        },
+    )
+
+
+def _configure_environment(db_url: str, s3: ThrowawaySeaweedFS) -> None:
+    os.environ.update(
+        {
+            "PATRONUS_ENVIRONMENT": "local",
+            "PATRONUS_DB_URL": db_url,
+            "PATRONUS_BUCKET": BUCKET,
+            "PATRONUS_S3_ENDPOINT_URL": s3.endpoint,
+            "PATRONUS_REGION": "eu-west-3",
+            "AWS_ACCESS_KEY_ID": s3.access_key,
+            "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+            "AWS_DEFAULT_REGION": "eu-west-3",
+        }
+    )
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "patronus-local")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def _seed(db_url: str) -> None:
+    from patronus.db import Database
+    from patronus.models import Principal
+    from patronus.services.dossiers import DossierService
+    from patronus.settings import DatabaseSettings
+
+    service = DossierService(Database(DatabaseSettings.from_url(db_url)))
+    seeder = Principal(subject="demo-seed", groups=frozenset({"editors"}))
+    try:
+        existing, _ = service.search(seeder, text=None, status=None, after_id=None, limit=1)
+        if existing:
+            return
+        for reference, title in (
+            ("DEMO-0001", "Bail commercial — 12 rue de la Paix"),
+            ("DEMO-0002", "Contrat fournisseur Lumière SA"),
+            ("DEMO-0003", "Sinistre dégât des eaux, entrepôt de Lyon"),
+        ):
+            service.create(seeder, reference=reference, title=title, description="Demo data", idempotency_key=None)
+        log.info("  seeded 3 demo dossiers")
+    finally:
+        service.db.close()
+
+
+def _start_event_relay(s3: ThrowawaySeaweedFS) -> Any:
+    from patronus_document_events import handler as events_handler
+    from scripts.devstack.s3events import ObjectCreatedRelay
+
+    def deliver(event: dict[str, Any]) -> None:
+        try:
+            events_handler.handler(event, LambdaContext(function_name="patronus-document-events-local"))
+        except Exception:  # EventBridge would retry; locally the /complete call is the fallback
+            log.exception("document_events failed for %s", event["detail"]["object"]["key"])
+
+    return ObjectCreatedRelay(s3.filer_address, BUCKET, deliver).start()
+
+
+def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
+    from patronus_api import handler as api_handler
+
+    invoke_lock = threading.Lock()  # one execution environment: one event at a time, as in Lambda
+
+    class GatewayHandler(BaseHTTPRequestHandler):
+        server_version = "PatronusLocalGateway/1.0"
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            log.info("%s %s", self.address_string(), format % args)
+
+        def _handle(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Too Long"})
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else None
+            claims = None
+            if not url.path.startswith(PUBLIC_PATHS) or url.path.startswith("/v1"):
+                claims = self._claims()
+                if claims is None:
+                    self._send(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
+                    return
+            event = rest_event(
+                self.command,
+                url.path,
+                query=parse_qs(url.query, keep_blank_values=True),
+                headers={k: v for k, v in self.headers.items()},
+                body=body,
+                claims=claims,
+                source_ip=self.client_address[0],
+            )
+            with invoke_lock:
+                result = api_handler.handler(event, LambdaContext())
+            status, headers, data = response_parts(result)
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in {"content-length", "connection"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        def _claims(self) -> dict[str, str] | None:
+            authorization = self.headers.get("Authorization", "")
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                return None
+            try:
+                return authorizer_claims(verify(secret, token.strip()))
+            except InvalidToken:
+                return None
+
+        def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
+
+    return GatewayHandler
+
+
+def _print_banner(stack: Stack) -> None:
+    api = stack.api_url
+    sys.stdout.write(
+        f"""
+Patronus is running locally.
+  API            {api}      (health: {api}/health)
+  API docs       {api}/docs  (OpenAPI: {api}/openapi.json)
+  S3 (SeaweedFS) {stack.s3_endpoint}  bucket {stack.bucket}
+  Database       {_redact(stack.db_url)}
+  Data folder    {stack.data_dir}
+
+Walkthrough (bash, from the repository folder, in another shell):
+
+  API={api}
+  TOKEN=$(.venv/bin/python -m scripts.local_token alice --groups editors)
+  jget() {{ .venv/bin/python -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1:]: v=v[k]
+print(v)' "$@"; }}
+  DOSSIER=$(curl -s -X POST $API/v1/dossiers -H "Authorization: Bearer $TOKEN" \\
+    -H 'Content-Type: application/json' -d '{{"reference":"DOS-2026-0001","title":"First dossier"}}' | jget id)
+  echo 'Hello, Patronus' > hello.txt
+  UPLOAD=$(curl -s -X POST $API/v1/dossiers/$DOSSIER/documents -H "Authorization: Bearer $TOKEN" \\
+    -H 'Content-Type: application/json' \\
+    -d "{{\\"filename\\":\\"hello.txt\\",\\"content_type\\":\\"text/plain\\",\\"size_bytes\\":$(stat -c%s hello.txt)}}")
+  DOCUMENT=$(echo "$UPLOAD" | jget document id)
+  mapfile -t FORM < <(echo "$UPLOAD" | .venv/bin/python -m scripts.presigned_form)
+  curl -s -o /dev/null -w 'upload: HTTP %{{http_code}}\\n' "${{FORM[@]}}" -F file=@hello.txt "$(echo "$UPLOAD" | jget upload url)"
+  curl -s $API/v1/documents/$DOCUMENT -H "Authorization: Bearer $TOKEN" | jget status     # available
+  curl -s -o hello.copy.txt "$(curl -s $API/v1/documents/$DOCUMENT/download -H "Authorization: Bearer $TOKEN" | jget url)"
+  cmp hello.txt hello.copy.txt && echo 'identical'
+
+Press Ctrl-C to stop.
+"""
+    )
+    sys.stdout.flush()
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
