@@ -1,0 +1,1 @@
+"""Deploy-time schema migration of Patronus (a CloudFormation custom resource)."""

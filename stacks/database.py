@@ -1,0 +1,327 @@
+"""Aurora MySQL 3 Serverless v2 behind RDS Proxy, and the deploy-time schema migration.
+
+* Writer and reader (promotion tier 1) in two different availability zones.
+* Storage encrypted with a customer-managed key (rotation on); TLS required by the cluster
+  parameter group; IAM database authentication on; error, slow query and audit logs exported.
+* The admin secret rotates with the single-user scheme (the application never uses it).
+* RDS Proxy uses end-to-end IAM authentication (``DefaultAuthScheme=IAM_AUTH``): clients
+  present an IAM token, the proxy presents its own IAM token to the database, and no per-user
+  secret exists. TLS is required from clients.
+* ``db_migrate`` runs as a custom resource whenever the migration set changes; it creates the
+  database and the IAM-authenticated application user, then applies the migrations.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from stacks import code
+from stacks.common import log_retention, removal_policy
+from stacks.config import EnvironmentConfig
+from stacks.nag import BASIC_EXECUTION, acknowledge, acknowledge_function, acknowledge_log_retention
+from stacks.network import MYSQL_PORT, NetworkStack
+
+MIGRATE_HANDLER = "patronus_db_migrate.handler.handler"
+
+
+class DatabaseStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        network: NetworkStack,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self.network = network
+        self._build_security_groups()
+        self.key = kms.Key(
+            self,
+            "DatabaseKey",
+            description=f"Patronus {config.name}: Aurora storage and Performance Insights",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+        )
+        self.cluster = self._build_cluster()
+        self._build_rotation()
+        self.proxy = self._build_proxy()
+        self.migration = self._build_migration()
+        acknowledge_log_retention(self)
+        CfnOutput(self, "ProxyEndpoint", value=self.proxy.endpoint, description="RDS Proxy endpoint")
+        CfnOutput(
+            self, "ClusterEndpoint", value=self.cluster.cluster_endpoint.hostname, description="Aurora writer"
+        )
+
+    def _build_security_groups(self) -> None:
+        network = self.network
+        self.proxy_sg = ec2.SecurityGroup(
+            self, "ProxySecurityGroup", vpc=network.vpc, description="RDS Proxy", allow_all_outbound=False
+        )
+        self.database_sg = ec2.SecurityGroup(
+            self,
+            "DatabaseSecurityGroup",
+            vpc=network.vpc,
+            description="Aurora cluster",
+            allow_all_outbound=False,
+        )
+        mysql = ec2.Port.tcp(MYSQL_PORT)
+        # Application traffic: functions -> proxy -> cluster, nothing else. Egress rules of the
+        # callers' groups are placed here (remote rules) so no rule points back at this stack.
+        self.proxy_sg.add_ingress_rule(network.functions_sg, mysql, "Application functions")
+        network.functions_sg.add_egress_rule(self.proxy_sg, mysql, "To the RDS Proxy", True)
+        self.database_sg.add_ingress_rule(self.proxy_sg, mysql, "RDS Proxy")
+        self.proxy_sg.add_egress_rule(self.database_sg, mysql, "To the cluster")
+        # Schema migrations and secret rotation use the admin user on the writer directly.
+        self.allow_database_access(network.migration_sg, "Schema migrations and secret rotation")
+
+    def allow_database_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
+        """Let another tier (DMS replication, a migration task) reach the cluster on 3306."""
+        mysql = ec2.Port.tcp(MYSQL_PORT)
+        self.database_sg.add_ingress_rule(peer, mysql, description)
+        peer.add_egress_rule(self.database_sg, mysql, "To the Aurora cluster", True)
+
+    @property
+    def engine(self) -> rds.IClusterEngine:
+        version = self.config.database.engine_version
+        return rds.DatabaseClusterEngine.aurora_mysql(
+            version=rds.AuroraMysqlEngineVersion.of(f"8.0.mysql_aurora.{version}", "8.0")
+        )
+
+    def _build_cluster(self) -> rds.DatabaseCluster:
+        db = self.config.database
+        zones = self.config.network.availability_zones
+        parameters = rds.ParameterGroup(
+            self,
+            "ClusterParameters",
+            engine=self.engine,
+            description="Patronus: TLS required, audit and slow query logs",
+            parameters={
+                "require_secure_transport": "ON",
+                "tls_version": "TLSv1.2,TLSv1.3",
+                "server_audit_logging": "1",
+                "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
+                "slow_query_log": "1",
+                "long_query_time": "2",
+                "log_output": "FILE",
+                "character_set_server": "utf8mb4",
+                "collation_server": "utf8mb4_unicode_ci",
+            },
+        )
+        cluster = rds.DatabaseCluster(
+            self,
+            "Cluster",
+            engine=self.engine,
+            credentials=rds.Credentials.from_generated_secret(db.admin_user),
+            writer=self._instance("Writer", zones[0]),
+            readers=[
+                # Scales with the writer and sits in promotion tier 1: the failover target.
+                self._instance("Reader", zones[1], scale_with_writer=True)
+            ],
+            serverless_v2_min_capacity=db.min_acu,
+            serverless_v2_max_capacity=db.max_acu,
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.data_subnets,
+            security_groups=[self.database_sg],
+            port=MYSQL_PORT,
+            parameter_group=parameters,
+            storage_encrypted=True,
+            storage_encryption_key=self.key,
+            iam_authentication=True,
+            backup=rds.BackupProps(
+                retention=Duration.days(db.backup_retention_days), preferred_window=db.backup_window
+            ),
+            preferred_maintenance_window=db.maintenance_window,
+            cloudwatch_logs_exports=["error", "slowquery", "audit"],
+            cloudwatch_logs_retention=log_retention(db.log_retention_days),
+            deletion_protection=db.deletion_protection,
+            removal_policy=RemovalPolicy.SNAPSHOT if self.config.retain else RemovalPolicy.DESTROY,
+            copy_tags_to_snapshot=True,
+            monitoring_interval=Duration.seconds(60),
+        )
+        self._acknowledge_cluster(cluster)
+        return cluster
+
+    def _instance(self, name: str, zone: str, *, scale_with_writer: bool = False) -> rds.IClusterInstance:
+        db = self.config.database
+        return rds.ClusterInstance.serverless_v2(
+            name,
+            availability_zone=zone,
+            scale_with_writer=scale_with_writer,
+            auto_minor_version_upgrade=True,
+            preferred_maintenance_window=db.maintenance_window,
+            enable_performance_insights=db.performance_insights,
+            performance_insight_encryption_key=self.key if db.performance_insights else None,
+        )
+
+    def _build_rotation(self) -> None:
+        # Single-user rotation: RDS Proxy holds long-lived connections and multi-user rotation
+        # would alternate users behind its back. The admin user is only used by migrations.
+        self.rotation = self.cluster.add_rotation_single_user(
+            automatically_after=Duration.days(self.config.database.secret_rotation_days),
+            security_group=self.network.migration_sg,
+            vpc_subnets=self.network.app_subnets,
+        )
+
+    def _build_proxy(self) -> rds.DatabaseProxy:
+        db = self.config.database
+        role = iam.Role(
+            self,
+            "ProxyRole",
+            assumed_by=iam.ServicePrincipal("rds.amazonaws.com"),
+            description="RDS Proxy: end-to-end IAM authentication to the cluster",
+        )
+        # The proxy signs in to the database as the application user with its own IAM token.
+        self.cluster.grant_connect(role, db.app_user)
+        return rds.DatabaseProxy(
+            self,
+            "Proxy",
+            proxy_target=rds.ProxyTarget.from_cluster(self.cluster),
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.data_subnets,
+            security_groups=[self.proxy_sg],
+            default_auth_scheme=rds.DefaultAuthScheme.IAM_AUTH,
+            iam_auth=True,
+            require_tls=True,
+            role=role,
+            idle_client_timeout=Duration.seconds(db.proxy.idle_client_timeout_seconds),
+            max_connections_percent=db.proxy.max_connections_percent,
+            debug_logging=False,
+        )
+
+    def _build_migration(self) -> CustomResource:
+        db = self.config.database
+        api = self.config.api
+        log_group = logs.LogGroup(
+            self,
+            "MigrateLogs",
+            retention=log_retention(api.function_log_retention_days),
+            removal_policy=removal_policy(self.config),
+        )
+        secret = self.cluster.secret
+        assert secret is not None
+        self.migrate_function = lambda_.Function(
+            self,
+            "MigrateFunction",
+            description="Creates the database and application user, then applies schema migrations",
+            runtime=code.RUNTIME,
+            architecture=code.ARCHITECTURE,
+            handler=MIGRATE_HANDLER,
+            code=code.function_code("db_migrate"),
+            layers=[
+                code.powertools_layer(self, self.config.powertools_layer_version),
+                code.project_layer(self),
+            ],
+            memory_size=api.migrate_function.memory_mb,
+            timeout=Duration.seconds(api.migrate_function.timeout_seconds),
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.app_subnets,
+            security_groups=[self.network.migration_sg],
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "PATRONUS_ENVIRONMENT": self.config.name,
+                "PATRONUS_DB_SECRET_ARN": secret.secret_arn,
+                "PATRONUS_DB_HOST": self.cluster.cluster_endpoint.hostname,
+                "PATRONUS_DB_PORT": str(MYSQL_PORT),
+                "PATRONUS_DB_NAME": db.name,
+                "PATRONUS_DB_APP_USER": db.app_user,
+                "PATRONUS_DB_TLS": "true",
+                "PATRONUS_DB_IAM_USER": "true",
+                "POWERTOOLS_SERVICE_NAME": "patronus-db-migrate",
+                "POWERTOOLS_LOG_LEVEL": api.log_level,
+            },
+        )
+        secret.grant_read(self.migrate_function)
+        if code.RDS_CA_BUNDLE.is_file():
+            # Verify the writer's certificate against the RDS certificate authorities.
+            self.migrate_function.add_environment(
+                "PATRONUS_DB_TLS_CA_FILE",
+                f"/var/task/{code.RDS_CA_BUNDLE.relative_to(code.FUNCTIONS_DIR / 'db_migrate')}",
+            )
+        provider = cr.Provider(
+            self,
+            "MigrateProvider",
+            on_event_handler=self.migrate_function,
+            log_group=logs.LogGroup(
+                self,
+                "MigrateProviderLogs",
+                retention=log_retention(api.function_log_retention_days),
+                removal_policy=RemovalPolicy.DESTROY,
+            ),
+        )
+        migration = CustomResource(
+            self,
+            "SchemaMigration",
+            service_token=provider.service_token,
+            resource_type="Custom::PatronusSchemaMigration",
+            properties={
+                "MigrationFingerprint": code.migration_fingerprint(),
+                "DatabaseName": db.name,
+                "ApplicationUser": db.app_user,
+            },
+        )
+        # Run only once both instances are up and the rotation is in place.
+        migration.node.add_dependency(self.cluster)
+        self._acknowledge_migration(provider)
+        return migration
+
+    def _acknowledge_migration(self, provider: cr.Provider) -> None:
+        acknowledge_function(self.migrate_function)
+        framework = provider.node.find_child("framework-onEvent")
+        framework_role = framework.node.find_child("ServiceRole")
+        acknowledge(
+            framework_role,
+            f"AwsSolutions-IAM4[Policy::{BASIC_EXECUTION}]",
+            "CDK custom resource provider framework: basic execution policy for its own logs.",
+        )
+        function_id = self.get_logical_id(self.migrate_function.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            framework_role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+            "The provider framework invokes any version of the migration function it fronts; the "
+            "wildcard covers version qualifiers of that one function only.",
+        )
+        acknowledge(
+            framework,
+            "AwsSolutions-L1",
+            "The runtime of the CDK provider framework function is chosen by aws-cdk-lib and moves "
+            "with it; it handles only CloudFormation callbacks.",
+        )
+
+    def _acknowledge_cluster(self, cluster: rds.DatabaseCluster) -> None:
+        acknowledge(
+            cluster,
+            "AwsSolutions-RDS11",
+            "The MySQL default port 3306 is kept: only the proxy and the migration security groups "
+            "can reach it, and every client and tool (DMS, the dump importer) expects it.",
+        )
+        acknowledge(
+            cluster,
+            "AwsSolutions-RDS14",
+            "Backtrack is off: recovery uses point-in-time restore from continuous backups "
+            "(35 days in prod) into a new cluster, which does not rewind the live database.",
+        )
+        acknowledge(
+            cluster.node.find_child("MonitoringRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
+            "AWS-managed policy of the Enhanced Monitoring role: it only lets RDS publish OS metrics "
+            "to CloudWatch Logs.",
+        )
+        if not self.config.database.deletion_protection:
+            acknowledge(
+                cluster,
+                "AwsSolutions-RDS10",
+                f"Deletion protection is off in {self.config.name} so the environment can be torn "
+                "down; prod turns it on with database.deletion_protection.",
+            )

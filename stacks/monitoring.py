@@ -1,0 +1,218 @@
+"""Dashboard and alarms, built with cdk-monitoring-constructs, to an encrypted SNS topic.
+
+Alarms: API 5xx rate and p99 latency; Lambda errors and throttles; dead-letter queue depth;
+RDS Proxy client and database connections; Aurora CPU, capacity (ACU) and replica lag.
+"""
+
+from __future__ import annotations
+
+import cdk_monitoring_constructs as mc
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stacks.api import ApiStack
+from stacks.config import EnvironmentConfig
+from stacks.database import DatabaseStack
+
+CRITICAL = "Critical"
+
+
+class MonitoringStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        database: DatabaseStack,
+        api: ApiStack,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self.topic = self._build_topic()
+        facade = mc.MonitoringFacade(
+            self,
+            "Monitoring",
+            alarm_factory_defaults=mc.AlarmFactoryDefaults(
+                alarm_name_prefix=f"{config.project}-{config.name}",
+                actions_enabled=True,
+                action=mc.SnsAlarmActionStrategy(on_alarm_topic=self.topic, on_ok_topic=self.topic),
+                datapoints_to_alarm=3,
+                evaluation_periods=5,
+            ),
+            dashboard_factory=mc.DefaultDashboardFactory(
+                self,
+                "Dashboards",
+                dashboard_name_prefix=f"{config.project}-{config.name}",
+                create_dashboard=True,
+                create_summary_dashboard=False,
+                create_alarm_dashboard=False,
+            ),
+        )
+        self._monitor_api(facade, api)
+        self._monitor_functions(facade, api, database)
+        self._monitor_database(facade, database)
+
+    def _build_topic(self) -> sns.Topic:
+        key = kms.Key(
+            self,
+            "AlarmsKey",
+            description=f"Patronus {self.config.name}: alarm notifications",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN if self.config.retain else RemovalPolicy.DESTROY,
+        )
+        # CloudWatch publishes to the encrypted topic with its service principal.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "Alarms",
+            display_name=f"Patronus {self.config.name} alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        topic.add_subscription(subscriptions.EmailSubscription(self.config.monitoring.alarm_email))
+        return topic
+
+    def _monitor_api(self, facade: mc.MonitoringFacade, api: ApiStack) -> None:
+        thresholds = self.config.monitoring
+        facade.add_large_header(f"Patronus {self.config.name}")
+        facade.monitor_api_gateway(
+            api=api.rest_api,
+            api_stage=api.rest_api.deployment_stage.stage_name,
+            human_readable_name="REST API",
+            alarm_friendly_name="Api",
+            add5_xx_fault_rate_alarm={
+                CRITICAL: mc.ErrorRateThreshold(max_error_rate=thresholds.api_5xx_rate_percent / 100)
+            },
+            add_latency_p99_alarm={
+                CRITICAL: mc.LatencyThreshold(max_latency=Duration.millis(thresholds.api_p99_latency_ms))
+            },
+        )
+
+    def _monitor_functions(self, facade: mc.MonitoringFacade, api: ApiStack, database: DatabaseStack) -> None:
+        for name, function in (
+            ("ApiFunction", api.api_function),
+            ("DocumentEventsFunction", api.events_function),
+            ("MigrateFunction", database.migrate_function),
+        ):
+            facade.monitor_lambda_function(
+                lambda_function=function,
+                alarm_friendly_name=name,
+                human_readable_name=name,
+                add_fault_count_alarm={CRITICAL: mc.ErrorCountThreshold(max_error_count=0)},
+                add_throttles_count_alarm={CRITICAL: mc.ErrorCountThreshold(max_error_count=0)},
+            )
+        facade.monitor_sqs_queue(
+            queue=api.dead_letter_queue,
+            alarm_friendly_name="DocumentEventsDlq",
+            human_readable_name="Document events dead letters",
+            add_queue_max_size_alarm={
+                CRITICAL: mc.MaxMessageCountThreshold(
+                    max_message_count=0, datapoints_to_alarm=1, evaluation_periods=1
+                )
+            },
+        )
+
+    def _monitor_database(self, facade: mc.MonitoringFacade, database: DatabaseStack) -> None:
+        thresholds = self.config.monitoring
+        db = self.config.database
+        facade.monitor_aurora_cluster(
+            cluster=database.cluster,
+            alarm_friendly_name="Aurora",
+            human_readable_name="Aurora MySQL",
+            add_cpu_usage_alarm={CRITICAL: mc.UsageThreshold(max_usage_percent=thresholds.cpu_percent)},
+            add_max_serverless_database_capacity_alarm={
+                CRITICAL: mc.UsageCountThreshold(
+                    max_usage_count=db.max_acu * thresholds.acu_percent_of_max / 100
+                )
+            },
+            add_max_connection_count_alarm={
+                CRITICAL: mc.HighConnectionCountThreshold(
+                    max_connection_count=thresholds.database_connections
+                )
+            },
+        )
+        cluster_id = database.cluster.cluster_identifier
+        proxy_name = database.proxy.db_proxy_name
+        replica_lag = cloudwatch.Metric(
+            namespace="AWS/RDS",
+            metric_name="AuroraReplicaLagMaximum",
+            dimensions_map={"DBClusterIdentifier": cluster_id},
+            statistic="Maximum",
+            period=Duration.minutes(1),
+            label="Replica lag (max, ms)",
+        )
+        proxy_clients = cloudwatch.Metric(
+            namespace="AWS/RDS",
+            metric_name="ClientConnections",
+            dimensions_map={"ProxyName": proxy_name},
+            statistic="Maximum",
+            period=Duration.minutes(1),
+            label="Proxy client connections",
+        )
+        proxy_database = cloudwatch.Metric(
+            namespace="AWS/RDS",
+            metric_name="DatabaseConnections",
+            dimensions_map={"ProxyName": proxy_name},
+            statistic="Maximum",
+            period=Duration.minutes(1),
+            label="Proxy database connections",
+        )
+        above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        facade.monitor_custom(
+            alarm_friendly_name="ReplicationAndProxy",
+            human_readable_name="Replication and RDS Proxy",
+            metric_groups=[
+                mc.CustomMetricGroup(
+                    title="Aurora replica lag",
+                    metrics=[
+                        mc.CustomMetricWithAlarm(
+                            metric=replica_lag,
+                            alarm_friendly_name="ReplicaLag",
+                            add_alarm={
+                                CRITICAL: mc.CustomThreshold(
+                                    threshold=thresholds.replica_lag_ms, comparison_operator=above
+                                )
+                            },
+                        )
+                    ],
+                ),
+                mc.CustomMetricGroup(
+                    title="RDS Proxy connections",
+                    metrics=[
+                        mc.CustomMetricWithAlarm(
+                            metric=proxy_clients,
+                            alarm_friendly_name="ProxyClientConnections",
+                            add_alarm={
+                                CRITICAL: mc.CustomThreshold(
+                                    threshold=thresholds.proxy_client_connections, comparison_operator=above
+                                )
+                            },
+                        ),
+                        mc.CustomMetricWithAlarm(
+                            metric=proxy_database,
+                            alarm_friendly_name="ProxyDatabaseConnections",
+                            add_alarm={
+                                CRITICAL: mc.CustomThreshold(
+                                    threshold=thresholds.database_connections, comparison_operator=above
+                                )
+                            },
+                        ),
+                    ],
+                ),
+            ],
+        )

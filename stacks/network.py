@@ -1,0 +1,130 @@
+"""The network: a VPC with private isolated subnets only, and every reachability rule.
+
+No NAT gateway and no internet gateway: Lambda reaches S3 through the gateway endpoint, signs
+presigned URLs and RDS IAM tokens locally, and calls Secrets Manager through an interface
+endpoint. The security groups of the callers (functions, migrations, endpoints) live here; the
+proxy and cluster groups, and the rules that say who reaches them, live in the database stack.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.common import log_retention, removal_policy
+from stacks.config import EnvironmentConfig
+
+MYSQL_PORT = 3306
+APP_SUBNETS = "app"
+DATA_SUBNETS = "data"
+
+
+class NetworkStack(Stack):
+    """VPC, endpoints, flow logs, optional VPN and the callers' security groups."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: object
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self.vpc = self._build_vpc()
+        self._build_flow_logs()
+        self._build_security_groups()
+        self._build_endpoints()
+        if config.network.vpn.enabled:
+            self._build_vpn()
+
+    @property
+    def app_subnets(self) -> ec2.SubnetSelection:
+        return ec2.SubnetSelection(subnet_group_name=APP_SUBNETS)
+
+    @property
+    def data_subnets(self) -> ec2.SubnetSelection:
+        return ec2.SubnetSelection(subnet_group_name=DATA_SUBNETS)
+
+    def _build_vpc(self) -> ec2.Vpc:
+        network = self.config.network
+        return ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(str(network.cidr)),
+            availability_zones=list(network.availability_zones),
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name=APP_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(
+                    name=DATA_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                ),
+            ],
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+            },
+        )
+
+    def _build_flow_logs(self) -> None:
+        log_group = logs.LogGroup(
+            self,
+            "FlowLogs",
+            retention=log_retention(self.config.network.flow_logs_retention_days),
+            removal_policy=removal_policy(self.config),
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+            max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
+        )
+
+    def security_group(self, construct_id: str, description: str) -> ec2.SecurityGroup:
+        return ec2.SecurityGroup(
+            self, construct_id, vpc=self.vpc, description=description, allow_all_outbound=False
+        )
+
+    def _build_security_groups(self) -> None:
+        # The proxy and cluster groups belong to the database stack (their rules reference the
+        # cluster); the groups of the callers live here.
+        self.functions_sg = self.security_group(
+            "FunctionsSecurityGroup", "Patronus API and document-event functions"
+        )
+        self.migration_sg = self.security_group(
+            "MigrationSecurityGroup", "Schema migration and secret rotation functions"
+        )
+        self.endpoints_sg = self.security_group("EndpointsSecurityGroup", "Interface VPC endpoints")
+        https = ec2.Port.tcp(443)
+        # HTTPS leaves the functions only towards S3 (gateway endpoint, public prefix): there is
+        # no route to the internet, so 0.0.0.0/0:443 reaches nothing else.
+        self.functions_sg.add_egress_rule(ec2.Peer.any_ipv4(), https, "S3 through the gateway endpoint")
+        self.migration_sg.add_egress_rule(
+            ec2.Peer.ipv4(self.vpc.vpc_cidr_block), https, "Secrets Manager interface endpoint"
+        )
+        self.endpoints_sg.add_ingress_rule(self.migration_sg, https, "Migration and rotation functions")
+
+    def _build_endpoints(self) -> None:
+        self.secrets_manager_endpoint = self.vpc.add_interface_endpoint(
+            "SecretsManagerEndpoint",
+            service=ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+            subnets=self.app_subnets,
+            security_groups=[self.endpoints_sg],
+            private_dns_enabled=True,
+            open=False,
+        )
+
+    def _build_vpn(self) -> None:
+        vpn = self.config.network.vpn
+        routes = [str(r) for r in (vpn.static_routes or self.config.network.on_premises_cidrs)]
+        self.vpc.enable_vpn_gateway(
+            type="ipsec.1",
+            vpn_route_propagation=[self.app_subnets, self.data_subnets],
+        )
+        self.vpn_connection = self.vpc.add_vpn_connection(
+            "OnPremises",
+            ip=str(vpn.customer_gateway_ip),
+            asn=vpn.customer_gateway_asn,
+            static_routes=routes,
+        )

@@ -1,0 +1,61 @@
+"""One deployment of Patronus: the stacks of one environment, wired together."""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from stacks.api import ApiStack
+from stacks.config import EnvironmentConfig
+from stacks.database import DatabaseStack
+from stacks.monitoring import MonitoringStack
+from stacks.network import NetworkStack
+from stacks.storage import StorageStack
+
+
+class PatronusStage(Stage):
+    """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…)."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig, *, account: str | None = None) -> None:
+        env = Environment(account=config.account or account, region=config.region)
+        super().__init__(scope, config.name, env=env)
+        self.config = config
+
+        def name(part: str) -> str:
+            return f"{config.project}-{config.name}-{part}"
+
+        protect = config.retain
+        self.network = NetworkStack(
+            self, "Network", config=config, stack_name=name("network"), termination_protection=protect
+        )
+        self.database = DatabaseStack(
+            self,
+            "Database",
+            config=config,
+            network=self.network,
+            stack_name=name("database"),
+            termination_protection=protect,
+        )
+        self.storage = StorageStack(
+            self, "Storage", config=config, stack_name=name("storage"), termination_protection=protect
+        )
+        self.api = ApiStack(
+            self,
+            "Api",
+            config=config,
+            network=self.network,
+            database=self.database,
+            storage=self.storage,
+            stack_name=name("api"),
+        )
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            config=config,
+            database=self.database,
+            api=self.api,
+            stack_name=name("monitoring"),
+        )
+        Tags.of(self).add("project", config.project)
+        Tags.of(self).add("environment", config.name)
+        Tags.of(self).add("cost-centre", config.cost_centre)

@@ -1,0 +1,135 @@
+"""Document storage: one versioned, KMS-encrypted bucket reached only through presigned URLs.
+
+Keys: ``documents/<dossier>/<document>/<filename>`` for uploads, ``legacy/...`` for the files
+migrated from the CIFS share. Clients upload and download directly with presigned URLs signed by
+the API function's role, so that role holds the object and KMS permissions (S3 uses the signer's
+permissions to call KMS for SSE-KMS).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.nag import acknowledge
+
+UPLOAD_PREFIX = "documents/"
+LEGACY_PREFIX = "legacy/"
+
+
+class StorageStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: object
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.config = config
+        removal = RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY
+        self.key = kms.Key(
+            self,
+            "DocumentsKey",
+            description=f"Patronus {config.name}: documents bucket (SSE-KMS with bucket key)",
+            enable_key_rotation=True,
+            removal_policy=removal,
+        )
+        self.access_logs = self._build_access_log_bucket(removal)
+        self.bucket = self._build_documents_bucket(removal)
+        self._acknowledge_notifications_handler()
+        CfnOutput(self, "DocumentsBucketName", value=self.bucket.bucket_name, description="Documents bucket")
+
+    def _acknowledge_notifications_handler(self) -> None:
+        # aws-cdk-lib's fixed construct id of the function that turns on EventBridge delivery.
+        handler = self.node.try_find_child("BucketNotificationsHandler050a0587b7544547bf325f094a3db834")
+        if handler is not None:
+            acknowledge(
+                handler.node.find_child("Role"),
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "aws-cdk-lib bucket notification function (turns on EventBridge delivery at deploy "
+                "time): basic execution policy for its own logs.",
+            )
+
+    def _build_access_log_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 server access logging can only deliver to an SSE-S3 bucket.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            versioned=False,
+            removal_policy=removal,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=Duration.days(self.config.storage.access_logs_expiration_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "This is the server access log bucket itself; logging it into itself would loop.",
+        )
+        return bucket
+
+    def _build_documents_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
+        storage = self.config.storage
+        cors = []
+        if self.config.web_origins:
+            cors.append(
+                s3.CorsRule(
+                    allowed_methods=[
+                        s3.HttpMethods.GET,
+                        s3.HttpMethods.PUT,
+                        s3.HttpMethods.POST,
+                        s3.HttpMethods.HEAD,
+                    ],
+                    allowed_origins=list(self.config.web_origins),
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag", "x-amz-version-id", "x-amz-checksum-sha256"],
+                    max_age=3000,
+                )
+            )
+        return s3.Bucket(
+            self,
+            "Documents",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="documents-bucket/",
+            event_bridge_enabled=True,
+            cors=cors or None,
+            removal_policy=removal,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="intelligent-tiering",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                            transition_after=Duration.days(storage.intelligent_tiering_after_days),
+                        )
+                    ],
+                ),
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions",
+                    noncurrent_version_expiration=Duration.days(storage.noncurrent_version_expiration_days),
+                    expired_object_delete_marker=True,
+                ),
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(
+                        storage.abort_incomplete_multipart_days
+                    ),
+                ),
+            ],
+        )
