@@ -23,11 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("user", help="user name (the token's subject)")
     parser.add_argument(
-        "--groups", default="editors", help=f"comma-separated groups among {', '.join(VALID_GROUPS)} (default: editors)"
+        "--groups",
+        default="editors",
+        help=f"comma-separated groups among {', '.join(VALID_GROUPS)} (default: editors)",
     )
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default: 3600)")
     parser.add_argument("--email", help="optional e-mail claim")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="local stack data folder (default: .local)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="local stack data folder (default: .local)"
+    )
     args = parser.parse_args(argv)
     groups = [g.strip() for g in args.groups.split(",") if g.strip()]
     if args.ttl <= 0:

@@ -50,10 +50,17 @@ class Stack:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PATRONUS_PORT", "8080")), help="API port")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
-        "--s3-port", type=int, default=int(os.environ.get("PATRONUS_S3_PORT", "8333")), help="S3 port (if free)"
+        "--port", type=int, default=int(os.environ.get("PATRONUS_PORT", "8080")), help="API port"
+    )
+    parser.add_argument(
+        "--s3-port",
+        type=int,
+        default=int(os.environ.get("PATRONUS_S3_PORT", "8333")),
+        help="S3 port (if free)",
     )
     parser.add_argument(
         "--data-dir",
@@ -88,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             _seed(db_url)
         relay = _start_event_relay(s3)
         stoppers.append(relay)
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), _make_handler(load_secret(data_dir / "token-secret")))
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", args.port), _make_handler(load_secret(data_dir / "token-secret"))
+        )
         stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir)
         _print_banner(stack)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
@@ -113,7 +122,9 @@ def _database(data_dir: Path, stoppers: list[Any]) -> str:
     if configured:
         parts = urlsplit(configured)
         name = parts.path.strip("/") or "patronus"
-        log.info("Using the database server named by PATRONUS_DB_URL (%s:%s)", parts.hostname, parts.port or 3306)
+        log.info(
+            "Using the database server named by PATRONUS_DB_URL (%s:%s)", parts.hostname, parts.port or 3306
+        )
         return ensure_database(with_database(configured, ""), name)
     log.info("Starting a private MariaDB server (data in %s) ...", data_dir / "mariadb")
     saved = _saved_ports(data_dir).get("mariadb", 33306)
@@ -191,7 +202,9 @@ def _seed(db_url: str) -> None:
             ("DEMO-0002", "Contrat fournisseur Lumière SA"),
             ("DEMO-0003", "Sinistre dégât des eaux, entrepôt de Lyon"),
         ):
-            service.create(seeder, reference=reference, title=title, description="Demo data", idempotency_key=None)
+            service.create(
+                seeder, reference=reference, title=title, description="Demo data", idempotency_key=None
+            )
         log.info("  seeded 3 demo dossiers")
     finally:
         service.db.close()
@@ -219,7 +232,7 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
         server_version = "PatronusLocalGateway/1.0"
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
         def _handle(self) -> None:
@@ -275,7 +288,7 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     return GatewayHandler
 

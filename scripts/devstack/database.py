@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pymysql
@@ -17,7 +18,7 @@ def with_database(server_url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
-def connect(url: str, *, database: bool = True) -> pymysql.connections.Connection:  # type: ignore[type-arg]
+def connect(url: str, *, database: bool = True) -> pymysql.connections.Connection[Any]:
     settings = DatabaseSettings.from_url(url if database else with_database(url, "mysql"))
     return pymysql.connect(
         host=settings.host,
@@ -39,8 +40,7 @@ def ensure_database(server_url: str, name: str) -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"CREATE DATABASE IF NOT EXISTS `{name}` "
-                "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
             )
     finally:
         connection.close()

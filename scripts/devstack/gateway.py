@@ -99,7 +99,9 @@ def rest_event(
     }
 
 
-def cognito_claims(subject: str, groups: list[str] | tuple[str, ...], email: str | None = None) -> dict[str, str]:
+def cognito_claims(
+    subject: str, groups: list[str] | tuple[str, ...], email: str | None = None
+) -> dict[str, str]:
     """Claims as the API Gateway Cognito authorizer passes them: flat strings."""
     claims = {"sub": subject, "cognito:username": subject, "token_use": "id"}
     if groups:

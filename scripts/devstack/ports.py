@@ -23,7 +23,9 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def wait_for_port(port: int, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Block until something accepts TCP connections on 127.0.0.1:port (or ``process`` exits)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,8 +1,8 @@
 """S3 "Object Created" events for the local stack, in the shape EventBridge delivers them.
 
-SeaweedFS has no bucket notifications, but ``weed filer.meta.tail`` streams one JSON object per
-filer change (pretty-printed JSON objects). Each new or replaced file under a bucket becomes the EventBridge event that AWS
-would send, and is handed to the document_events handler in-process.
+SeaweedFS has no bucket notifications, but ``weed filer.meta.tail`` streams one pretty-printed
+JSON object per filer change. Each new or replaced file under a bucket becomes the EventBridge
+event that AWS would send, and is handed to the document_events handler in-process.
 """
 
 from __future__ import annotations

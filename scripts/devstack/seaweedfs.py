@@ -22,7 +22,7 @@ from scripts.devstack.ports import free_port, port_is_free, wait_for_port
 # The instance's only identity. These are local-only credentials for a server bound to
 # 127.0.0.1; they protect nothing real and exist so that the server checks signatures.
 LOCAL_ACCESS_KEY = "patronus-local"
-LOCAL_SECRET_KEY = "patronus-local-secret-key"
+LOCAL_SECRET_KEY = "patronus-local-secret-key"  # noqa: S105 - local-only, see above
 
 _PORT_FLAGS = (
     "master.port",
@@ -144,6 +144,8 @@ class ThrowawaySeaweedFS:
 
     def _wait_until_serving(self, timeout: float) -> None:
         """The S3 port opens before the volume server is ready: wait for a real round trip."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         client = self.client(retries={"max_attempts": 1})
         probe = "patronus-readiness-probe"
         deadline = time.monotonic() + timeout
@@ -153,7 +155,7 @@ class ThrowawaySeaweedFS:
                 client.create_bucket(Bucket=probe)
             except client.exceptions.BucketAlreadyOwnedByYou:
                 pass
-            except Exception as exc:  # any failure means "not ready yet"; retried until timeout
+            except (BotoCoreError, ClientError) as exc:  # not ready yet; retried until timeout
                 last_error = exc
                 time.sleep(0.3)
                 continue
@@ -161,7 +163,7 @@ class ThrowawaySeaweedFS:
                 client.put_object(Bucket=probe, Key="probe", Body=b"ok")
                 client.delete_object(Bucket=probe, Key="probe")
                 return
-            except Exception as exc:  # volume server not assigned yet
+            except (BotoCoreError, ClientError) as exc:  # volume server not assigned yet
                 last_error = exc
                 time.sleep(0.3)
         raise RuntimeError(f"SeaweedFS did not start serving S3 within {timeout:.0f} s: {last_error}")

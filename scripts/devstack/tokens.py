@@ -41,7 +41,9 @@ def load_secret(path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
-def issue(secret: bytes, subject: str, groups: list[str], ttl_seconds: int = 3600, email: str | None = None) -> str:
+def issue(
+    secret: bytes, subject: str, groups: list[str], ttl_seconds: int = 3600, email: str | None = None
+) -> str:
     unknown = sorted(set(groups) - set(VALID_GROUPS))
     if unknown:
         raise ValueError(f"unknown group(s) {', '.join(unknown)}; use {', '.join(VALID_GROUPS)}")

@@ -46,8 +46,17 @@ def local_stack(mysql_server_url: str, tmp_path_factory: pytest.TempPathFactory)
     }
     log = (data_dir / "stack.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.run_local", "--port", str(port), "--s3-port", str(free_port()),
-         "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "scripts.run_local",
+            "--port",
+            str(port),
+            "--s3-port",
+            str(free_port()),
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -15,7 +15,9 @@ from tests.e2e.conftest import LocalStack
 def wait_available(stack: LocalStack, document_id: str, timeout: float = 20) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        document = requests.get(f"{stack.url}/v1/documents/{document_id}", headers=stack.auth(), timeout=10).json()
+        document = requests.get(
+            f"{stack.url}/v1/documents/{document_id}", headers=stack.auth(), timeout=10
+        ).json()
         if document["status"] == "available" or time.monotonic() > deadline:
             return document
         time.sleep(0.2)
@@ -25,20 +27,30 @@ def test_create_upload_become_available_and_download_identical(local_stack: Loca
     s = local_stack
     # Given an editor's dossier
     dossier = requests.post(
-        f"{s.url}/v1/dossiers", json={"reference": "E2E-1", "title": "End to end"}, headers=s.auth(), timeout=10
+        f"{s.url}/v1/dossiers",
+        json={"reference": "E2E-1", "title": "End to end"},
+        headers=s.auth(),
+        timeout=10,
     )
     assert dossier.status_code == 201, dossier.text
     data = os.urandom(2_000_000) + "é".encode()
     # When an upload is requested and the bytes are POSTed to the presigned URL
     created = requests.post(
         f"{s.url}/v1/dossiers/{dossier.json()['id']}/documents",
-        json={"filename": "Relevé été.bin", "content_type": "application/octet-stream", "size_bytes": len(data)},
+        json={
+            "filename": "Relevé été.bin",
+            "content_type": "application/octet-stream",
+            "size_bytes": len(data),
+        },
         headers=s.auth(),
         timeout=10,
     ).json()
     upload = created["upload"]
     posted = requests.post(
-        upload["url"], data=upload["fields"], files={"file": ("x", data, "application/octet-stream")}, timeout=60
+        upload["url"],
+        data=upload["fields"],
+        files={"file": ("x", data, "application/octet-stream")},
+        timeout=60,
     )
     assert posted.status_code == 204
     # Then the S3 event makes it available without any call to /complete
@@ -58,11 +70,17 @@ def test_tokens_are_checked(local_stack: LocalStack) -> None:
     secret = load_secret(s.data_dir / "token-secret")
     expired = issue(secret, "alice", ["editors"], ttl_seconds=-10)
     forged = issue(b"not-the-secret" * 2, "alice", ["admins"])
-    for headers in ({}, {"Authorization": f"Bearer {expired}"}, {"Authorization": f"Bearer {forged}"},
-                    {"Authorization": "Basic YWxpY2U6eA=="}):
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {expired}"},
+        {"Authorization": f"Bearer {forged}"},
+        {"Authorization": "Basic YWxpY2U6eA=="},
+    ):
         assert requests.get(f"{s.url}/v1/dossiers", headers=headers, timeout=10).status_code == 401
     reader = requests.post(
-        f"{s.url}/v1/dossiers", json={"reference": "E2E-R", "title": "t"}, headers=s.auth("bob", ("readers",)),
+        f"{s.url}/v1/dossiers",
+        json={"reference": "E2E-R", "title": "t"},
+        headers=s.auth("bob", ("readers",)),
         timeout=10,
     )
     assert reader.status_code == 403
@@ -82,12 +100,18 @@ def test_tampered_or_expired_presigned_urls_are_refused(local_stack: LocalStack)
     ).json()
     upload = created["upload"]
     tampered_fields = dict(upload["fields"], key=upload["fields"]["key"].replace("a.txt", "b.txt"))
-    refused = requests.post(upload["url"], data=tampered_fields, files={"file": ("a", b"abc", "text/plain")}, timeout=10)
+    refused = requests.post(
+        upload["url"], data=tampered_fields, files={"file": ("a", b"abc", "text/plain")}, timeout=10
+    )
     assert refused.status_code == 403
-    ok = requests.post(upload["url"], data=upload["fields"], files={"file": ("a", b"abc", "text/plain")}, timeout=10)
+    ok = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("a", b"abc", "text/plain")}, timeout=10
+    )
     assert ok.status_code == 204
     wait_available(s, created["document"]["id"])
-    url = requests.get(f"{s.url}/v1/documents/{created['document']['id']}/download", headers=s.auth(), timeout=10).json()["url"]
+    url = requests.get(
+        f"{s.url}/v1/documents/{created['document']['id']}/download", headers=s.auth(), timeout=10
+    ).json()["url"]
     assert requests.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"), timeout=10).status_code == 403
     assert requests.get(url, timeout=10).content == b"abc"
 
@@ -95,4 +119,6 @@ def test_tampered_or_expired_presigned_urls_are_refused(local_stack: LocalStack)
 def test_openapi_document_is_served(local_stack: LocalStack) -> None:
     spec = requests.get(f"{local_stack.url}/openapi.json", timeout=10).json()
     assert spec["info"]["title"] == "Patronus API"
-    assert {"/v1/dossiers", "/v1/dossiers/{dossier_id}", "/v1/documents/{document_id}/download"} <= set(spec["paths"])
+    assert {"/v1/dossiers", "/v1/dossiers/{dossier_id}", "/v1/documents/{document_id}/download"} <= set(
+        spec["paths"]
+    )

@@ -39,12 +39,19 @@ def settings_for(database_url: str, server: ThrowawaySeaweedFS, bucket: str, **s
 
 @pytest.fixture
 def api_settings(database_url: str, s3_server: ThrowawaySeaweedFS, s3_bucket: str) -> Settings:
-    return settings_for(database_url, s3_server, s3_bucket, multipart_threshold=8 * 1024 * 1024,
-                        multipart_part_size=5 * 1024 * 1024)
+    return settings_for(
+        database_url,
+        s3_server,
+        s3_bucket,
+        multipart_threshold=8 * 1024 * 1024,
+        multipart_part_size=5 * 1024 * 1024,
+    )
 
 
 @pytest.fixture
-def api(api_settings: Settings, s3_server: ThrowawaySeaweedFS, monkeypatch: pytest.MonkeyPatch) -> Iterator[Caller]:
+def api(
+    api_settings: Settings, s3_server: ThrowawaySeaweedFS, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Caller]:
     """Call the real API handler with an API Gateway event; returns a :class:`Reply`."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)

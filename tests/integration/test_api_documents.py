@@ -21,7 +21,9 @@ def dossier(api: Caller) -> dict:
     return reply.json
 
 
-def request_upload(api: Caller, dossier: dict, filename: str, data: bytes, content_type: str = "application/pdf") -> dict:
+def request_upload(
+    api: Caller, dossier: dict, filename: str, data: bytes, content_type: str = "application/pdf"
+) -> dict:
     reply = api(
         "POST",
         f"/v1/dossiers/{dossier['id']}/documents",
@@ -66,7 +68,9 @@ def test_upload_larger_than_declared_is_refused_by_s3(api: Caller, dossier: dict
 def test_upload_with_another_content_type_is_refused(api: Caller, dossier: dict) -> None:
     created = request_upload(api, dossier, "a.pdf", b"%PDF-1.7")
     fields = dict(created["upload"]["fields"], **{"Content-Type": "text/html"})
-    refused = requests.post(created["upload"]["url"], data=fields, files={"file": ("a", b"%PDF-1.7", "text/html")}, timeout=30)
+    refused = requests.post(
+        created["upload"]["url"], data=fields, files={"file": ("a", b"%PDF-1.7", "text/html")}, timeout=30
+    )
     assert refused.status_code == 403
 
 

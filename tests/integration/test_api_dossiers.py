@@ -71,9 +71,13 @@ def test_without_claims_the_api_answers_401(api: Caller) -> None:
         ("DELETE", "/v1/dossiers/{id}", None, ("editors",)),
     ],
 )
-def test_roles_are_enforced(api: Caller, method: str, path_template: str, body: dict | None, groups: tuple) -> None:
+def test_roles_are_enforced(
+    api: Caller, method: str, path_template: str, body: dict | None, groups: tuple
+) -> None:
     dossier = new_dossier(api)
-    reply = api(method, path_template.format(id=dossier["id"]), body, groups=groups, headers={"If-Match": '"1"'})
+    reply = api(
+        method, path_template.format(id=dossier["id"]), body, groups=groups, headers={"If-Match": '"1"'}
+    )
     assert reply.status == 403
     assert reply.json["error"]["code"] == "forbidden"
 
@@ -132,7 +136,9 @@ def test_list_searches_filters_and_paginates(api: Caller) -> None:
     assert api("GET", "/v1/dossiers", query={"status": "archived"}).json["items"] == []
 
 
-@pytest.mark.parametrize("query", [{"cursor": "garbage!"}, {"cursor": "azE6LTE"}, {"limit": "100000"}, {"status": "x"}])
+@pytest.mark.parametrize(
+    "query", [{"cursor": "garbage!"}, {"cursor": "azE6LTE"}, {"limit": "100000"}, {"status": "x"}]
+)
 def test_bad_listing_parameters_are_400(api: Caller, query: dict) -> None:
     assert api("GET", "/v1/dossiers", query=query).status == 400
 
@@ -161,11 +167,15 @@ def test_idempotency_key_replays_the_first_result(api: Caller) -> None:
     assert first.status == again.status == 201
     assert again.json["id"] == first.json["id"]
     assert again.headers.get("idempotent-replayed") == "true"
-    other = api("POST", "/v1/dossiers", {"reference": "IDEM-2", "title": "x"}, headers={"Idempotency-Key": "k-1"})
+    other = api(
+        "POST", "/v1/dossiers", {"reference": "IDEM-2", "title": "x"}, headers={"Idempotency-Key": "k-1"}
+    )
     assert other.status == 409
 
 
-def test_concurrent_retries_with_one_idempotency_key_create_exactly_one_dossier(api_settings: Settings) -> None:
+def test_concurrent_retries_with_one_idempotency_key_create_exactly_one_dossier(
+    api_settings: Settings,
+) -> None:
     # Given 8 execution environments (own connections) retrying the same create at once
     principal = Principal(subject="alice", groups=frozenset({"editors"}))
     barrier = threading.Barrier(8)
@@ -202,7 +212,9 @@ def test_concurrent_updates_lose_no_write(api_settings: Settings) -> None:
     # Given one dossier and 6 writers that each add their own word, retrying on 412
     principal = Principal(subject="alice", groups=frozenset({"editors"}))
     setup = DossierService(Database(api_settings.database))
-    dossier = setup.create(principal, reference="CONC-1", title="t", description="", idempotency_key=None).dossier
+    dossier = setup.create(
+        principal, reference="CONC-1", title="t", description="", idempotency_key=None
+    ).dossier
     barrier = threading.Barrier(6)
     conflicts: list[int] = []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def test_applies_every_migration_once_and_records_checksums(empty_database_url: 
     assert second.already_applied == expected
     with connection.cursor() as cursor:
         cursor.execute("SELECT version, checksum FROM schema_migrations ORDER BY version")
-        rows = cursor.fetchall()
+        rows: Any = cursor.fetchall()
     assert [(r["version"], r["checksum"]) for r in rows] == [(m.version, m.checksum) for m in discover()]
 
 

@@ -12,7 +12,9 @@ def change(directory: str, name: str, *, is_dir: bool = False, size: int = 0, et
     entry: dict = {"name": name, "isDirectory": is_dir, "attributes": {"fileSize": str(size)}}
     if etag:
         entry["extended"] = {"Seaweed-X-Amz-ETag": base64.b64encode(etag.encode()).decode()}
-    return json.dumps({"directory": directory, "eventNotification": {"oldEntry": None, "newEntry": entry}}, indent=2)
+    return json.dumps(
+        {"directory": directory, "eventNotification": {"oldEntry": None, "newEntry": entry}}, indent=2
+    )
 
 
 def test_files_become_events_directories_and_multipart_parts_do_not() -> None:
@@ -37,4 +39,8 @@ def test_event_has_the_eventbridge_shape() -> None:
     event = object_created_event("bucket", "documents/a/b/c.pdf", 12, "e1")
     assert event["detail-type"] == "Object Created" and event["source"] == "aws.s3"
     assert event["detail"]["bucket"]["name"] == "bucket"
-    assert event["detail"]["object"] == {**event["detail"]["object"], "key": "documents/a/b/c.pdf", "size": 12}
+    assert event["detail"]["object"] == {
+        **event["detail"]["object"],
+        "key": "documents/a/b/c.pdf",
+        "size": 12,
+    }

@@ -102,7 +102,9 @@ def limit_body_size(resolver: APIGatewayRestResolver, next_middleware: NextMiddl
     body = resolver.current_event.body or ""
     if len(body) > MAX_BODY_BYTES:
         return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes"
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "payload_too_large",
+            f"the body exceeds {MAX_BODY_BYTES} bytes",
         )
     return next_middleware(resolver)
 

@@ -33,5 +33,6 @@ def decode(cursor: str | None) -> int | None:
 
 def _invalid() -> BadRequest:
     return BadRequest(
-        "invalid pagination cursor", details=[{"field": "query.cursor", "issue": "not a cursor this API issued"}]
+        "invalid pagination cursor",
+        details=[{"field": "query.cursor", "issue": "not a cursor this API issued"}],
     )

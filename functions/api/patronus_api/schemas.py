@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from patronus.models import AuditEventRow, DocumentRow, DocumentStatus, DossierRow, DossierStatus
 
-PublicId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="Public identifier (32 hex characters)")]
+PublicId = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{32}$", description="Public identifier (32 hex characters)")
+]
 Reference = Annotated[
     str,
     Field(
@@ -97,12 +99,15 @@ class DossierOut(BaseModel):
 
 class DossierPage(BaseModel):
     items: list[DossierOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )
 
 
 class DocumentCreate(_Input):
     filename: Annotated[
-        str, Field(min_length=1, max_length=1024, description="Original file name, kept as given for download")
+        str,
+        Field(min_length=1, max_length=1024, description="Original file name, kept as given for download"),
     ]
     content_type: Annotated[
         str,

@@ -9,14 +9,16 @@ from patronus.observability import logger, metrics
 from patronus.services.documents import DocumentService, UploadOutcome
 
 
-def handle_object_created(event: S3EventNotificationEventBridgeModel, service: DocumentService) -> UploadOutcome:
+def handle_object_created(
+    event: S3EventNotificationEventBridgeModel, service: DocumentService
+) -> UploadOutcome:
     detail = event.detail
     bucket = detail.bucket.name
     if bucket != service.storage.settings.bucket:
         logger.warning("event for another bucket ignored", extra={"bucket": bucket})
         return UploadOutcome.UNKNOWN_KEY
     key = detail.object.key
-    outcome = service.record_upload(key, size=detail.object.size or 0, etag=detail.object.etag)
+    outcome = service.record_upload(key, size=int(detail.object.size or 0), etag=detail.object.etag)
     log = logger.info if outcome is not UploadOutcome.SIZE_MISMATCH else logger.warning
     log("object created", extra={"key": key, "size": detail.object.size, "outcome": outcome.value})
     metrics.add_metric(name=f"Upload_{outcome.value}", unit=MetricUnit.Count, value=1)

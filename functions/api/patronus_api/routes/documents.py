@@ -93,10 +93,14 @@ def complete_document(document_id: DocumentId) -> DocumentOut:
 @router.get("/v1/documents/<document_id>/download", tags=TAGS, summary="A short-lived download URL")
 def download_document(document_id: DocumentId) -> DownloadOut:
     document, url = runtime.documents.download_url(caller(router), document_id)
-    return DownloadOut(url=url, expires_in=runtime.settings.storage.download_url_ttl, filename=document.filename)
+    return DownloadOut(
+        url=url, expires_in=runtime.settings.storage.download_url_ttl, filename=document.filename
+    )
 
 
-@router.delete("/v1/documents/<document_id>", tags=TAGS, summary="Delete a document (admins)", status_code=204)
+@router.delete(
+    "/v1/documents/<document_id>", tags=TAGS, summary="Delete a document (admins)", status_code=204
+)
 def delete_document(document_id: DocumentId) -> Response[None]:
     runtime.documents.delete(caller(router), document_id)
     return Response(status_code=204, body=None)

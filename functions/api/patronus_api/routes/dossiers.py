@@ -37,10 +37,15 @@ def etag_of(row: DossierRow) -> str:
     return f'"{row.version}"'
 
 
-def _dossier_response(row: DossierRow, status: int = 200, extra: dict[str, str] | None = None) -> Response[DossierOut]:
+def _dossier_response(
+    row: DossierRow, status: int = 200, extra: dict[str, str] | None = None
+) -> Response[DossierOut]:
     headers = {"ETag": etag_of(row), **(extra or {})}
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=DossierOut.of(row), headers=headers
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=DossierOut.of(row),
+        headers=headers,
     )
 
 
@@ -50,7 +55,12 @@ def create_dossier(body: DossierCreate) -> Response[DossierOut]:
     if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable()):
         raise BadRequest(
             "invalid Idempotency-Key",
-            details=[{"field": "header.Idempotency-Key", "issue": f"1 to {IDEMPOTENCY_KEY_MAX} printable characters"}],
+            details=[
+                {
+                    "field": "header.Idempotency-Key",
+                    "issue": f"1 to {IDEMPOTENCY_KEY_MAX} printable characters",
+                }
+            ],
         )
     created = runtime.dossiers.create(
         caller(router),
@@ -69,13 +79,19 @@ def create_dossier(body: DossierCreate) -> Response[DossierOut]:
 
 @router.get("/v1/dossiers", tags=TAGS, summary="Search dossiers (newest first)")
 def list_dossiers(
-    q: Annotated[str | None, Query(max_length=100, description="Reference prefix or words of the title")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Reference prefix or words of the title")
+    ] = None,
     status: Annotated[DossierStatus | None, Query(description="Only dossiers with this status")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> DossierPage:
     rows, last = runtime.dossiers.search(
-        caller(router), text=(q or "").strip() or None, status=status, after_id=cursors.decode(cursor), limit=limit
+        caller(router),
+        text=(q or "").strip() or None,
+        status=status,
+        after_id=cursors.decode(cursor),
+        limit=limit,
     )
     return DossierPage(items=[DossierOut.of(r) for r in rows], next_cursor=cursors.encode(last))
 
@@ -105,7 +121,8 @@ def _version_of(if_match: str) -> int:
     value = value.removeprefix("W/").strip('"')
     if not value.isdigit() or len(value) > 9:
         raise BadRequest(
-            "invalid If-Match", details=[{"field": "header.If-Match", "issue": "an ETag returned by this API"}]
+            "invalid If-Match",
+            details=[{"field": "header.If-Match", "issue": "an ETag returned by this API"}],
         )
     return int(value)
 

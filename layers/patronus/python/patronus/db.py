@@ -18,7 +18,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pymysql
@@ -107,9 +107,8 @@ class Database:
                 connect_timeout=self.settings.connect_timeout,
                 read_timeout=30,
                 write_timeout=30,
+                # With IAM auth the token goes out through mysql_clear_password, inside TLS.
                 ssl=self._ssl_context(),
-                # The IAM token is sent in clear text inside TLS, as RDS requires.
-                auth_plugin_map={"mysql_clear_password": None} if self.settings.iam_auth else None,
             )
         except pymysql.err.OperationalError as exc:
             raise Unavailable("the database cannot be reached") from exc
@@ -120,20 +119,11 @@ class Database:
         return self._connection
 
     def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and connection.open:
-            try:
-                connection.close()
-            except pymysql.err.Error:
-                pass
-
-    def _discard(self) -> None:
+        """Drop the connection; a dead socket is closed without error (it is gone anyway)."""
         connection, self._connection = self._connection, None
         if connection is not None:
-            try:
-                connection._force_close()  # noqa: SLF001 - no clean close on a dead socket
-            except Exception:  # noqa: BLE001 - the socket is already broken; nothing to report
-                pass
+            with suppress(OSError, pymysql.err.Error):
+                connection.close()
 
     def _begin(self, statement: str) -> Connection[Cursor]:
         """Start a transaction, replacing a dead connection once if needed."""
@@ -144,7 +134,7 @@ class Database:
                     cursor.execute(statement)
                 return connection
             except pymysql.err.Error as exc:
-                self._discard()
+                self.close()
                 if attempt == 2 or not is_connection_lost(exc):
                     raise Unavailable("the database connection was lost") from exc
         raise AssertionError("unreachable")
@@ -181,7 +171,7 @@ class Database:
         try:
             connection.rollback()
         except pymysql.err.Error:
-            self._discard()
+            self.close()
 
     def ping(self) -> None:
         """Round trip to the server (the health check)."""

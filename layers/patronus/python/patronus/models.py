@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class DossierStatus(str, Enum):
+class DossierStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     ARCHIVED = "archived"
 
 
-class DocumentStatus(str, Enum):
+class DocumentStatus(StrEnum):
     PENDING = "pending"
     AVAILABLE = "available"
     DELETED = "deleted"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     READER = "readers"
     EDITOR = "editors"
     ADMIN = "admins"

@@ -166,7 +166,7 @@ class DocumentStorage:
                 Bucket=self.settings.bucket,
                 Key=key,
                 UploadId=upload_id,
-                MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},  # type: ignore[misc]
+                MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
             )
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -203,7 +203,7 @@ class _Outcome:
     missing = False
 
 
-class _s3_errors:  # noqa: N801 - used as a context manager, reads like one
+class _s3_errors:
     """Map botocore errors: not found -> NotFound (or ``missing`` when allowed), else Unavailable."""
 
     def __init__(self, *, missing_ok: bool = False) -> None:

@@ -130,9 +130,7 @@ def _check_history(applied: dict[str, str], migrations: list[Migration]) -> None
     for version, checksum in sorted(applied.items()):
         migration = known.get(version)
         if migration is None:
-            raise MigrationError(
-                f"migration V{version} is recorded as applied but its file is missing"
-            )
+            raise MigrationError(f"migration V{version} is recorded as applied but its file is missing")
         if migration.checksum != checksum:
             raise MigrationError(
                 f"migration V{version} ({migration.name}) was edited after it was applied "

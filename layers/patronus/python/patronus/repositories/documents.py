@@ -83,7 +83,9 @@ def list_for_dossier(cursor: Any, dossier_id: int, *, after_id: int | None, limi
     return [DocumentRow.model_validate(row) for row in rows]
 
 
-def mark_available(cursor: Any, *, document_id: int, size_bytes: int, etag: str | None, now: datetime) -> bool:
+def mark_available(
+    cursor: Any, *, document_id: int, size_bytes: int, etag: str | None, now: datetime
+) -> bool:
     """pending -> available; False when it was not pending (already done, or deleted)."""
     with translated_errors():
         cursor.execute(

@@ -8,9 +8,7 @@ from typing import Any
 from patronus.models import DossierRow, DossierStatus
 from patronus.repositories import like_pattern, translated_errors
 
-_COLUMNS = (
-    "id, public_id, reference, title, description, status, owner, version, created_at, updated_at"
-)
+_COLUMNS = "id, public_id, reference, title, description, status, owner, version, created_at, updated_at"
 
 
 def insert(

@@ -7,11 +7,12 @@ makes it ``available``. Deleting keeps the S3 object version (the bucket is vers
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from patronus.db import Database
-from patronus.errors import Conflict, NotFound
+from patronus.errors import Conflict, NotFound, PatronusError
 from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
@@ -27,7 +28,7 @@ class NewUpload:
     multipart: MultipartUpload | None
 
 
-class UploadOutcome(str, Enum):
+class UploadOutcome(StrEnum):
     MADE_AVAILABLE = "made_available"
     ALREADY_DONE = "already_done"
     UNKNOWN_KEY = "unknown_key"
@@ -93,14 +94,15 @@ class DocumentService:
                 self._abort_quietly(key, multipart.upload_id)
             raise
         assert row is not None and row.id == document_id
-        post = None if multipart else self.storage.presign_post(key, content_type=content_type, size=size_bytes)
+        post = (
+            None if multipart else self.storage.presign_post(key, content_type=content_type, size=size_bytes)
+        )
         return NewUpload(row, post, multipart)
 
     def _abort_quietly(self, key: str, upload_id: str) -> None:
-        try:
+        # The bucket's lifecycle rule aborts leftovers; the original error is what matters.
+        with suppress(PatronusError):
             self.storage.abort_multipart(key, upload_id)
-        except Exception:  # noqa: BLE001 - the lifecycle rule aborts leftovers; the original error matters
-            pass
 
     def complete(self, principal: Principal, public_id: str) -> DocumentRow:
         """Confirm an upload: finish the multipart upload if any, then check the object in S3."""
@@ -109,10 +111,8 @@ class DocumentService:
         if document.status != DocumentStatus.PENDING:
             return document
         if document.upload_id:
-            try:
+            with suppress(NotFound):  # completed by an earlier call: the HEAD below tells
                 self.storage.complete_multipart(document.storage_key, document.upload_id)
-            except NotFound:
-                pass  # completed by an earlier call: the HEAD below tells
         stored = self.storage.head(document.storage_key)
         if stored is None:
             raise Conflict("the upload has not been received yet")
@@ -141,7 +141,9 @@ class DocumentService:
     def _make_available(self, document: DocumentRow, *, size: int, etag: str | None, actor: str) -> bool:
         with self.db.transaction() as cursor:
             now = utcnow()
-            changed = documents.mark_available(cursor, document_id=document.id, size_bytes=size, etag=etag, now=now)
+            changed = documents.mark_available(
+                cursor, document_id=document.id, size_bytes=size, etag=etag, now=now
+            )
             if changed:
                 audit.record(
                     cursor,
@@ -203,4 +205,3 @@ class DocumentService:
                     details={"filename": document.filename},
                     now=now,
                 )
-

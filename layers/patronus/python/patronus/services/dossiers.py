@@ -43,7 +43,11 @@ class DossierService:
                 now = utcnow()
                 if idempotency_key:
                     idempotency.claim(
-                        cursor, actor=principal.subject, key=idempotency_key, request_hash=request_hash, now=now
+                        cursor,
+                        actor=principal.subject,
+                        key=idempotency_key,
+                        request_hash=request_hash,
+                        now=now,
                     )
                 public_id = new_public_id()
                 dossier_id = dossiers.insert(
@@ -56,7 +60,9 @@ class DossierService:
                     now=now,
                 )
                 if idempotency_key:
-                    idempotency.attach(cursor, actor=principal.subject, key=idempotency_key, dossier_id=dossier_id)
+                    idempotency.attach(
+                        cursor, actor=principal.subject, key=idempotency_key, dossier_id=dossier_id
+                    )
                 audit.record(
                     cursor,
                     actor=principal.subject,
