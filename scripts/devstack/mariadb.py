@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.devstack.ports import free_port, port_is_free, wait_for_port
+from scripts.devstack.ports import ServerExited, free_port, port_is_free, wait_for_port
 
 SERVER_BINARIES = ("mariadbd", "mysqld")
 INSTALL_BINARIES = ("mariadb-install-db", "mysql_install_db")
@@ -53,14 +53,32 @@ class ThrowawayMariaDB:
     def url(self) -> str:
         return f"mysql://root@127.0.0.1:{self.port}/"
 
-    def start(self, timeout: float = 60.0) -> ThrowawayMariaDB:
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> ThrowawayMariaDB:
+        """Start and wait for the port. If another process takes the port between our check and
+        the server's bind, the server exits at once: a new free port is chosen and it retries."""
         server = _which(SERVER_BINARIES)
         self.base_dir.mkdir(parents=True, exist_ok=True)
         if not (self.data_dir / "mysql").is_dir():
             self._initialise()
-        if not self.port or not port_is_free(self.port):
-            self.port = free_port()
         log = self.base_dir / "server.log"
+        for attempt in range(1, attempts + 1):
+            if not self.port or not port_is_free(self.port):
+                self.port = free_port()
+            self._spawn(server, log)
+            try:
+                wait_for_port(self.port, timeout, "the MariaDB server", self.process)
+                return self
+            except ServerExited as exc:
+                self.stop()
+                if attempt == attempts:
+                    raise RuntimeError(f"{exc}; server log ends with:\n{_tail(log)}") from exc
+                self.port = 0
+            except TimeoutError as exc:
+                self.stop()
+                raise RuntimeError(f"{exc}; server log ends with:\n{_tail(log)}") from exc
+        raise AssertionError("unreachable")
+
+    def _spawn(self, server: str, log: Path) -> None:
         self.process = subprocess.Popen(
             [
                 server,
@@ -82,13 +100,6 @@ class ThrowawayMariaDB:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            wait_for_port(self.port, timeout, "the MariaDB server", self.process)
-        except (TimeoutError, RuntimeError) as exc:
-            self.stop()
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{exc}; server log ends with:\n{tail}") from exc
-        return self
 
     def _initialise(self) -> None:
         install = _which(INSTALL_BINARIES)
@@ -119,3 +130,7 @@ class ThrowawayMariaDB:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:] if log.exists() else ""

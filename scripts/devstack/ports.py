@@ -7,6 +7,10 @@ import subprocess
 import time
 
 
+class ServerExited(RuntimeError):
+    """The server process ended before it opened its port (often: a port was taken)."""
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -30,7 +34,7 @@ def wait_for_port(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode} before opening port {port}")
+            raise ServerExited(f"{what} exited with code {process.returncode} before opening port {port}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.devstack.ports import free_port, port_is_free, wait_for_port
+from scripts.devstack.ports import ServerExited, free_port, port_is_free, wait_for_port
 
 # The instance's only identity. These are local-only credentials for a server bound to
 # 127.0.0.1; they protect nothing real and exist so that the server checks signatures.
@@ -86,18 +86,37 @@ class ThrowawaySeaweedFS:
             self.ports[flag] = port
         self.s3_port = self.ports["s3.port"]
 
-    def start(self, timeout: float = 60.0) -> ThrowawaySeaweedFS:
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> ThrowawaySeaweedFS:
+        """Start and wait until S3 answers. A port taken by another process between our check
+        and the server's bind makes it exit at once: then new ports are chosen and it retries."""
         self.base_dir.mkdir(parents=True, exist_ok=True)
-        data_dir = self.base_dir / "data"
-        data_dir.mkdir(exist_ok=True)
+        (self.base_dir / "data").mkdir(exist_ok=True)
         config = self.base_dir / "identities.json"
         config.write_text(json.dumps(self._identities(), indent=2))
-        self._choose_ports()
+        for attempt in range(1, attempts + 1):
+            self._choose_ports()
+            self._spawn(config)
+            try:
+                wait_for_port(self.s3_port, timeout, "the SeaweedFS S3 server", self.process)
+                self._wait_until_serving(timeout)
+                return self
+            except ServerExited:
+                self.stop()
+                if attempt == attempts:
+                    raise
+                self.ports = {}
+                self.s3_port = 0
+            except (TimeoutError, RuntimeError):
+                self.stop()
+                raise
+        raise AssertionError("unreachable")
+
+    def _spawn(self, config: Path) -> None:
         log = (self.base_dir / "weed.log").open("ab")
         command = [
             weed_binary(),
             "mini",
-            f"-dir={data_dir}",
+            f"-dir={self.base_dir / 'data'}",
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             "-master.telemetry=false",
@@ -109,13 +128,7 @@ class ThrowawaySeaweedFS:
         self.process = subprocess.Popen(
             command, stdout=log, stderr=log, cwd=self.base_dir, start_new_session=True
         )
-        try:
-            wait_for_port(self.s3_port, timeout, "the SeaweedFS S3 server", self.process)
-            self._wait_until_serving(timeout)
-        except (TimeoutError, RuntimeError):
-            self.stop()
-            raise
-        return self
+        log.close()
 
     def _identities(self) -> dict[str, object]:
         return {
