@@ -196,3 +196,13 @@ def test_documents_cannot_be_added_to_an_archived_dossier(api: Caller, dossier: 
     api("DELETE", f"/v1/dossiers/{dossier['id']}", groups=("admins",))
     reply = api("POST", f"/v1/dossiers/{dossier['id']}/documents", {"filename": "a", "size_bytes": 1})
     assert reply.status == 409
+
+
+def test_declared_size_above_the_limit_is_400(api: Caller, dossier: dict) -> None:
+    reply = api(
+        "POST",
+        f"/v1/dossiers/{dossier['id']}/documents",
+        {"filename": "huge.iso", "size_bytes": 6 * 1024**4},
+    )
+    assert reply.status == 400
+    assert reply.json["error"]["details"][0]["field"] == "body.size_bytes"

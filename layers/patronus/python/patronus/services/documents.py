@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from patronus.db import Database
-from patronus.errors import Conflict, NotFound, PatronusError
+from patronus.errors import BadRequest, Conflict, NotFound, PatronusError
 from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
@@ -51,6 +51,16 @@ class DocumentService:
         sha256: str | None,
     ) -> NewUpload:
         require(principal, Role.EDITOR)
+        if size_bytes > self.storage.settings.max_upload_bytes:
+            raise BadRequest(
+                "the file is too large",
+                details=[
+                    {
+                        "field": "body.size_bytes",
+                        "issue": f"at most {self.storage.settings.max_upload_bytes} bytes",
+                    }
+                ],
+            )
         with self.db.reading() as cursor:
             dossier = dossiers.get_by_public_id(cursor, dossier_public_id)
         if dossier is None:
