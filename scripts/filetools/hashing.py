@@ -1,0 +1,104 @@
+"""Streamed SHA-256 of local files, as S3 stores it.
+
+S3 keeps, for an object uploaded with ``ChecksumAlgorithm=SHA256``:
+
+* in one part: the SHA-256 of the bytes (``ChecksumSHA256``, base64, ``ChecksumType=FULL_OBJECT``);
+* in several parts: a *composite* checksum, the SHA-256 of the concatenated binary SHA-256 of
+  each part, followed by ``-<number of parts>`` (``ChecksumType=COMPOSITE``). It can only be
+  recomputed from the file when the part boundaries are known.
+
+:func:`sha256_file` reads a file once, in fixed-size chunks into a reused buffer (hashlib
+releases the GIL on large updates, so threads hash files in parallel), and produces the whole
+file's digest and, when part sizes are given, each part's digest in the same pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK_SIZE = 1024 * 1024
+
+_buffers = threading.local()
+
+
+def _buffer() -> memoryview:
+    buffer: memoryview | None = getattr(_buffers, "buffer", None)
+    if buffer is None:
+        buffer = memoryview(bytearray(CHUNK_SIZE))
+        _buffers.buffer = buffer
+    return buffer
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    size: int
+    sha256: bytes
+    part_digests: tuple[bytes, ...] = ()
+
+    @property
+    def hex(self) -> str:
+        return self.sha256.hex()
+
+    @property
+    def base64(self) -> str:
+        return b64(self.sha256)
+
+    def composite_base64(self) -> str:
+        """The multipart ``ChecksumSHA256`` S3 would hold for these parts (``...=-N``)."""
+        if not self.part_digests:
+            raise ValueError("no part digests were computed")
+        combined = hashlib.sha256(b"".join(self.part_digests)).digest()
+        return f"{b64(combined)}-{len(self.part_digests)}"
+
+
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def uniform_parts(size: int, part_size: int) -> list[int]:
+    """The part sizes of a multipart upload of ``size`` bytes in ``part_size`` parts."""
+    if part_size <= 0:
+        raise ValueError("part size must be positive")
+    if size == 0:
+        return [0]
+    full, rest = divmod(size, part_size)
+    return [part_size] * full + ([rest] if rest else [])
+
+
+def sha256_file(path: Path | str, part_sizes: Sequence[int] | None = None) -> FileDigest:
+    """SHA-256 of the file, plus one digest per part when ``part_sizes`` is given."""
+    buffer = _buffer()
+    whole = hashlib.sha256()
+    parts: list[bytes] = []
+    boundaries = list(part_sizes or ())
+    part = hashlib.sha256() if boundaries else None
+    part_left = boundaries.pop(0) if boundaries else 0
+    size = 0
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            count = handle.readinto(buffer)
+            if not count:
+                break
+            view = buffer[:count]
+            whole.update(view)
+            size += count
+            if part is None:
+                continue
+            offset = 0
+            while offset < count:
+                take = min(part_left, count - offset) if part_left else count - offset
+                part.update(view[offset : offset + take])
+                offset += take
+                part_left -= take
+                if part_left == 0 and boundaries:
+                    parts.append(part.digest())
+                    part = hashlib.sha256()
+                    part_left = boundaries.pop(0)
+    if part is not None:
+        parts.append(part.digest())
+    return FileDigest(size, whole.digest(), tuple(parts))

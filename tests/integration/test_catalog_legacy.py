@@ -1,0 +1,228 @@
+"""catalog_legacy against SeaweedFS and MariaDB with the Patronus schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import catalog_legacy
+from scripts.devstack.database import connect
+from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
+from scripts.filetools import cli
+from tests.conftest import s3_client_for
+
+UNC = r"\\10.0.20.1\share"
+OBJECTS = {
+    "legacy/dossiers/D-2024-0001/Contrat signé.pdf": b"%PDF contract",
+    "legacy/dossiers/D-2024-0001/annexes/plan.dwg": b"plan",
+    "legacy/dossiers/D-2024-0002/lettre.docx": b"letter",
+    "legacy/dossiers/D-1999-0007/ancien.txt": b"unknown dossier, no auto-create",
+    "legacy/divers/Note de service.txt": b"no rule matches",
+    "legacy/divers/vide.bin": b"",
+    "legacy/divers/Thumbs.db": b"excluded",
+}
+CONFIG = """
+[default_dossier]
+reference = "LEGACY-IMPORT"
+title = "Documents imported from the legacy share"
+
+[[rules]]
+pattern = '^dossiers/(?P<reference>D-2024-[0-9]+)/'
+create_missing = true
+title = "Legacy dossier {reference}"
+
+[[rules]]
+pattern = '^dossiers/(D-[0-9]{4}-[0-9]+)/'
+"""
+
+
+@pytest.fixture
+def client(s3_server: ThrowawaySeaweedFS) -> Any:
+    return s3_client_for(s3_server)
+
+
+@pytest.fixture
+def migrated(client: Any, s3_bucket: str) -> str:
+    """The bucket after DataSync: the files, plus folder markers, one with a SHA-256 checksum."""
+    for key, data in OBJECTS.items():
+        extra = {"ChecksumAlgorithm": "SHA256"} if key.endswith("lettre.docx") else {}
+        client.put_object(Bucket=s3_bucket, Key=key, Body=data, **extra)
+    client.put_object(Bucket=s3_bucket, Key="legacy/dossiers/", Body=b"")
+    client.put_object(Bucket=s3_bucket, Key="documents/not-legacy/x.pdf", Body=b"uploaded by the app")
+    return s3_bucket
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "catalog.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def argv(bucket: str, database_url: str, config: Path, report: Path, *extra: str) -> list[str]:
+    return [
+        "--bucket", bucket, "--database-url", database_url, "--unc-root", UNC, "--config", str(config),
+        "--report", str(report), "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+def rows(database_url: str, sql: str) -> list[dict[str, Any]]:
+    connection = connect(database_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+def test_registers_every_object_once_with_its_dossier_audit_and_legacy_path(
+    tmp_path: Path, client: Any, migrated: str, database_url: str, config_file: Path
+) -> None:
+    # Given the migrated objects, a rule that creates D-2024 dossiers and one that only matches existing ones
+    report = tmp_path / "report.json"
+
+    # When the catalog runs (with the SHA-256 S3 holds fetched)
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client),
+        argv(migrated, database_url, config_file, report, "--fetch-checksums", "--batch-size", "2"),
+    )
+
+    # Then the six files are documents (not the folder marker, not Thumbs.db, not the app's own keys)
+    result = json.loads(report.read_text())
+    assert code == cli.EXIT_OK
+    assert result["counts"]["registered"] == 6
+    assert result["counts"]["excluded"] == 1 and result["counts"]["folder_markers"] == 1
+    documents = {
+        r["storage_key"]: r
+        for r in rows(
+            database_url,
+            "SELECT d.*, s.reference FROM documents d JOIN dossiers s ON s.id = d.dossier_id",
+        )
+    }
+    assert set(documents) == {k for k in OBJECTS if not k.endswith("Thumbs.db")}
+    contract = documents["legacy/dossiers/D-2024-0001/Contrat signé.pdf"]
+    assert contract["legacy_path"] == r"\\10.0.20.1\share\dossiers\D-2024-0001\Contrat signé.pdf"
+    assert contract["filename"] == "Contrat signé.pdf"
+    assert contract["content_type"] == "application/pdf"
+    assert contract["status"] == "available" and contract["uploaded_by"] == "legacy-import"
+    assert contract["size_bytes"] == len(OBJECTS["legacy/dossiers/D-2024-0001/Contrat signé.pdf"])
+    assert len(contract["public_id"]) == 32
+    assert documents["legacy/dossiers/D-2024-0002/lettre.docx"]["sha256"] == hashlib.sha256(b"letter").hexdigest()
+    assert contract["sha256"] is None  # S3 holds no SHA-256 for it
+    # ... each in the dossier its rule names, created when the rule allows, else the default dossier
+    assert {k: r["reference"] for k, r in documents.items()} == {
+        "legacy/dossiers/D-2024-0001/Contrat signé.pdf": "D-2024-0001",
+        "legacy/dossiers/D-2024-0001/annexes/plan.dwg": "D-2024-0001",
+        "legacy/dossiers/D-2024-0002/lettre.docx": "D-2024-0002",
+        "legacy/dossiers/D-1999-0007/ancien.txt": "LEGACY-IMPORT",
+        "legacy/divers/Note de service.txt": "LEGACY-IMPORT",
+        "legacy/divers/vide.bin": "LEGACY-IMPORT",
+    }
+    # ... and one document.imported audit event per document, by legacy-import
+    audits = rows(database_url, "SELECT * FROM audit_events WHERE action = 'document.imported'")
+    assert sorted(a["entity_id"] for a in audits) == sorted(r["public_id"] for r in documents.values())
+    assert {a["actor"] for a in audits} == {"legacy-import"}
+    assert json.loads(audits[0]["details"])["storage_key"] in documents
+
+    # When it runs again, Then nothing is registered twice
+    code = cli.run(lambda a: catalog_legacy.main(a, client=client), argv(migrated, database_url, config_file, report))
+    again = json.loads(report.read_text())
+    assert code == cli.EXIT_OK
+    assert again["counts"]["registered"] == 0 and again["counts"]["already_registered"] == 6
+    assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 6
+    assert rows(database_url, "SELECT COUNT(*) AS n FROM dossiers")[0]["n"] == 3
+
+
+def test_dry_run_changes_nothing(
+    tmp_path: Path, client: Any, migrated: str, database_url: str, config_file: Path
+) -> None:
+    report = tmp_path / "report.json"
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client),
+        argv(migrated, database_url, config_file, report, "--dry-run"),
+    )
+    result = json.loads(report.read_text())
+    assert code == cli.EXIT_OK
+    assert result["counts"]["registered"] == 6 and result["counts"]["dossiers_created"] == 3
+    assert result["per_dossier"] == {"D-2024-0001": 2, "D-2024-0002": 1, "LEGACY-IMPORT": 3}
+    assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 0
+    assert rows(database_url, "SELECT COUNT(*) AS n FROM dossiers")[0]["n"] == 0
+
+
+def test_an_interrupted_run_resumes_without_duplicates(
+    tmp_path: Path,
+    client: Any,
+    migrated: str,
+    database_url: str,
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a run that dies after its first committed batch of two
+    original = catalog_legacy.Catalog.register
+    calls = {"n": 0}
+
+    def dies_on_second_batch(self: catalog_legacy.Catalog, batch: Any, fetch: Any = None) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, batch, fetch)
+
+    monkeypatch.setattr(catalog_legacy.Catalog, "register", dies_on_second_batch)
+    report = tmp_path / "report.json"
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client),
+        argv(migrated, database_url, config_file, report, "--batch-size", "2"),
+    )
+    assert code == cli.EXIT_INTERRUPTED
+    assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 2
+
+    # When it runs again
+    monkeypatch.setattr(catalog_legacy.Catalog, "register", original)
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client),
+        argv(migrated, database_url, config_file, report, "--batch-size", "2"),
+    )
+
+    # Then it registers the rest, each object exactly once, with one audit event each
+    result = json.loads(report.read_text())
+    assert code == cli.EXIT_OK
+    assert result["counts"]["already_registered"] == 2 and result["counts"]["registered"] == 4
+    assert rows(database_url, "SELECT COUNT(DISTINCT storage_key) AS n, COUNT(*) AS m FROM documents")[0] == {
+        "n": 6,
+        "m": 6,
+    }
+    assert rows(database_url, "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'document.imported'")[0]["n"] == 6
+
+
+def test_keys_the_database_collation_would_merge_are_reported(
+    tmp_path: Path, client: Any, s3_bucket: str, database_url: str, config_file: Path
+) -> None:
+    # Given two files whose names differ only by accents (distinct on the share, equal for utf8mb4_unicode_ci)
+    client.put_object(Bucket=s3_bucket, Key="legacy/divers/cafe.txt", Body=b"1")
+    client.put_object(Bucket=s3_bucket, Key="legacy/divers/café.txt", Body=b"2")
+    report = tmp_path / "report.json"
+    # When catalogued
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, config_file, report)
+    )
+    # Then one is registered and the other reported as a conflict, and the exit code says so
+    result = json.loads(report.read_text())
+    assert code == cli.EXIT_FAILED
+    assert result["counts"]["registered"] == 1
+    assert [p["kind"] for p in result["problems"]] == ["key_conflict"]
+
+
+def test_bad_configuration_is_a_clear_error(
+    tmp_path: Path, client: Any, s3_bucket: str, database_url: str, capsys: Any
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[rules]]\npattern = '(unclosed'\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    code = cli.run(lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, bad, report))
+    assert code == cli.EXIT_USAGE
+    assert "not a valid regular expression" in capsys.readouterr().err
