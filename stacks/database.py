@@ -54,6 +54,8 @@ class DatabaseStack(Stack):
             removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
         )
         self.cluster = self._build_cluster()
+        # Schema migrations and secret rotation use the admin user on the writer directly.
+        self.allow_database_access(network.migration_sg, "Schema migrations and secret rotation")
         self._build_rotation()
         self.proxy = self._build_proxy()
         self.migration = self._build_migration()
@@ -76,20 +78,16 @@ class DatabaseStack(Stack):
             allow_all_outbound=False,
         )
         mysql = ec2.Port.tcp(MYSQL_PORT)
-        # Application traffic: functions -> proxy -> cluster, nothing else. Egress rules of the
-        # callers' groups are placed here (remote rules) so no rule points back at this stack.
+        # Application traffic: functions -> proxy. The egress rule of the functions' group is
+        # placed here (a remote rule) so that no rule points back at this stack. The proxy ->
+        # cluster rules come with the proxy target; rules are never declared twice (EC2 refuses
+        # duplicate permissions).
         self.proxy_sg.add_ingress_rule(network.functions_sg, mysql, "Application functions")
         network.functions_sg.add_egress_rule(self.proxy_sg, mysql, "To the RDS Proxy", True)
-        self.database_sg.add_ingress_rule(self.proxy_sg, mysql, "RDS Proxy")
-        self.proxy_sg.add_egress_rule(self.database_sg, mysql, "To the cluster")
-        # Schema migrations and secret rotation use the admin user on the writer directly.
-        self.allow_database_access(network.migration_sg, "Schema migrations and secret rotation")
 
-    def allow_database_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
-        """Let another tier (DMS replication, a migration task) reach the cluster on 3306."""
-        mysql = ec2.Port.tcp(MYSQL_PORT)
-        self.database_sg.add_ingress_rule(peer, mysql, description)
-        peer.add_egress_rule(self.database_sg, mysql, "To the Aurora cluster", True)
+    def allow_database_access(self, peer: ec2.IConnectable, description: str) -> None:
+        """Let another tier (DMS replication, a migration task) reach the cluster on its port."""
+        self.cluster.connections.allow_default_port_from(peer, description)
 
     @property
     def engine(self) -> rds.IClusterEngine:

@@ -12,6 +12,8 @@ from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.storage import StorageStack
 
+UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
+
 
 class PatronusStage(Stage):
     """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…)."""
@@ -56,6 +58,10 @@ class PatronusStage(Stage):
             api=self.api,
             stack_name=name("monitoring"),
         )
-        Tags.of(self).add("project", config.project)
-        Tags.of(self).add("environment", config.name)
-        Tags.of(self).add("cost-centre", config.cost_centre)
+        for key, value in (
+            ("project", config.project),
+            ("environment", config.name),
+            ("cost-centre", config.cost_centre),
+        ):
+            # CloudFormation refuses Tags on a proxy target group, although CDK offers them.
+            Tags.of(self).add(key, value, exclude_resource_types=UNTAGGABLE)

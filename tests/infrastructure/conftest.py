@@ -1,0 +1,124 @@
+"""Synthesis helpers for the infrastructure tests.
+
+Template tests synthesize once per module (module-scoped fixtures over a cached synth), skip
+asset bundling (``aws:cdk:bundling-stacks: []``) and aws-cdk-lib's built-in CloudFormation
+validation (``CDK_VALIDATION=false``) to stay fast. One test synthesizes for real, with local
+bundling and SAM asset metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from app import build_app
+from stacks.stage import PatronusStage
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STACKS = ("network", "database", "storage", "api", "monitoring")
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def cdk_context(**extra: Any) -> dict[str, Any]:
+    """The context of cdk.json, plus ``extra``."""
+    context = dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+    context.update(extra)
+    return context
+
+
+def with_overrides(context: dict[str, Any], env: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``context`` where ``patronus.environments.<env>`` gets ``overrides`` merged in."""
+    patched = json.loads(json.dumps(context))
+    target = patched["patronus"]["environments"][env]
+    for dotted, value in overrides.items():
+        node = target
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return patched
+
+
+class Synth:
+    """A synthesized app: stages by environment name, templates by (env, stack)."""
+
+    def __init__(self, app: cdk.App, stages: list[PatronusStage], assembly: cdk.cx_api.CloudAssembly) -> None:
+        self.app = app
+        self.stages = {stage.config.name: stage for stage in stages}
+        self.assembly = assembly
+        self._templates: dict[tuple[str, str], Template] = {}
+
+    def stack(self, env: str, name: str) -> cdk.Stack:
+        return getattr(self.stages[env], name)  # type: ignore[no-any-return]
+
+    def template(self, env: str, name: str) -> Template:
+        key = (env, name)
+        if key not in self._templates:
+            self._templates[key] = Template.from_stack(self.stack(env, name))
+        return self._templates[key]
+
+    def template_json(self, env: str, name: str) -> dict[str, Any]:
+        return self.template(env, name).to_json()  # type: ignore[no-any-return]
+
+    def template_files(self) -> list[Path]:
+        files = []
+        for stage in self.stages.values():
+            for name in STACKS:
+                stack: cdk.Stack = getattr(stage, name)
+                files.append(Path(stage.outdir) / stack.template_file)
+        return files
+
+
+def synthesize(
+    outdir: Path,
+    *,
+    nag: bool = False,
+    bundling: bool = False,
+    asset_metadata: bool = False,
+    context: dict[str, Any] | None = None,
+    validation: bool = False,
+) -> Synth:
+    """Synthesize the app of cdk.json (or ``context``) into ``outdir``."""
+    previous = os.environ.get("CDK_VALIDATION")
+    if not validation:
+        os.environ["CDK_VALIDATION"] = "false"
+    try:
+        ctx = dict(context if context is not None else cdk_context())
+        if not bundling:
+            ctx["aws:cdk:bundling-stacks"] = []
+        if asset_metadata:
+            ctx["aws:cdk:enable-asset-metadata"] = True
+        app = cdk.App(context=ctx, outdir=str(outdir))
+        _, stages = build_app(app, nag=nag)
+        assembly = app.synth()
+        return Synth(app, stages, assembly)
+    finally:
+        if previous is None:
+            os.environ.pop("CDK_VALIDATION", None)
+        else:
+            os.environ["CDK_VALIDATION"] = previous
+
+
+@cache
+def _shared(outdir: str) -> Synth:
+    return synthesize(Path(outdir))
+
+
+@pytest.fixture(scope="session")
+def _shared_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk-out")
+
+
+@pytest.fixture(scope="module")
+def synth(_shared_outdir: Path) -> Iterator[Synth]:
+    """Both environments of cdk.json, synthesized once and shared by the template modules."""
+    yield _shared(str(_shared_outdir))

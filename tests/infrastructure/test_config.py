@@ -1,0 +1,108 @@
+"""The configuration model: cdk.json parses, and every mistake fails naming its key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from app import build_app
+from stacks.config import ConfigError, load_config
+from tests.infrastructure.conftest import cdk_context, with_overrides
+
+
+def patronus(**overrides: Any) -> dict[str, Any]:
+    context = cdk_context()
+    return with_overrides(context, "dev", overrides)["patronus"] if overrides else context["patronus"]
+
+
+def test_cdk_json_describes_dev_and_prod() -> None:
+    # Given the committed cdk.json, When it is parsed
+    configs = {c.name: c for c in load_config(patronus())}
+    # Then both environments exist, with the shared defaults merged in
+    assert set(configs) >= {"dev", "prod"}
+    dev, prod = configs["dev"], configs["prod"]
+    assert dev.region == prod.region == "eu-west-3"
+    assert len(dev.network.availability_zones) == 2
+    assert len(prod.network.availability_zones) == 3
+    assert prod.database.backup_retention_days == 35
+    assert prod.database.deletion_protection and not dev.database.deletion_protection
+    assert dev.database.app_user == prod.database.app_user == "patronus_app"
+    assert [str(c) for c in prod.network.on_premises_cidrs] == ["10.0.10.0/24", "10.0.20.0/24"]
+
+
+def test_one_environment_can_be_selected() -> None:
+    configs = load_config(patronus(), only="prod")
+    assert [c.name for c in configs] == ["prod"]
+
+
+def test_an_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigError, match="env: unknown environment 'staging'"):
+        load_config(patronus(), only="staging")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"database.max_acu": 512}, "patronus.environments.dev.database.max_acu"),
+        ({"database.min_acu": 0.3}, "patronus.environments.dev.database.min_acu"),
+        ({"database.backup_window": "25:00-26:00"}, "patronus.environments.dev.database.backup_window"),
+        ({"database.max_ACU": 4}, "patronus.environments.dev.database.max_ACU"),
+        ({"api.mfa": "sometimes"}, "patronus.environments.dev.api.mfa"),
+        (
+            {"network.flow_logs_retention_days": 10},
+            "patronus.environments.dev.network.flow_logs_retention_days",
+        ),
+        ({"monitoring.alarm_email": "nobody"}, "patronus.environments.dev.monitoring.alarm_email"),
+        (
+            {"network.availability_zones": ["eu-west-3a"]},
+            "patronus.environments.dev.network.availability_zones",
+        ),
+    ],
+)
+def test_a_wrong_value_names_its_key(overrides: dict[str, Any], key: str) -> None:
+    # Given a cdk.json context with one wrong value, When it is parsed, Then the error names it
+    with pytest.raises(ConfigError) as raised:
+        load_config(patronus(**overrides))
+    assert key in str(raised.value)
+
+
+def test_a_missing_key_is_named() -> None:
+    context = patronus()
+    del context["environments"]["dev"]["monitoring"]
+    with pytest.raises(ConfigError, match=r"patronus\.environments\.dev\.monitoring: Field required"):
+        load_config(context)
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/16", "10.0.16.0/20", "10.0.0.0/12"])
+def test_a_vpc_range_overlapping_the_datacenter_is_refused(cidr: str) -> None:
+    # Given a VPC CIDR that contains a legacy server range (10.0.10.0/24 or 10.0.20.0/24)
+    with pytest.raises(ConfigError, match=r"network: Value error, cidr .* overlaps the on-premises range"):
+        load_config(patronus(**{"network.cidr": cidr}))
+
+
+def test_availability_zones_must_belong_to_the_region() -> None:
+    with pytest.raises(ConfigError, match="is not a zone of region eu-west-3"):
+        load_config(patronus(**{"network.availability_zones": ["eu-west-1a", "eu-west-1b"]}))
+
+
+def test_an_enabled_vpn_needs_the_customer_gateway() -> None:
+    with pytest.raises(ConfigError, match=r"network\.vpn: .*customer_gateway_ip is required"):
+        load_config(patronus(**{"network.vpn.enabled": True}))
+
+
+def test_the_migration_section_is_kept_open_for_the_migration_constructs() -> None:
+    (dev,) = load_config(patronus(**{"migration": {"dms": {"replication_capacity": 4}}}), only="dev")
+    assert dev.migration == {"dms": {"replication_capacity": 4}}
+
+
+def test_synth_fails_on_a_bad_config_before_building_anything() -> None:
+    # Given an app whose context has a wrong value
+    context = cdk_context(env="dev")
+    context["patronus"]["environments"]["dev"]["database"]["min_acu"] = -1
+    app = cdk.App(context=context)
+    # When the app is built, Then it fails naming the key and no stage was created
+    with pytest.raises(ConfigError, match=r"dev\.database\.min_acu"):
+        build_app(app, nag=False)
+    assert not app.node.children

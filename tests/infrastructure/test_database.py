@@ -1,0 +1,248 @@
+"""Aurora MySQL 3 Serverless v2, RDS Proxy with IAM and TLS, and the migration custom resource."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from patronus.migrations import discover, fingerprint
+from tests.infrastructure.conftest import Synth
+
+
+def only(resources: dict[str, Any]) -> dict[str, Any]:
+    assert len(resources) == 1, f"expected one resource, got {sorted(resources)}"
+    return next(iter(resources.values()))
+
+
+def test_cluster_is_aurora_mysql_3_serverless_v2_encrypted_with_iam_auth(synth: Synth) -> None:
+    template = synth.template("prod", "database")
+    template.has_resource_properties(
+        "AWS::RDS::DBCluster",
+        {
+            "Engine": "aurora-mysql",
+            "EngineVersion": Match.string_like_regexp(r"^8\.0\.mysql_aurora\.3\."),
+            "StorageEncrypted": True,
+            "KmsKeyId": Match.any_value(),
+            "EnableIAMDatabaseAuthentication": True,
+            "ServerlessV2ScalingConfiguration": {"MinCapacity": 1, "MaxCapacity": 16},
+            "EnableCloudwatchLogsExports": ["error", "slowquery", "audit"],
+            "Port": 3306,
+        },
+    )
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+@pytest.mark.parametrize(
+    ("env", "retention", "protected", "policy"),
+    [("prod", 35, True, "Snapshot"), ("dev", 7, False, "Delete")],
+)
+def test_backups_and_protection_follow_the_environment(
+    synth: Synth, env: str, retention: int, protected: bool, policy: str
+) -> None:
+    template = synth.template(env, "database")
+    template.has_resource(
+        "AWS::RDS::DBCluster",
+        {
+            "Properties": Match.object_like(
+                {
+                    "BackupRetentionPeriod": retention,
+                    "PreferredBackupWindow": "01:00-02:00",
+                    "PreferredMaintenanceWindow": "sun:02:30-sun:03:30",
+                    "DeletionProtection": protected,
+                }
+            ),
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+        },
+    )
+
+
+def test_writer_and_reader_sit_in_two_zones_and_the_reader_is_the_failover_target(synth: Synth) -> None:
+    instances = synth.template("prod", "database").find_resources("AWS::RDS::DBInstance")
+    assert len(instances) == 2
+    properties = [i["Properties"] for i in instances.values()]
+    assert {p["AvailabilityZone"] for p in properties} == {"eu-west-3a", "eu-west-3b"}
+    assert all(p["DBInstanceClass"] == "db.serverless" for p in properties)
+    assert all(p["AutoMinorVersionUpgrade"] is True for p in properties)
+    assert all(p["PubliclyAccessible"] is False for p in properties)
+    assert sorted(p.get("PromotionTier", 0) for p in properties) == [0, 1]
+
+
+def test_parameter_group_requires_tls_and_turns_on_audit_logs(synth: Synth) -> None:
+    synth.template("prod", "database").has_resource_properties(
+        "AWS::RDS::DBClusterParameterGroup",
+        {
+            "Parameters": Match.object_like(
+                {"require_secure_transport": "ON", "server_audit_logging": "1", "slow_query_log": "1"}
+            )
+        },
+    )
+
+
+def test_admin_secret_rotates_with_the_single_user_scheme(synth: Synth) -> None:
+    template = synth.template("prod", "database")
+    template.has_resource_properties(
+        "AWS::SecretsManager::RotationSchedule",
+        {"RotationRules": {"ScheduleExpression": "rate(30 days)"}},
+    )
+    template.resource_count_is("AWS::Serverless::Application", 1)
+    # The rotation application comes from the single-user MySQL rotation in the SAR mapping
+    applications = json.dumps(template.to_json()["Mappings"])
+    assert "SecretsManagerRDSMySQLRotationSingleUser" in applications
+    assert "MultiUser" not in applications
+
+
+def test_proxy_requires_tls_and_end_to_end_iam_authentication(synth: Synth) -> None:
+    template = synth.template("prod", "database")
+    proxy = only(template.find_resources("AWS::RDS::DBProxy"))["Properties"]
+    assert proxy["EngineFamily"] == "MYSQL"
+    assert proxy["RequireTLS"] is True
+    assert proxy["DefaultAuthScheme"] == "IAM_AUTH"
+    # No password secret registered: clients and the proxy both sign in with IAM tokens
+    assert not proxy.get("Auth")
+    # The proxy's role may connect to the cluster as the application user only
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "rds-db:connect",
+                                "Resource": {
+                                    "Fn::Join": ["", Match.array_with([":dbuser:", "/patronus_app"])]
+                                },
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def _rules(synth: Synth, env: str, kind: str) -> list[dict[str, Any]]:
+    template = synth.template(env, "database")
+    return [r["Properties"] for r in template.find_resources(f"AWS::EC2::SecurityGroup{kind}").values()]
+
+
+def _group_id(synth: Synth, env: str, description: str) -> dict[str, Any]:
+    template = synth.template(env, "database")
+    for logical_id, group in template.find_resources("AWS::EC2::SecurityGroup").items():
+        if description in group["Properties"]["GroupDescription"]:
+            return {"Fn::GetAtt": [logical_id, "GroupId"]}
+    raise AssertionError(f"no security group described {description!r}")
+
+
+def _is_mysql_port(port: Any, cluster: str) -> bool:
+    return port == 3306 or port == {"Fn::GetAtt": [cluster, "Endpoint.Port"]}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_only_the_functions_reach_the_proxy_and_only_proxy_and_migrations_reach_the_cluster(
+    synth: Synth, env: str
+) -> None:
+    template = synth.template(env, "database")
+    (cluster_id,) = template.find_resources("AWS::RDS::DBCluster")
+    proxy = _group_id(synth, env, "RDS Proxy")
+    cluster = _group_id(synth, env, "Aurora cluster")
+    rules = _rules(synth, env, "Ingress")
+    assert all(r["IpProtocol"] == "tcp" and _is_mysql_port(r["FromPort"], cluster_id) for r in rules)
+    assert all("CidrIp" not in r for r in rules), "no address range may reach the database tier"
+    to_proxy = [r for r in rules if r["GroupId"] == proxy]
+    to_cluster = [r for r in rules if r["GroupId"] == cluster]
+    assert len(to_proxy) + len(to_cluster) == len(rules)
+    # The proxy: the application functions' group (from the network stack), nothing else
+    assert len(to_proxy) == 1
+    assert "FunctionsSecurityGroup" in to_proxy[0]["SourceSecurityGroupId"]["Fn::ImportValue"]
+    # The cluster: the proxy and the migration/rotation group, nothing else
+    sources = [r["SourceSecurityGroupId"] for r in to_cluster]
+    assert len(sources) == 2 and proxy in sources
+    (other,) = [s for s in sources if s != proxy]
+    assert "MigrationSecurityGroup" in other["Fn::ImportValue"]
+    # No inline ingress on either group
+    for group in template.find_resources("AWS::EC2::SecurityGroup").values():
+        assert not group["Properties"].get("SecurityGroupIngress")
+
+
+@pytest.mark.parametrize("kind", ["Ingress", "Egress"])
+def test_no_security_group_rule_is_declared_twice(synth: Synth, kind: str) -> None:
+    # EC2 refuses a duplicate permission, so a second identical rule would fail the deployment
+    template = synth.template("prod", "database")
+    (cluster_id,) = template.find_resources("AWS::RDS::DBCluster")
+    seen = set()
+    for rule in _rules(synth, "prod", kind):
+        peer = rule.get("SourceSecurityGroupId") or rule.get("DestinationSecurityGroupId")
+        port = 3306 if _is_mysql_port(rule["FromPort"], cluster_id) else rule["FromPort"]
+        key = json.dumps([rule["GroupId"], peer, rule["IpProtocol"], port], sort_keys=True)
+        assert key not in seen, f"duplicate {kind.lower()} rule {key}"
+        seen.add(key)
+
+
+def test_schema_migration_runs_as_a_custom_resource_keyed_by_the_migration_set(synth: Synth) -> None:
+    template = synth.template("prod", "database")
+    resource = only(template.find_resources("Custom::PatronusSchemaMigration"))
+    assert resource["Properties"]["MigrationFingerprint"] == fingerprint(discover())
+    # It waits for both instances, so the writer is up when the migration connects
+    depends = set(resource.get("DependsOn", []))
+    instances = set(template.find_resources("AWS::RDS::DBInstance"))
+    assert instances <= depends
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "patronus_db_migrate.handler.handler",
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "PATRONUS_DB_SECRET_ARN": Match.any_value(),
+                        "PATRONUS_DB_NAME": "patronus",
+                        "PATRONUS_DB_APP_USER": "patronus_app",
+                        "PATRONUS_DB_TLS": "true",
+                        "PATRONUS_DB_IAM_USER": "true",
+                    }
+                )
+            },
+            "VpcConfig": Match.any_value(),
+        },
+    )
+
+
+def test_the_migration_function_reads_the_secret_but_never_holds_its_value(synth: Synth) -> None:
+    template = synth.template("prod", "database")
+    functions = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "patronus_db_migrate.handler.handler"}}
+    )
+    variables = only(functions)["Properties"]["Environment"]["Variables"]
+    assert not any("PASSWORD" in name for name in variables)
+    assert "Ref" in variables["PATRONUS_DB_SECRET_ARN"]
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_the_api_stack_deploys_after_the_migration(synth: Synth) -> None:
+    api = synth.stack("prod", "api")
+    database = synth.stack("prod", "database")
+    assert database in api.dependencies
+
+
+def test_proxy_and_cluster_endpoints_are_outputs(synth: Synth) -> None:
+    template = synth.template("prod", "database")
+    outputs = template.find_outputs("*")
+    assert {"ProxyEndpoint", "ClusterEndpoint"} <= set(outputs)
+    template.has_output("ProxyEndpoint", {"Value": {"Fn::GetAtt": [Match.any_value(), "Endpoint"]}})
