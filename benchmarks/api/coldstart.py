@@ -1,0 +1,99 @@
+"""Cold-start proxy: a fresh Python process imports a handler, initialises it and serves one
+GET /v1/dossiers/{id} against MariaDB. The Patronus handler and the FastAPI + Mangum baseline
+run interleaved in the same run, so that machine noise hits both alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from benchmarks.api.environment import CODE_PATHS, BenchDatabase, get_event
+from benchmarks.api.stats import summary
+
+CHILD = Path(__file__).with_name("coldstart_child.py")
+HANDLERS = ("patronus", "fastapi")
+
+
+def child_environment(db_url: str) -> dict[str, str]:
+    """What the Lambda configuration gives the function (tracing stays off outside Lambda)."""
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}}
+    return {
+        **keep,
+        "PYTHONPATH": os.pathsep.join(str(p) for p in CODE_PATHS),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PATRONUS_DB_URL": db_url,
+        "PATRONUS_BUCKET": "patronus-bench",
+        "PATRONUS_ENVIRONMENT": "bench",
+        "AWS_REGION": "eu-west-3",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "POWERTOOLS_SERVICE_NAME": "patronus-api",
+        "POWERTOOLS_METRICS_NAMESPACE": "Patronus",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def run_once(which: str, env: dict[str, str], event: dict[str, Any], folder: Path) -> dict[str, Any]:
+    result_file = folder / f"{which}.json"
+    result_file.unlink(missing_ok=True)
+    spawned = time.time()
+    completed = subprocess.run(
+        [sys.executable, str(CHILD), which, str(result_file)],
+        env={**env, "BENCH_EVENT": json.dumps(event), "BENCH_SPAWNED_AT": repr(spawned)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    if completed.returncode != 0 or not result_file.exists():
+        raise RuntimeError(f"the {which} cold start failed:\n{completed.stderr.decode(errors='replace')}")
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    if result["status"] != 200:
+        raise RuntimeError(f"the {which} cold start answered {result['status']}: {result['body']}")
+    return result
+
+
+def measure(db: BenchDatabase, runs: int) -> dict[str, Any]:
+    env = child_environment(db.url)
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in HANDLERS}
+    with tempfile.TemporaryDirectory(prefix="patronus-coldstart-") as folder:
+        for name in HANDLERS:  # one unmeasured run each: page cache and bytecode cache warm
+            run_once(name, env, get_event(db.dossier_ids[0]), Path(folder))
+        for i in tqdm(range(runs), desc="cold starts", unit="pair", leave=False):
+            event = get_event(db.dossier_ids[i % len(db.dossier_ids)])
+            order = HANDLERS if i % 2 == 0 else tuple(reversed(HANDLERS))
+            for name in order:
+                samples[name].append(run_once(name, env, event, Path(folder)))
+        xray = [_import_time("aws_xray_sdk.core", env) for _ in range(max(5, runs // 4))]
+    figures: dict[str, Any] = {}
+    for name, results in samples.items():
+        figures[name] = {
+            key: summary([r[key] for r in results])
+            for key in ("spawn_to_response_ms", "in_process_ms", "import_ms", "first_request_ms")
+        }
+    ours = figures["patronus"]["spawn_to_response_ms"]["p50"]
+    theirs = figures["fastapi"]["spawn_to_response_ms"]["p50"]
+    return {
+        "runs": runs,
+        "handlers": figures,
+        "ratio_p50": ours / theirs,
+        "goal": "Patronus p50 at most half of the FastAPI + Mangum baseline p50",
+        "goal_met": ours <= 0.5 * theirs,
+        "xray_sdk_import_ms": summary(xray),
+    }
+
+
+def _import_time(module: str, env: dict[str, str]) -> float:
+    """Time to import ``module`` in a fresh process (what active X-Ray tracing adds in Lambda)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
