@@ -112,7 +112,10 @@ def test_registers_every_object_once_with_its_dossier_audit_and_legacy_path(
     assert contract["status"] == "available" and contract["uploaded_by"] == "legacy-import"
     assert contract["size_bytes"] == len(OBJECTS["legacy/dossiers/D-2024-0001/Contrat signé.pdf"])
     assert len(contract["public_id"]) == 32
-    assert documents["legacy/dossiers/D-2024-0002/lettre.docx"]["sha256"] == hashlib.sha256(b"letter").hexdigest()
+    assert (
+        documents["legacy/dossiers/D-2024-0002/lettre.docx"]["sha256"]
+        == hashlib.sha256(b"letter").hexdigest()
+    )
     assert contract["sha256"] is None  # S3 holds no SHA-256 for it
     # ... each in the dossier its rule names, created when the rule allows, else the default dossier
     assert {k: r["reference"] for k, r in documents.items()} == {
@@ -130,7 +133,9 @@ def test_registers_every_object_once_with_its_dossier_audit_and_legacy_path(
     assert json.loads(audits[0]["details"])["storage_key"] in documents
 
     # When it runs again, Then nothing is registered twice
-    code = cli.run(lambda a: catalog_legacy.main(a, client=client), argv(migrated, database_url, config_file, report))
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client), argv(migrated, database_url, config_file, report)
+    )
     again = json.loads(report.read_text())
     assert code == cli.EXIT_OK
     assert again["counts"]["registered"] == 0 and again["counts"]["already_registered"] == 6
@@ -196,7 +201,12 @@ def test_an_interrupted_run_resumes_without_duplicates(
         "n": 6,
         "m": 6,
     }
-    assert rows(database_url, "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'document.imported'")[0]["n"] == 6
+    assert (
+        rows(database_url, "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'document.imported'")[0][
+            "n"
+        ]
+        == 6
+    )
 
 
 def test_keys_the_database_collation_would_merge_are_reported(
@@ -223,6 +233,8 @@ def test_bad_configuration_is_a_clear_error(
     bad = tmp_path / "bad.toml"
     bad.write_text("[[rules]]\npattern = '(unclosed'\n", encoding="utf-8")
     report = tmp_path / "r.json"
-    code = cli.run(lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, bad, report))
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, bad, report)
+    )
     assert code == cli.EXIT_USAGE
     assert "not a valid regular expression" in capsys.readouterr().err

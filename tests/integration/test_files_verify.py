@@ -23,7 +23,10 @@ MIB = 1024 * 1024
 # metadata only), "plain" (neither: only --deep can check the content)
 SMALL_FILES: dict[str, tuple[bytes, str]] = {
     "Dossiers/D-2024-001/Contrat signé.pdf": (b"%PDF-1.7 contrat " * 300, "checksum"),
-    "Dossiers/D-2024-001/annexes/très/profond/chemin/niveau 5/niveau 6/fichier ü.txt": (b"deep\n" * 10, "checksum"),
+    "Dossiers/D-2024-001/annexes/très/profond/chemin/niveau 5/niveau 6/fichier ü.txt": (
+        b"deep\n" * 10,
+        "checksum",
+    ),
     "Dossiers/D-2024-002/Relevé d'identité (copie).PDF": (b"rib " * 1000, "metadata"),
     "日本語/資料 2024.docx": (os.urandom(20_000), "checksum"),
     "vide.txt": (b"", "checksum"),
@@ -70,7 +73,7 @@ def put(client: Any, bucket: str, relative: str, data: bytes, how: str) -> None:
 
 
 def upload_like_datasync(client: Any, bucket: str, files: dict[str, tuple[bytes, str]]) -> None:
-    folders = set()
+    folders: set[str] = set()
     for relative, (data, how) in files.items():
         put(client, bucket, relative, data, how)
         parts = relative.split("/")[:-1]
@@ -107,7 +110,16 @@ def test_an_identical_tree_verifies_by_checksums_including_a_multipart_object(
         Config=TransferConfig(multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB),
     )
     report = tmp_path / "report.json"
-    argv = ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--workers", "4", "--report", str(report)]
+    argv = [
+        "--source",
+        str(source),
+        "--target",
+        f"s3://{s3_bucket}/legacy/",
+        "--workers",
+        "4",
+        "--report",
+        str(report),
+    ]
 
     # When the trees are compared
     code, result = run(argv, client)
@@ -118,7 +130,12 @@ def test_an_identical_tree_verifies_by_checksums_including_a_multipart_object(
     assert result["ok"] is True
     assert summary["files_compared"] == len(SMALL_FILES) + 1
     assert summary["bytes_compared"] == sum(len(d) for d, _ in SMALL_FILES.values()) + 50 * MIB
-    assert summary["verified"] == {"sha256_checksum": 6, "sha256_composite": 1, "sha256_metadata": 2, "deep": 0}
+    assert summary["verified"] == {
+        "sha256_checksum": 6,
+        "sha256_composite": 1,
+        "sha256_metadata": 2,
+        "deep": 0,
+    }
     assert summary["not_content_checked"] == 1
     assert summary["excluded_source"] == len(JUNK)
     assert all(count == 0 for count in summary["differences"].values())
@@ -182,7 +199,9 @@ def test_whole_folders_missing_on_either_side(tmp_path: Path, client: Any, s3_bu
     put(client, s3_bucket, "gone/sub/Thumbs.db", b"x", "checksum")
     report = tmp_path / "report.json"
     # When compared
-    code, result = run(["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client)
+    code, result = run(
+        ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client
+    )
     # Then every file below them is listed; excluded names are still ignored
     assert code == cli.EXIT_FAILED
     assert {(d["kind"], d["path"]) for d in result["differences"]} == {
@@ -192,7 +211,11 @@ def test_whole_folders_missing_on_either_side(tmp_path: Path, client: Any, s3_bu
 
 
 def test_the_command_line_with_an_endpoint_and_bad_input(
-    tmp_path: Path, s3_server: ThrowawaySeaweedFS, s3_bucket: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    tmp_path: Path,
+    s3_server: ThrowawaySeaweedFS,
+    s3_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
 ) -> None:
     # Given credentials in the environment, as an operator would have them
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
@@ -202,11 +225,24 @@ def test_the_command_line_with_an_endpoint_and_bad_input(
     put(s3_client_for(s3_server), s3_bucket, "a.txt", b"a", "checksum")
     endpoint = ["--endpoint-url", s3_server.endpoint, "--no-progress"]
     # When the script builds its own client, Then it verifies
-    assert cli.run(files_verify.main, ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", *endpoint]) == 0
+    assert (
+        cli.run(
+            files_verify.main, ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", *endpoint]
+        )
+        == 0
+    )
     assert "IDENTICAL" in capsys.readouterr().out
     # And operator mistakes are one-line errors with exit code 2, never tracebacks
-    assert cli.run(files_verify.main, ["--source", str(tmp_path / "nope"), "--target", "s3://b/x", *endpoint]) == 2
+    assert (
+        cli.run(files_verify.main, ["--source", str(tmp_path / "nope"), "--target", "s3://b/x", *endpoint])
+        == 2
+    )
     assert cli.run(files_verify.main, ["--source", str(source), "--target", "b/legacy", *endpoint]) == 2
-    assert cli.run(files_verify.main, ["--source", str(source), "--target", "s3://no-such-bucket-here/", *endpoint]) == 2
+    assert (
+        cli.run(
+            files_verify.main, ["--source", str(source), "--target", "s3://no-such-bucket-here/", *endpoint]
+        )
+        == 2
+    )
     errors = capsys.readouterr().err
     assert "is not a folder" in errors and "is not an s3:// URL" in errors and "Traceback" not in errors

@@ -68,7 +68,9 @@ def test_share_paths_map_to_the_path_below_the_migrated_root(
         "/mnt/share/file.pdf",
     ],
 )
-def test_values_outside_the_migrated_share_are_not_mapped(parser: LegacyPathParser, value: str | None) -> None:
+def test_values_outside_the_migrated_share_are_not_mapped(
+    parser: LegacyPathParser, value: str | None
+) -> None:
     # Given a value that is not a path into the migrated folder, When parsed, Then nothing maps
     assert parser.parse(value) is None
 
@@ -92,7 +94,9 @@ def test_unsafe_or_impossible_paths_are_refused(parser: LegacyPathParser, value:
         parser.parse(value)
 
 
-@pytest.mark.parametrize("value", [r"\\10.0.20.1\share\dir\\", "//10.0.20.1/share/dir/", r"\\10.0.20.1\share", "S:\\"])
+@pytest.mark.parametrize(
+    "value", [r"\\10.0.20.1\share\dir\\", "//10.0.20.1/share/dir/", r"\\10.0.20.1\share", "S:\\"]
+)
 def test_trailing_separators_mean_a_folder(parser: LegacyPathParser, value: str) -> None:
     # Given a reference ending with a separator (or the root itself)
     parsed = parser.parse(value)
