@@ -1,0 +1,253 @@
+"""Load a mysqldump / mariadb-dump file (plain or .gz) into a MySQL-compatible database.
+
+Built for the move of the legacy Patronus database to Aurora MySQL 3, through a tunnel or
+locally, and resumable:
+
+    python -m scripts.db_import legacy.sql.gz --url mysql://admin@127.0.0.1:3307/patronus \\
+        --password-file ~/.aurora-password --workers 4 --report import.json
+
+What it does, in order: scans the dump once (a progress bar in bytes), rewrites what Aurora
+refuses to a user without SUPER (DEFINER clauses, SET @@GLOBAL.GTID_PURGED, SQL_LOG_BIN,
+NO_AUTO_CREATE_USER, MyISAM...; each kind is counted in the summary), creates the tables, loads
+the rows with ``--workers`` parallel connections, then creates views, routines, triggers and
+events (so no trigger fires during the load). Interrupted? Run the same command again: finished
+tables are kept, the others are re-created and reloaded.
+
+Exit status: 0 when the import completed, 1 when it failed or was interrupted (rerun to
+resume), 2 for a usage error (bad option, unreadable dump, server unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+if __package__ in {None, ""}:  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.dbtools import cli
+from scripts.dbtools.connection import add_connection_arguments, spec_from_args
+from scripts.dbtools.importer import (
+    DEFAULT_BATCH_BYTES,
+    DEFAULT_WORKERS,
+    PHASES,
+    STATE_TABLE,
+    Batch,
+    Importer,
+    ImportFailed,
+    ImportInterrupted,
+    ImportOptions,
+    ImportResult,
+    Plan,
+    plan_dump,
+)
+from scripts.dbtools.rewrite import RewriteOptions
+
+
+def _phases(value: str) -> tuple[str, ...]:
+    phases = tuple(p.strip() for p in value.split(",") if p.strip())
+    unknown = [p for p in phases if p not in PHASES]
+    if unknown or not phases:
+        raise argparse.ArgumentTypeError(f"phases are a comma-separated subset of {','.join(PHASES)}")
+    return tuple(p for p in PHASES if p in phases)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="db_import",
+        description=(
+            "Import a mysqldump/mariadb-dump file (plain or gzip) into MySQL, MariaDB or Aurora MySQL: "
+            "Aurora-safe rewrites, parallel load, resumable, JSON report."
+        ),
+        epilog=(
+            "The password comes from --password-file, the MYSQL_PWD variable or a prompt, never from a flag. "
+            f"Progress is kept in the table {STATE_TABLE} of the target database until the import completes."
+        ),
+    )
+    parser.add_argument("dump", type=Path, help="the dump file (.sql or .sql.gz)")
+    add_connection_arguments(parser, role="target")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=DEFAULT_WORKERS,
+        help=f"parallel loading connections (default {DEFAULT_WORKERS})",
+    )
+    parser.add_argument(
+        "--phases",
+        type=_phases,
+        default=PHASES,
+        metavar="LIST",
+        help="what to run, among schema,data,post (default: all). "
+        "'schema' before a DMS full load; 'post' (views, routines, triggers, events) at cutover",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="scan the dump, report the plan and the rewrites, change nothing",
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report to FILE")
+    parser.add_argument(
+        "--force", action="store_true", help="import even if the target database already holds tables"
+    )
+    parser.add_argument("--restart", action="store_true", help="forget an unfinished import and start over")
+    parser.add_argument(
+        "--keep-state", action="store_true", help=f"keep {STATE_TABLE} after a complete import"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=DEFAULT_BATCH_BYTES // 1024,
+        metavar="KIB",
+        help=f"group INSERTs into transactions of about KIB KiB (default {DEFAULT_BATCH_BYTES // 1024})",
+    )
+    rewrites = parser.add_argument_group("rewrites (defaults suit Aurora MySQL 3)")
+    rewrites.add_argument(
+        "--keep-definer", action="store_true", help="keep DEFINER clauses (needs SUPER/SET_USER_ID)"
+    )
+    rewrites.add_argument(
+        "--sql-security",
+        choices=("definer", "invoker"),
+        default="definer",
+        help="'invoker' turns SQL SECURITY DEFINER into INVOKER (default: keep)",
+    )
+    rewrites.add_argument("--keep-engines", action="store_true", help="keep MyISAM/Aria instead of InnoDB")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="always show progress bars"
+    )
+    shown.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show progress bars"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    target = spec_from_args(args, role="target", require_database=not args.dry_run)
+    rewrite = RewriteOptions(
+        remove_definer=not args.keep_definer,
+        sql_security_invoker=args.sql_security == "invoker",
+        engine_to_innodb=not args.keep_engines,
+    )
+    started = cli.now_iso()
+    plan = plan_dump(args.dump, rewrite=rewrite, batch_bytes=args.batch_size * 1024, progress=args.progress)
+    report: dict[str, Any] = {
+        "tool": "db_import",
+        "started_at": started,
+        "dry_run": args.dry_run,
+        "target": target.public(),
+        "workers": args.workers,
+        "phases": list(args.phases),
+        "plan": plan.summary(),
+    }
+    print_plan(plan, target.describe(), args)
+    if args.dry_run:
+        report.update(outcome="planned", finished_at=cli.now_iso())
+        cli.write_report(args.report, report)
+        print("dry run: nothing was changed")
+        return cli.EXIT_OK
+
+    options = ImportOptions(
+        workers=args.workers,
+        phases=args.phases,
+        force=args.force,
+        restart=args.restart,
+        keep_state=args.keep_state,
+        progress=args.progress,
+        on_batch=on_batch,
+    )
+    importer = Importer(plan, target, options)
+    code = cli.EXIT_OK
+    try:
+        result = importer.run()
+        report["outcome"] = "complete"
+    except ImportFailed as exc:
+        result = importer.result
+        report.update(outcome="failed", error=str(exc))
+        print(f"error: {exc}", file=sys.stderr)
+        print(
+            "the tables finished so far are kept: fix the cause and run the same command again to resume",
+            file=sys.stderr,
+        )
+        code = cli.EXIT_FAILED
+    except ImportInterrupted:
+        result = importer.result
+        report.update(outcome="interrupted")
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        code = cli.EXIT_FAILED
+    except cli.UsageError:
+        raise
+    report.update(finished_at=cli.now_iso(), result=result_summary(result))
+    cli.write_report(args.report, report)
+    print_result(result, args.report)
+    return code
+
+
+def result_summary(result: ImportResult) -> dict[str, Any]:
+    return {
+        "resumed": result.resumed,
+        "server_version": result.server_version,
+        "phases_done": result.phases_done,
+        "seconds": result.seconds,
+        "loaded_bytes": result.loaded_bytes,
+        "tables": [vars(outcome) for outcome in result.tables.values()],
+        "warnings": result.warning_samples,
+    }
+
+
+def print_plan(plan: Plan, target: str, args: argparse.Namespace) -> None:
+    kind = "gzip" if plan.compressed else "plain"
+    objects = ", ".join(f"{len(set(names))} {kind}s" for kind, names in plan.objects.items())
+    batches = sum(len(t.batches) for t in plan.tables.values())
+    statements = sum(t.statements for t in plan.tables.values())
+    print(f"dump: {plan.dump} ({cli.human_bytes(plan.size)}, {kind}) -> {target}")
+    print(
+        f"plan: {len(plan.tables)} tables, {cli.human_bytes(plan.data_bytes)} of rows "
+        f"in {statements} statements ({batches} batches); {objects}"
+    )
+    if args.dry_run:
+        for table in plan.tables.values():
+            print(f"  table {table.name}: {cli.human_bytes(table.bytes)}, {table.statements} statements")
+    rewrites = ", ".join(f"{k} {v}" for k, v in sorted(plan.rewrites.items())) or "none"
+    print(f"rewrites: {rewrites}")
+    if plan.skipped:
+        print(
+            "skipped (the importer manages its own transactions): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(plan.skipped.items()))
+        )
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
+
+
+def print_result(result: ImportResult, report: Path | None) -> None:
+    outcomes = list(result.tables.values())
+    loaded = sum(1 for t in outcomes if t.status == "loaded")
+    skipped = sum(1 for t in outcomes if t.status == "skipped")
+    unfinished = [t.name for t in outcomes if t.status not in {"loaded", "skipped"}]
+    line = f"tables: {loaded} loaded, {skipped} already finished"
+    if unfinished:
+        line += f", {len(unfinished)} not finished ({', '.join(unfinished[:5])})"
+    print(line + (" (resumed)" if result.resumed else ""))
+    warned = {t.name: t.warnings for t in outcomes if t.warnings}
+    if warned:
+        print("server warnings while loading: " + ", ".join(f"{k} {v}" for k, v in warned.items()))
+        for sample in result.warning_samples[:5]:
+            print(f"  {sample}")
+    timing = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.seconds.items())
+    print(f"phases done: {', '.join(result.phases_done) or 'none'} ({timing or '-'})")
+    if report is not None:
+        print(f"report: {report}")
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))
