@@ -381,6 +381,7 @@ class ApiStack(Stack):
         rest_api = apigw.RestApi(
             self,
             "RestApi",
+            rest_api_name=f"{self.config.project}-{self.config.name}-api",
             description=f"Patronus API ({self.config.name})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=api.manage_account_cloudwatch_role,

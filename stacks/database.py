@@ -27,7 +27,7 @@ from stacks import code
 from stacks.common import log_retention, removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.nag import BASIC_EXECUTION, acknowledge, acknowledge_function, acknowledge_log_retention
-from stacks.network import MYSQL_PORT, NetworkStack
+from stacks.network import MYSQL_PORT, NAMED_ZONES, NetworkStack
 
 MIGRATE_HANDLER = "patronus_db_migrate.handler.handler"
 
@@ -298,6 +298,8 @@ class DatabaseStack(Stack):
         )
 
     def _acknowledge_cluster(self, cluster: rds.DatabaseCluster) -> None:
+        for instance in ("Writer", "Reader"):
+            acknowledge(cluster.node.find_child(instance), "CloudFormation-Validate::W3010", NAMED_ZONES)
         acknowledge(
             cluster,
             "AwsSolutions-RDS11",

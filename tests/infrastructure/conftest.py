@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+
+# Read by the jsii (node) process when it starts, so it must be set before aws_cdk is imported.
+os.environ["CDK_VALIDATION"] = "false"
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -24,8 +28,6 @@ from stacks.stage import PatronusStage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("network", "database", "storage", "api", "monitoring")
-
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def cdk_context(**extra: Any) -> dict[str, Any]:
@@ -85,27 +87,17 @@ def synthesize(
     bundling: bool = False,
     asset_metadata: bool = False,
     context: dict[str, Any] | None = None,
-    validation: bool = False,
 ) -> Synth:
     """Synthesize the app of cdk.json (or ``context``) into ``outdir``."""
-    previous = os.environ.get("CDK_VALIDATION")
-    if not validation:
-        os.environ["CDK_VALIDATION"] = "false"
-    try:
-        ctx = dict(context if context is not None else cdk_context())
-        if not bundling:
-            ctx["aws:cdk:bundling-stacks"] = []
-        if asset_metadata:
-            ctx["aws:cdk:enable-asset-metadata"] = True
-        app = cdk.App(context=ctx, outdir=str(outdir))
-        _, stages = build_app(app, nag=nag)
-        assembly = app.synth()
-        return Synth(app, stages, assembly)
-    finally:
-        if previous is None:
-            os.environ.pop("CDK_VALIDATION", None)
-        else:
-            os.environ["CDK_VALIDATION"] = previous
+    ctx = dict(context if context is not None else cdk_context())
+    if not bundling:
+        ctx["aws:cdk:bundling-stacks"] = []
+    if asset_metadata:
+        ctx["aws:cdk:enable-asset-metadata"] = True
+    app = cdk.App(context=ctx, outdir=str(outdir))
+    _, stages = build_app(app, nag=nag)
+    assembly = app.synth()
+    return Synth(app, stages, assembly)
 
 
 @cache
