@@ -43,6 +43,7 @@ Exit status: 0 when every object is registered (or already was), 1 when some cou
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import mimetypes
 import re
@@ -50,7 +51,7 @@ import sys
 import tomllib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -245,7 +246,7 @@ class Catalog:
             if not reference:
                 continue
             if len(reference) > 64:
-                self._problem(
+                self.problem(
                     "reference_too_long", info.key, f"dossier reference {reference!r} exceeds 64 characters"
                 )
                 break
@@ -257,7 +258,7 @@ class Catalog:
         self.counts["to_default_dossier"] += 1
         return Candidate(info, relative, self.config.default_dossier.reference, None)
 
-    def _problem(self, kind: str, key: str, detail: str) -> None:
+    def problem(self, kind: str, key: str, detail: str) -> None:
         self.counts[kind] += 1
         if len(self.problems) < 10000:
             self.problems.append({"kind": kind, "key": key, "detail": detail})
@@ -275,7 +276,11 @@ class Catalog:
             found = [row["storage_key"] for row in cursor.fetchall()]
         return set(found)
 
-    def register(self, batch: Sequence[ObjectInfo], fetch_sha256: Any = None) -> int:
+    def register(
+        self,
+        batch: Sequence[ObjectInfo],
+        fetch_sha256: Callable[[Sequence[str]], list[str | None]] | None = None,
+    ) -> int:
         """Register the batch's objects not registered yet; return how many were (or would be)."""
         found = self.existing_keys([info.key for info in batch])
         folded_found = {_collation_fold(key): key for key in found}
@@ -288,7 +293,7 @@ class Catalog:
             folded = _collation_fold(info.key)
             clash = folded_found.get(folded) or seen.get(folded)
             if clash:
-                self._problem(
+                self.problem(
                     "key_conflict",
                     info.key,
                     f"the key column ignores case and accents: clashes with {clash!r}",
@@ -390,10 +395,10 @@ def eligible(
             continue
         legacy_path = catalog.unc_root.join(relative)
         if len(info.key) > MAX_STORAGE_KEY or len(relative.rsplit("/", 1)[-1]) > MAX_FILENAME:
-            catalog._problem("key_too_long", info.key, f"keys hold at most {MAX_STORAGE_KEY} characters")
+            catalog.problem("key_too_long", info.key, f"keys hold at most {MAX_STORAGE_KEY} characters")
             continue
         if len(legacy_path) > MAX_LEGACY_PATH:
-            catalog._problem(
+            catalog.problem(
                 "path_too_long", info.key, f"legacy_path holds at most {MAX_LEGACY_PATH} characters"
             )
             continue
@@ -411,27 +416,28 @@ def batched(items: Iterable[ObjectInfo], size: int) -> Iterator[list[ObjectInfo]
         yield batch
 
 
-def checksum_fetcher(client: Any, bucket: str, workers: int) -> Any:
-    """A function that reads the SHA-256 S3 holds for each key (hex), in parallel."""
+class ChecksumFetcher:
+    """Reads, in parallel, the SHA-256 S3 holds for each key (hex), or None when it holds none."""
 
-    def one(key: str) -> str | None:
-        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    def __init__(self, client: Any, bucket: str, workers: int):
+        self.client = client
+        self.bucket = bucket
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="head")
+
+    def one(self, key: str) -> str | None:
+        head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         checksum = head.get("ChecksumSHA256")
-        if checksum and "-" not in checksum:
-            import base64
-
+        if checksum and "-" not in checksum:  # a composite checksum is not the file's SHA-256
             return base64.b64decode(checksum).hex()
         metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
-        value = metadata.get("sha256", "").lower()
+        value = str(metadata.get("sha256", "")).lower()
         return value if re.fullmatch(r"[0-9a-f]{64}", value) else None
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="head")
+    def __call__(self, keys: Sequence[str]) -> list[str | None]:
+        return list(self.pool.map(self.one, keys))
 
-    def fetch(keys: Sequence[str]) -> list[str | None]:
-        return list(pool.map(one, keys))
-
-    fetch.pool = pool  # type: ignore[attr-defined]
-    return fetch
+    def close(self) -> None:
+        self.pool.shutdown()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -491,7 +497,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     s3.head_bucket(Bucket=args.bucket)
     connection = db.connect_from_args(args)
     catalog = Catalog(connection, config, unc_root, prefix, dry_run=args.dry_run)
-    fetcher = checksum_fetcher(s3, args.bucket, args.workers) if args.fetch_checksums else None
+    fetcher = ChecksumFetcher(s3, args.bucket, args.workers) if args.fetch_checksums else None
     started = cli.utc_now()
     bar = cli.progress(enabled=not args.no_progress, unit=" objects", desc="cataloguing")
     try:
@@ -502,7 +508,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     finally:
         bar.close()
         if fetcher is not None:
-            fetcher.pool.shutdown()
+            fetcher.close()
         connection.close()
 
     counts = catalog.counts

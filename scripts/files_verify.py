@@ -137,19 +137,28 @@ class Verifier:
         local_files: dict[str, int] = {}
         local_dirs: set[str] = set()
         directory = self.source / folder if folder else self.source
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                relative = self.join(folder, entry.name)
-                if self.excludes.matches(relative):
-                    self.recorder.add("excluded_source")
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    local_dirs.add(entry.name)
-                elif entry.is_file(follow_symlinks=True):
-                    if self._mappable(relative):
-                        local_files[entry.name] = entry.stat(follow_symlinks=True).st_size
-                else:
-                    self.recorder.add("skipped_special_files")
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            # Without the source side, nothing in this folder can be compared: say so, skip it.
+            self.recorder.difference(
+                Difference(
+                    "error", folder, self.key(folder) + "/", detail=f"cannot list the source folder: {exc}"
+                )
+            )
+            return [], [], [], []
+        for entry in entries:
+            relative = self.join(folder, entry.name)
+            if self.excludes.matches(relative):
+                self.recorder.add("excluded_source")
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                local_dirs.add(entry.name)
+            elif entry.is_file(follow_symlinks=True):
+                if self._mappable(relative):
+                    local_files[entry.name] = entry.stat(follow_symlinks=True).st_size
+            else:
+                self.recorder.add("skipped_special_files")
         listing = list_folder(self.client, self.bucket, self.key(folder) + "/" if folder else self.prefix)
         remote_files: dict[str, int] = {}
         for name, info in listing.objects.items():
@@ -191,7 +200,14 @@ class Verifier:
 
     def source_only_tree(self, folder: str) -> None:
         """A folder S3 does not have at all: every file below it is missing."""
-        for dirpath, dirnames, filenames in os.walk(self.source / folder):
+
+        def unreadable(exc: OSError) -> None:
+            where = Path(exc.filename or "").relative_to(self.source).as_posix() if exc.filename else folder
+            self.recorder.difference(
+                Difference("error", where, "", detail=f"cannot list the source folder: {exc}")
+            )
+
+        for dirpath, dirnames, filenames in os.walk(self.source / folder, onerror=unreadable):
             base = Path(dirpath).relative_to(self.source).as_posix()
             dirnames[:] = [d for d in dirnames if not self.excludes.matches(self.join(base, d))]
             for name in filenames:

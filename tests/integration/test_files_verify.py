@@ -246,3 +246,30 @@ def test_the_command_line_with_an_endpoint_and_bad_input(
     )
     errors = capsys.readouterr().err
     assert "is not a folder" in errors and "is not an s3:// URL" in errors and "Traceback" not in errors
+
+
+def test_an_unreadable_source_folder_is_an_error_not_a_list_of_extras(
+    tmp_path: Path, client: Any, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a folder the verifying account cannot list (simulated: the tests run as root)
+    source = tmp_path / "share"
+    write_tree(source, {"ok/a.txt": (b"a", "checksum"), "locked/b.txt": (b"b", "checksum")})
+    put(client, s3_bucket, "ok/a.txt", b"a", "checksum")
+    put(client, s3_bucket, "locked/b.txt", b"b", "checksum")
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(files_verify.os, "scandir", scandir)
+    report = tmp_path / "report.json"
+    # When compared
+    code, result = run(
+        ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client
+    )
+    # Then the folder is one error, its objects are not reported as extra, the rest is compared
+    assert code == cli.EXIT_FAILED
+    assert [(d["kind"], d["path"]) for d in result["differences"]] == [("error", "locked")]
+    assert result["summary"]["files_compared"] == 1
