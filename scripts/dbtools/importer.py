@@ -434,14 +434,21 @@ class Importer:
 
     def _run_schema(self, main: pymysql.connections.Connection) -> None:
         with _cursor(main) as cursor:
+            cursor.execute(
+                "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+                (self.target.database,),
+            )
+            existing = {name: kind for name, kind in cursor.fetchall()}
             cursor.execute(SESSION_SETUP)
             for item in self.plan.schema:
                 table = item.classified.table
                 if table is not None and table in self._done:
                     continue
                 if item.classified.kind == "create_table" and table:
-                    drop = f"DROP TABLE IF EXISTS {quote_identifier(table)}".encode()
-                    self._execute(cursor, item, drop)
+                    # Re-create: a table left by an interrupted load (or a view of that name) goes first.
+                    kind = "VIEW" if existing.get(table) == "VIEW" else "TABLE"
+                    self._execute(cursor, item, f"DROP {kind} IF EXISTS {quote_identifier(table)}".encode())
+                    existing[table] = "BASE TABLE"
                 self._execute(cursor, item)
 
     def _run_post(self, main: pymysql.connections.Connection) -> None:

@@ -346,12 +346,14 @@ def _first_difference(a: str, b: str) -> str:
 
 
 def compare_schema(
-    source: Catalog, target: Catalog, excluded: Iterable[str] = ()
+    source: Catalog, target: Catalog, excluded: Iterable[str] = (), *, views: bool = True
 ) -> tuple[list[Difference], list[str]]:
+    """Tables, columns, indexes, foreign keys (and view presence unless ``views`` is false)."""
     differences: list[Difference] = []
     notes: list[str] = []
     skip = set(excluded)
-    for kind_label, kind in (("table", "BASE TABLE"), ("view", "VIEW")):
+    kinds = (("table", "BASE TABLE"), ("view", "VIEW")) if views else (("table", "BASE TABLE"),)
+    for kind_label, kind in kinds:
         source_names = {n for n, t in source.tables.items() if t["type"] == kind} - skip
         target_names = {n for n, t in target.tables.items() if t["type"] == kind} - skip
         for name in sorted(source_names - target_names):
@@ -590,7 +592,9 @@ class Verifier:
                 "events": len(source_catalog.objects.get("event", {})),
             }
             if "schema" in self.options.checks:
-                differences, notes = compare_schema(source_catalog, target_catalog, excluded)
+                differences, notes = compare_schema(
+                    source_catalog, target_catalog, excluded, views=not with_objects
+                )
                 self.result.differences += differences
                 self.result.notes += notes
             if with_objects:

@@ -1,0 +1,347 @@
+"""db_import against a real MariaDB: the legacy stand-in dumped with mariadb-dump, loaded back.
+
+Each test imports into a fresh database and proves the result with db_verify (the same tools,
+the same order an operator follows in the runbook).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from scripts.db_import import main as import_main
+from scripts.db_verify import main as verify_main
+from scripts.dbtools.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
+from scripts.dbtools.importer import STATE_TABLE, Batch
+from scripts.devstack.database import connect
+
+if TYPE_CHECKING:
+    from tests.fixtures.legacy_db import LegacySource
+
+pytest_plugins = ["tests.fixtures.legacy_db"]
+
+REPO = Path(__file__).resolve().parents[2]
+MYSQL57_DUMP = REPO / "tests" / "fixtures" / "legacy_mysql57_dump.sql"
+
+
+def import_dump(dump: Path, url: str, report: Path, *extra: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    code = run(
+        lambda argv: import_main(argv, **kwargs), [str(dump), "--url", url, "--report", str(report), *extra]
+    )
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return code, data
+
+
+def verify(source: str, target: str, report: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    code = run(verify_main, ["--source-url", source, "--target-url", target, "--report", str(report), *extra])
+    return code, json.loads(report.read_text()) if report.exists() else {}
+
+
+def scalar(url: str, sql: str) -> Any:
+    connection = connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            row = cursor.fetchone()
+            return None if row is None else next(iter(row.values()))
+    finally:
+        connection.close()
+
+
+def test_a_mariadb_dump_imports_and_verifies_equal(
+    legacy_source: LegacySource, legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given the legacy stand-in dumped by mariadb-dump --routines --triggers --events
+    # When db_import loads it into an empty database with parallel workers
+    code, report = import_dump(legacy_dump, target_database.url, tmp_path / "import.json", "--workers", "3")
+    # Then it completes, reports each rewrite it made, and leaves no state table behind
+    assert code == EXIT_OK, report
+    assert report["outcome"] == "complete"
+    assert report["plan"]["rewrites"]["definer_removed"] == 7  # 2 views, 2 routines, 2 triggers, 1 event
+    assert report["plan"]["rewrites"]["sandbox_marker_dropped"] == 1
+    assert {t["status"] for t in report["result"]["tables"]} == {"loaded"}
+    assert scalar(target_database.url, f"SHOW TABLES LIKE '{STATE_TABLE}'") is None
+    # And db_verify finds source and target equal: structure, objects, counts, checksums
+    code, verdict = verify(
+        legacy_source.url, target_database.url, tmp_path / "verify.json", "--chunk-size", "700"
+    )
+    assert code == EXIT_OK, verdict["differences"]
+    assert verdict["counts"] == {"tables": 7, "views": 2, "routines": 2, "triggers": 2, "events": 1}
+    # And the trigger that writes into audit_log did not fire during the load
+    assert scalar(target_database.url, "SELECT COUNT(*) FROM audit_log") == scalar(
+        legacy_source.url, "SELECT COUNT(*) FROM audit_log"
+    )
+
+
+def test_a_gzip_dump_imports_the_same(
+    legacy_source: LegacySource, legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given the same dump, gzip-compressed
+    packed = tmp_path / "legacy.sql.gz"
+    packed.write_bytes(gzip.compress(legacy_dump.read_bytes(), compresslevel=1))
+    # When it is imported with one worker and small transactions
+    code, report = import_dump(
+        packed, target_database.url, tmp_path / "i.json", "--workers", "2", "--batch-size", "64"
+    )
+    # Then it verifies equal
+    assert code == EXIT_OK, report
+    assert report["plan"]["compressed"] is True
+    code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
+    assert code == EXIT_OK, verdict["differences"]
+
+
+def test_an_interrupted_import_resumes_and_reloads_the_partial_table(
+    legacy_source: LegacySource, legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given an import that fails after two tables and part of the third (small batches, one worker)
+    committed: list[Batch] = []
+
+    def fail_midway(batch: Batch) -> None:
+        committed.append(batch)
+        tables = list(dict.fromkeys(b.table for b in committed))
+        if len(tables) == 3 and sum(1 for b in committed if b.table == tables[2]) == 2:
+            raise RuntimeError("injected failure: connection to the target lost")
+
+    code, report = import_dump(
+        legacy_dump,
+        target_database.url,
+        tmp_path / "first.json",
+        "--workers",
+        "1",
+        "--batch-size",
+        "16",
+        on_batch=fail_midway,
+    )
+    assert code == EXIT_FAILED
+    assert report["outcome"] == "failed" and "injected failure" in report["error"]
+    statuses = {t["name"]: t["status"] for t in report["result"]["tables"]}
+    finished = sorted(name for name, status in statuses.items() if status == "loaded")
+    partial = list(dict.fromkeys(b.table for b in committed))[2]
+    assert len(finished) == 2 and statuses[partial] == "unfinished"
+    partial_rows = scalar(target_database.url, f"SELECT COUNT(*) FROM `{partial}`")
+    assert 0 < partial_rows < scalar(legacy_source.url, f"SELECT COUNT(*) FROM `{partial}`")
+    assert scalar(target_database.url, f"SELECT COUNT(*) FROM {STATE_TABLE} WHERE status = 'done'") == 2
+
+    # When the same command runs again
+    code, report = import_dump(legacy_dump, target_database.url, tmp_path / "second.json", "--workers", "3")
+    # Then it resumes: the finished tables are skipped, the partial one is reloaded from scratch
+    assert code == EXIT_OK, report
+    assert report["result"]["resumed"] is True
+    statuses = {t["name"]: t["status"] for t in report["result"]["tables"]}
+    assert sorted(name for name, status in statuses.items() if status == "skipped") == finished
+    assert statuses[partial] == "loaded"
+    # And the result verifies equal, with no state table left
+    code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
+    assert code == EXIT_OK, verdict["differences"]
+    assert scalar(target_database.url, f"SHOW TABLES LIKE '{STATE_TABLE}'") is None
+
+
+KILLER = """
+import os, signal, sys
+sys.path.insert(0, {repo!r})
+from scripts.db_import import main
+seen = []
+def kill_midway(batch):
+    seen.append(batch.table)
+    if len(set(seen)) >= 2 and seen.count(seen[-1]) >= 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+main({argv!r}, on_batch=kill_midway)
+"""
+
+
+def test_a_killed_import_resumes(
+    legacy_source: LegacySource, legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given an import process killed with SIGKILL in the middle of its second table
+    argv = [
+        str(legacy_dump),
+        "--url",
+        target_database.url,
+        "--workers",
+        "1",
+        "--batch-size",
+        "16",
+        "--no-progress",
+    ]
+    script = KILLER.format(repo=str(REPO), argv=argv)
+    env = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    killed = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, check=False
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    assert scalar(target_database.url, f"SELECT COUNT(*) FROM {STATE_TABLE} WHERE status = 'done'") >= 1
+    # When the command is run again, as a program this time
+    rerun = subprocess.run(
+        [sys.executable, "scripts/db_import.py", *argv], cwd=REPO, env=env, capture_output=True, check=False
+    )
+    # Then it resumes and the result verifies equal
+    assert rerun.returncode == EXIT_OK, rerun.stderr.decode()
+    assert b"(resumed)" in rerun.stdout
+    code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
+    assert code == EXIT_OK, verdict["differences"]
+
+
+def test_dry_run_reports_the_plan_and_changes_nothing(
+    legacy_dump: Path, target_database: LegacySource, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an empty target, When db_import runs with --dry-run
+    code, report = import_dump(legacy_dump, target_database.url, tmp_path / "plan.json", "--dry-run")
+    # Then it reports tables, objects and rewrites, and the target stays empty
+    assert code == EXIT_OK
+    assert report["outcome"] == "planned"
+    assert {t["name"] for t in report["plan"]["tables"]} == {
+        "attachments",
+        "audit_log",
+        "customers",
+        "dossier_lines",
+        "dossiers",
+        "legacy_wide",
+        "settings",
+    }
+    assert report["plan"]["objects"]["trigger"] == [
+        "trg_attachments_after_insert",
+        "trg_dossiers_before_update",
+    ]
+    assert "definer_removed 7" in capsys.readouterr().out
+    assert (
+        scalar(
+            target_database.url,
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        )
+        == 0
+    )
+
+
+def test_a_non_empty_target_is_refused_without_force(
+    legacy_dump: Path, target_database: LegacySource, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a target that already holds a table
+    connection = connect(target_database.url)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE precious (id INT PRIMARY KEY)")
+    connection.close()
+    # When db_import runs without --force, Then it refuses with a usage error and touches nothing
+    code, _ = import_dump(legacy_dump, target_database.url, tmp_path / "r.json")
+    assert code == EXIT_USAGE
+    assert "already holds 1 tables or views (precious)" in capsys.readouterr().err
+    assert (
+        scalar(
+            target_database.url,
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        )
+        == 1
+    )
+
+
+@pytest.fixture
+def user_without_super(
+    mysql_server_url: str, target_database: LegacySource, tmp_path: Path
+) -> Iterator[tuple[str, Path]]:
+    """A login with every privilege on the target database and none on the server (like Aurora's)."""
+    name = f"mig_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    admin = connect(mysql_server_url, database=False)
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
+        cursor.execute(f"GRANT ALL PRIVILEGES ON `{target_database.name}`.* TO '{name}'@'%'")
+    password_file = tmp_path / "password"
+    password_file.write_text(password + "\n")
+    try:
+        yield name, password_file
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
+        admin.close()
+
+
+def test_a_mysql57_dump_loads_as_a_user_without_super(
+    user_without_super: tuple[str, Path], target_database: LegacySource, tmp_path: Path, mysql_server_url: str
+) -> None:
+    # Given a mysqldump 5.7 file of a GTID server (GTID_PURGED, SQL_LOG_BIN, definers, MyISAM)
+    # and a login that, like Aurora's master user, has no SUPER privilege
+    user, password_file = user_without_super
+    url = mysql_server_url.replace("root@", f"{user}@").rstrip("/") + f"/{target_database.name}"
+    # When it is imported with the definers kept, Then the server refuses the first foreign definer
+    code, report = import_dump(
+        MYSQL57_DUMP, url, tmp_path / "kept.json", "--password-file", str(password_file), "--keep-definer"
+    )
+    assert code == EXIT_FAILED
+    assert "SUPER" in report["error"] and "legacy_app" in report["error"]
+    # When it is imported with the default rewrites (same command, resuming)
+    code, report = import_dump(
+        MYSQL57_DUMP, url, tmp_path / "fixed.json", "--password-file", str(password_file)
+    )
+    # Then it completes, every object exists and works, and the tables are InnoDB
+    assert code == EXIT_OK, report
+    assert report["plan"]["rewrites"]["gtid_purged_dropped"] == 1
+    assert report["plan"]["rewrites"]["definer_removed"] == 5
+    assert scalar(target_database.url, "SELECT client_count()") == 3
+    assert scalar(target_database.url, "SELECT name FROM v_clients WHERE id = 3") == "東京"
+    assert (
+        scalar(target_database.url, "SELECT note FROM clients WHERE id = 2") == "DELIMITER ;;\nnot a command"
+    )
+    engines = scalar(
+        target_database.url,
+        "SELECT GROUP_CONCAT(DISTINCT ENGINE) FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    )
+    assert engines == "InnoDB"
+    # And the trigger did not fire on the loaded rows (it appends ';' to notes)
+    assert (
+        scalar(target_database.url, "SELECT note FROM clients WHERE id = 3") == "semi;colon -- and no comment"
+    )
+
+
+def test_phases_run_separately_as_for_a_dms_migration(
+    legacy_source: LegacySource, legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given the schema created first (before a DMS full load), then the data, then the objects
+    for step, phase in enumerate(("schema", "data", "post")):
+        code, report = import_dump(
+            legacy_dump, target_database.url, tmp_path / f"{step}.json", "--phases", phase
+        )
+        assert code == EXIT_OK, report
+        assert report["result"]["phases_done"] == [phase]
+    # Then the result is the same as a one-step import
+    code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
+    assert code == EXIT_OK, verdict["differences"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["missing.sql", "--url", "mysql://root@127.0.0.1:1/x"], "does not exist"),
+        (["{dump}", "--url", "mysql://root:secret@127.0.0.1/x"], "carries a password"),
+        (["{dump}", "--url", "mysql://root@127.0.0.1:1/x"], "cannot connect to the target"),
+        (["{dump}", "--host", "127.0.0.1"], "name the target database"),
+    ],
+)
+def test_operator_mistakes_get_a_clear_message_and_exit_2(
+    argv: list[str], message: str, legacy_dump: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [a.format(dump=legacy_dump) for a in argv]
+    assert run(import_main, [*args, "--no-progress"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_help_lists_the_main_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/db_import.py", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for option in ("--workers", "--dry-run", "--report", "--database", "--password-file", "--phases"):
+        assert option in result.stdout
