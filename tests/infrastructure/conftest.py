@@ -60,16 +60,13 @@ class Synth:
         self._templates: dict[tuple[str, str], Template] = {}
 
     def stack(self, env: str, name: str) -> cdk.Stack:
-        return getattr(self.stages[env], name)  # type: ignore[no-any-return]
+        return getattr(self.stages[env], name)
 
     def template(self, env: str, name: str) -> Template:
         key = (env, name)
         if key not in self._templates:
             self._templates[key] = Template.from_stack(self.stack(env, name))
         return self._templates[key]
-
-    def template_json(self, env: str, name: str) -> dict[str, Any]:
-        return self.template(env, name).to_json()  # type: ignore[no-any-return]
 
     def template_files(self) -> list[Path]:
         files = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from patronus.migrations import discover, fingerprint
 from tests.infrastructure.conftest import Synth
 
 
-def only(resources: dict[str, Any]) -> dict[str, Any]:
+def only(resources: Mapping[str, Any]) -> Any:
     assert len(resources) == 1, f"expected one resource, got {sorted(resources)}"
     return next(iter(resources.values()))
 

@@ -15,7 +15,7 @@ def documents_bucket(synth: Synth, env: str) -> dict[str, Any]:
         "AWS::S3::Bucket", {"Properties": {"VersioningConfiguration": {"Status": "Enabled"}}}
     )
     assert len(buckets) == 1
-    return next(iter(buckets.values()))
+    return dict(next(iter(buckets.values())))
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
