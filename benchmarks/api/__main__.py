@@ -33,7 +33,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="warm requests per route (default 2000)")
     parser.add_argument("--quick", action="store_true", help="fewer runs (10 cold starts, 300 requests)")
     parser.add_argument(
-        "--db-url", help="a MySQL-compatible server URL (mysql://user@host:port/); default: a throwaway MariaDB"
+        "--db-url",
+        help="a MySQL-compatible server URL (mysql://user@host:port/); default: a throwaway MariaDB",
     )
     parser.add_argument(
         "--only",
@@ -85,7 +86,8 @@ def render(report: dict[str, Any]) -> str:
         cold = report["coldstart"]
         lines += [
             f"Cold start proxy (fresh process: import + init + GET /v1/dossiers/{{id}}; {cold['runs']} runs)",
-            f"  {'handler':<22}{'spawn->response p50':>22}{'p99':>12}{'in-process p50':>18}{'import p50':>14}",
+            f"  {'handler':<22}{'spawn->response p50':>22}{'p99':>12}"
+            f"{'in-process p50':>18}{'import p50':>14}",
         ]
         for name, label in (("patronus", "Patronus"), ("fastapi", "FastAPI + Mangum")):
             h = cold["handlers"][name]
@@ -97,6 +99,12 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"  ratio Patronus/baseline (p50): {cold['ratio_p50']:.2f}  goal <= 0.50: "
             f"{'met' if cold['goal_met'] else 'MISSED'}"
+        )
+        floor = cold["framework_import_ms"]
+        lines.append(
+            f"  framework imports alone (p50): Powertools + pydantic + PyMySQL "
+            f"{floor['patronus']['p50']:.1f} ms, FastAPI + Mangum + pydantic + PyMySQL "
+            f"{floor['fastapi']['p50']:.1f} ms (ratio {cold['framework_floor_ratio_p50']:.2f})"
         )
         lines.append(
             f"  X-Ray SDK import when active tracing is on: {cold['xray_sdk_import_ms']['p50']:.1f} ms p50"

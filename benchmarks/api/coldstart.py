@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,12 @@ from benchmarks.api.stats import summary
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
 HANDLERS = ("patronus", "fastapi")
+# The third-party imports each handler cannot do without: the floor under its cold start.
+FLOORS = {
+    "patronus": "aws_lambda_powertools.event_handler, aws_lambda_powertools.logging, "
+    "aws_lambda_powertools.metrics, pydantic, pymysql",
+    "fastapi": "fastapi, mangum, pydantic, pymysql",
+}
 
 
 def child_environment(db_url: str) -> dict[str, str]:
@@ -63,15 +70,20 @@ def run_once(which: str, env: dict[str, str], event: dict[str, Any], folder: Pat
 def measure(db: BenchDatabase, runs: int) -> dict[str, Any]:
     env = child_environment(db.url)
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in HANDLERS}
+    floors: dict[str, list[float]] = {name: [] for name in FLOORS}
+    xray: list[float] = []
     with tempfile.TemporaryDirectory(prefix="patronus-coldstart-") as folder:
         for name in HANDLERS:  # one unmeasured run each: page cache and bytecode cache warm
             run_once(name, env, get_event(db.dossier_ids[0]), Path(folder))
-        for i in tqdm(range(runs), desc="cold starts", unit="pair", leave=False):
+        for i in tqdm(range(runs), desc="cold starts", unit="round", leave=False):
             event = get_event(db.dossier_ids[i % len(db.dossier_ids)])
             order = HANDLERS if i % 2 == 0 else tuple(reversed(HANDLERS))
             for name in order:
                 samples[name].append(run_once(name, env, event, Path(folder)))
-        xray = [_import_time("aws_xray_sdk.core", env) for _ in range(max(5, runs // 4))]
+            for name in order:
+                floors[name].append(_import_time(FLOORS[name], env))
+            if i % 4 == 0:
+                xray.append(_import_time("aws_xray_sdk.core", env))
     figures: dict[str, Any] = {}
     for name, results in samples.items():
         figures[name] = {
@@ -87,11 +99,14 @@ def measure(db: BenchDatabase, runs: int) -> dict[str, Any]:
         "goal": "Patronus p50 at most half of the FastAPI + Mangum baseline p50",
         "goal_met": ours <= 0.5 * theirs,
         "xray_sdk_import_ms": summary(xray),
+        "framework_import_ms": {name: summary(values) for name, values in floors.items()},
+        "framework_floor_ratio_p50": statistics.median(floors["patronus"])
+        / statistics.median(floors["fastapi"]),
     }
 
 
 def _import_time(module: str, env: dict[str, str]) -> float:
-    """Time to import ``module`` in a fresh process (what active X-Ray tracing adds in Lambda)."""
+    """Time to import ``module`` (comma-separated modules) in a fresh process."""
     code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True

@@ -22,9 +22,7 @@ SKIP = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not SKIP & set(p.relative_to(folder).parts)
-    )
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not SKIP & set(p.relative_to(folder).parts))
 
 
 def _sizes(folder: Path, zip_path: Path) -> dict[str, int]:

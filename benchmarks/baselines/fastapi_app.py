@@ -59,6 +59,7 @@ class _Connection:
             "connect_timeout": 5.0,
             "read_timeout": 30,
             "write_timeout": 30,
+            "ssl_disabled": True,  # as the Patronus connection without TLS settings
         }
         self.connection: Any = None
 

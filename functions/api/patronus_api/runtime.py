@@ -1,20 +1,23 @@
 """Objects that live for one execution environment: settings, the DB connection, services.
 
 The handler loads the settings once from the environment; everything else is created on first
-use, so a cold start that serves ``/health`` never imports boto3.
+use, so a cold start that serves ``/health`` or a dossier route never imports boto3 nor the
+document and storage modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from patronus.db import Database
-from patronus.services.documents import DocumentService
 from patronus.services.dossiers import DossierService
 from patronus.settings import Settings
-from patronus.storage import DocumentStorage
+
+if TYPE_CHECKING:
+    from patronus.services.documents import DocumentService
+    from patronus.storage import DocumentStorage
 
 
 class Runtime:
@@ -46,6 +49,8 @@ class Runtime:
 
     @cached_property
     def storage(self) -> DocumentStorage:
+        from patronus.storage import DocumentStorage  # documents routes only
+
         return DocumentStorage(self.settings.storage, client=self._s3_client)
 
     @cached_property
@@ -54,6 +59,8 @@ class Runtime:
 
     @cached_property
     def documents(self) -> DocumentService:
+        from patronus.services.documents import DocumentService  # documents routes only
+
         return DocumentService(self.db, self.storage)
 
 

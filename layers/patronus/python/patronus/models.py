@@ -33,7 +33,7 @@ _RANK = {Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 class Principal(BaseModel):
     """Who is calling, from the Cognito claims the API Gateway authorizer verified."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     subject: Annotated[str, Field(min_length=1, max_length=128)]
     groups: frozenset[str] = frozenset()
@@ -48,7 +48,7 @@ class Principal(BaseModel):
 
 
 class DossierRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: int
     public_id: str
@@ -63,7 +63,7 @@ class DossierRow(BaseModel):
 
 
 class DocumentRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: int
     public_id: str
@@ -85,7 +85,7 @@ class DocumentRow(BaseModel):
 
 
 class AuditEventRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: int
     occurred_at: datetime
@@ -98,6 +98,8 @@ class AuditEventRow(BaseModel):
 
 class Page(BaseModel):
     """One page of a keyset-paginated listing; ``next_after`` is the last id when more exist."""
+
+    model_config = ConfigDict(defer_build=True)
 
     items: list[BaseModel]
     next_after: int | None

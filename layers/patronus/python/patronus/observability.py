@@ -1,16 +1,64 @@
 """The one place that creates the Powertools Logger, Tracer and Metrics; import them from here.
 
 The service name and log level come from the standard POWERTOOLS_* variables set on each
-function; every function publishes its metrics in the one ``Patronus`` namespace. The Tracer
-is inert outside Lambda (local stack, tests).
+function; every function publishes its metrics in the one ``Patronus`` namespace.
+
+The Tracer is created only where tracing can happen: in Lambda, unless POWERTOOLS_TRACE_DISABLED
+is set (the same rule the Powertools Tracer applies). Elsewhere (local stack, tests, tracing
+turned off) a stand-in with the same decorators is used, because the Powertools Tracer imports
+the X-Ray SDK, and with it botocore, even when tracing is disabled: about half a second of cold
+start for nothing.
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 METRICS_NAMESPACE = "Patronus"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracing_enabled(environ: Mapping[str, str]) -> bool:
+    """True in Lambda (not under SAM local or Chalice) unless POWERTOOLS_TRACE_DISABLED is set."""
+    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in {"1", "true", "yes", "on"}:
+        return False
+    emulated = environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE")
+    return bool(environ.get("LAMBDA_TASK_ROOT")) and not emulated
+
+
+class DisabledTracer:
+    """What the Powertools Tracer does when tracing is off, without importing the X-Ray SDK."""
+
+    disabled = True
+
+    def capture_lambda_handler(self, lambda_handler: F | None = None, **_: Any) -> Any:
+        return lambda_handler if lambda_handler is not None else (lambda handler: handler)
+
+    def capture_method(self, method: F | None = None, **_: Any) -> Any:
+        return method if method is not None else (lambda function: function)
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+    def put_metadata(self, key: str, value: Any, namespace: str | None = None) -> None:
+        return None
+
+
+def _tracer() -> Tracer | DisabledTracer:
+    if not tracing_enabled(os.environ):
+        return DisabledTracer()
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()
+
 
 logger = Logger()
-tracer = Tracer()
+tracer = _tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
