@@ -6,10 +6,10 @@ Separate from the row models of ``patronus.models``; routes map between them exp
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from patronus.models import AuditEventRow, DocumentRow, DocumentStatus, DossierRow, DossierStatus
 
@@ -25,6 +25,14 @@ Reference = Annotated[
         description="Unique business reference, e.g. DOS-2024-0042",
     ),
 ]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Times are stored as naive UTC; the API states the zone, as RFC 3339 date-time requires."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
 
@@ -35,8 +43,14 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Model(BaseModel):
+    # Validators are built on first use, not at import: a cold start that serves one route
+    # builds only the models that route needs.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Input(_Model):
+    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=True)
 
 
 class DossierCreate(_Input):
@@ -66,12 +80,13 @@ class DossierUpdate(_Input):
     def _something_to_change(self) -> DossierUpdate:
         if not self.model_fields_set:
             raise ValueError("give at least one of title, description, status")
-        if "title" in self.model_fields_set and self.title is None:
-            raise ValueError("title cannot be null")
+        for name in ("title", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
         return self
 
 
-class DossierOut(BaseModel):
+class DossierOut(_Model):
     id: PublicId
     reference: str
     title: str
@@ -79,8 +94,8 @@ class DossierOut(BaseModel):
     status: DossierStatus
     owner: str
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, row: DossierRow) -> DossierOut:
@@ -97,7 +112,7 @@ class DossierOut(BaseModel):
         )
 
 
-class DossierPage(BaseModel):
+class DossierPage(_Model):
     items: list[DossierOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page"
@@ -128,7 +143,7 @@ class DocumentCreate(_Input):
         return value
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(_Model):
     id: PublicId
     dossier_id: PublicId
     filename: str
@@ -139,8 +154,8 @@ class DocumentOut(BaseModel):
     etag: str | None
     uploaded_by: str
     legacy_path: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, row: DocumentRow) -> DocumentOut:
@@ -160,17 +175,17 @@ class DocumentOut(BaseModel):
         )
 
 
-class DocumentPage(BaseModel):
+class DocumentPage(_Model):
     items: list[DocumentOut]
     next_cursor: str | None
 
 
-class UploadPart(BaseModel):
+class UploadPart(_Model):
     part_number: int
     url: str
 
 
-class UploadInstructions(BaseModel):
+class UploadInstructions(_Model):
     method: Literal["POST", "MULTIPART"] = Field(
         description="POST: send a multipart/form-data POST to `url` with `fields` then the file. "
         "MULTIPART: PUT each part (part_size bytes, the last one shorter) to its URL, then call "
@@ -184,19 +199,19 @@ class UploadInstructions(BaseModel):
     expires_in: int
 
 
-class DocumentCreated(BaseModel):
+class DocumentCreated(_Model):
     document: DocumentOut
     upload: UploadInstructions
 
 
-class DownloadOut(BaseModel):
+class DownloadOut(_Model):
     url: str
     expires_in: int
     filename: str
 
 
-class AuditEventOut(BaseModel):
-    occurred_at: datetime
+class AuditEventOut(_Model):
+    occurred_at: UtcDatetime
     actor: str
     action: str
     entity_type: str
@@ -215,26 +230,32 @@ class AuditEventOut(BaseModel):
         )
 
 
-class HistoryPage(BaseModel):
+class HistoryPage(_Model):
     items: list[AuditEventOut]
     next_cursor: str | None
 
 
-class HealthOut(BaseModel):
+class HealthOut(_Model):
     status: Literal["ok"]
     database: Literal["ok"]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(_Model):
     field: str
     issue: str
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(_Model):
     code: str
     message: str
     details: list[ErrorDetail] = []
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Model):
     error: ErrorInfo
+
+
+class GatewayError(_Model):
+    """The body API Gateway itself answers with (e.g. 401 from the Cognito authorizer)."""
+
+    message: str

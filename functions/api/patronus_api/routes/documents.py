@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -10,9 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from patronus.observability import metrics
-from patronus.services.documents import NewUpload
 from patronus_api import cursors
-from patronus_api.routes import caller
+from patronus_api.routes import caller, responses
 from patronus_api.runtime import runtime
 from patronus_api.schemas import (
     DocumentCreate,
@@ -23,6 +22,9 @@ from patronus_api.schemas import (
     UploadInstructions,
     UploadPart,
 )
+
+if TYPE_CHECKING:
+    from patronus.services.documents import NewUpload
 
 router = APIGatewayRouter()
 TAGS = ["documents"]
@@ -36,6 +38,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Documen
     tags=TAGS,
     summary="Register a document and get where to upload it",
     status_code=201,
+    responses=responses(201, "Registered; upload the bytes as `upload` says", 404, 409),
 )
 def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCreated:
     upload = runtime.documents.create(
@@ -64,7 +67,12 @@ def _instructions(upload: NewUpload) -> UploadInstructions:
     return UploadInstructions(method="POST", url=upload.post.url, fields=upload.post.fields, expires_in=ttl)
 
 
-@router.get("/v1/dossiers/<dossier_id>/documents", tags=TAGS, summary="Documents of a dossier (newest first)")
+@router.get(
+    "/v1/dossiers/<dossier_id>/documents",
+    tags=TAGS,
+    summary="Documents of a dossier (newest first)",
+    responses=responses(200, "One page", 404),
+)
 def list_documents(
     dossier_id: DossierId,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -76,7 +84,12 @@ def list_documents(
     return DocumentPage(items=[DocumentOut.of(r) for r in rows], next_cursor=cursors.encode(last))
 
 
-@router.get("/v1/documents/<document_id>", tags=TAGS, summary="Get a document")
+@router.get(
+    "/v1/documents/<document_id>",
+    tags=TAGS,
+    summary="Get a document",
+    responses=responses(200, "The document", 404),
+)
 def get_document(document_id: DocumentId) -> DocumentOut:
     return DocumentOut.of(runtime.documents.get(caller(router), document_id))
 
@@ -85,12 +98,18 @@ def get_document(document_id: DocumentId) -> DocumentOut:
     "/v1/documents/<document_id>/complete",
     tags=TAGS,
     summary="Confirm an upload (completes a multipart upload; checks the stored size)",
+    responses=responses(200, "The document, available", 404, 409),
 )
 def complete_document(document_id: DocumentId) -> DocumentOut:
     return DocumentOut.of(runtime.documents.complete(caller(router), document_id))
 
 
-@router.get("/v1/documents/<document_id>/download", tags=TAGS, summary="A short-lived download URL")
+@router.get(
+    "/v1/documents/<document_id>/download",
+    tags=TAGS,
+    summary="A short-lived download URL",
+    responses=responses(200, "A presigned GET URL", 404, 409),
+)
 def download_document(document_id: DocumentId) -> DownloadOut:
     document, url = runtime.documents.download_url(caller(router), document_id)
     return DownloadOut(
@@ -99,7 +118,11 @@ def download_document(document_id: DocumentId) -> DownloadOut:
 
 
 @router.delete(
-    "/v1/documents/<document_id>", tags=TAGS, summary="Delete a document (admins)", status_code=204
+    "/v1/documents/<document_id>",
+    tags=TAGS,
+    summary="Delete a document (admins)",
+    status_code=204,
+    responses=responses(204, "Deleted (the stored bytes stay as a noncurrent version)", 404, content=False),
 )
 def delete_document(document_id: DocumentId) -> Response[None]:
     runtime.documents.delete(caller(router), document_id)

@@ -13,7 +13,7 @@ from patronus.errors import BadRequest, PreconditionRequired
 from patronus.models import DossierRow, DossierStatus
 from patronus.observability import metrics
 from patronus_api import cursors
-from patronus_api.routes import caller
+from patronus_api.routes import ETAG, LOCATION, caller, responses
 from patronus_api.runtime import runtime
 from patronus_api.schemas import (
     AuditEventOut,
@@ -49,7 +49,15 @@ def _dossier_response(
     )
 
 
-@router.post("/v1/dossiers", tags=TAGS, summary="Create a dossier", status_code=201)
+@router.post(
+    "/v1/dossiers",
+    tags=TAGS,
+    summary="Create a dossier",
+    status_code=201,
+    responses=responses(
+        201, "Created (or replayed for the same Idempotency-Key)", 409, headers=ETAG | LOCATION
+    ),
+)
 def create_dossier(body: DossierCreate) -> Response[DossierOut]:
     key = router.current_event.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable()):
@@ -77,7 +85,9 @@ def create_dossier(body: DossierCreate) -> Response[DossierOut]:
     return _dossier_response(created.dossier, 201, extra)
 
 
-@router.get("/v1/dossiers", tags=TAGS, summary="Search dossiers (newest first)")
+@router.get(
+    "/v1/dossiers", tags=TAGS, summary="Search dossiers (newest first)", responses=responses(200, "One page")
+)
 def list_dossiers(
     q: Annotated[
         str | None, Query(max_length=100, description="Reference prefix or words of the title")
@@ -96,12 +106,22 @@ def list_dossiers(
     return DossierPage(items=[DossierOut.of(r) for r in rows], next_cursor=cursors.encode(last))
 
 
-@router.get("/v1/dossiers/<dossier_id>", tags=TAGS, summary="Get a dossier (with its ETag)")
+@router.get(
+    "/v1/dossiers/<dossier_id>",
+    tags=TAGS,
+    summary="Get a dossier (with its ETag)",
+    responses=responses(200, "The dossier", 404, headers=ETAG),
+)
 def get_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     return _dossier_response(runtime.dossiers.get(caller(router), dossier_id))
 
 
-@router.patch("/v1/dossiers/<dossier_id>", tags=TAGS, summary="Update a dossier (If-Match required)")
+@router.patch(
+    "/v1/dossiers/<dossier_id>",
+    tags=TAGS,
+    summary="Update a dossier (If-Match required)",
+    responses=responses(200, "The updated dossier", 404, 409, 412, 428, headers=ETAG),
+)
 def update_dossier(dossier_id: DossierId, body: DossierUpdate) -> Response[DossierOut]:
     principal = caller(router)
     if_match = router.current_event.headers.get("If-Match")
@@ -127,12 +147,22 @@ def _version_of(if_match: str) -> int:
     return int(value)
 
 
-@router.delete("/v1/dossiers/<dossier_id>", tags=TAGS, summary="Archive a dossier (admins)")
+@router.delete(
+    "/v1/dossiers/<dossier_id>",
+    tags=TAGS,
+    summary="Archive a dossier (admins)",
+    responses=responses(200, "The archived dossier", 404, headers=ETAG),
+)
 def archive_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     return _dossier_response(runtime.dossiers.archive(caller(router), dossier_id))
 
 
-@router.get("/v1/dossiers/<dossier_id>/history", tags=TAGS, summary="Audit trail of a dossier (newest first)")
+@router.get(
+    "/v1/dossiers/<dossier_id>/history",
+    tags=TAGS,
+    summary="Audit trail of a dossier (newest first)",
+    responses=responses(200, "One page of audit events", 404),
+)
 def dossier_history(dossier_id: DossierId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
     rows, last = runtime.dossiers.history(
         caller(router), dossier_id, after_id=cursors.decode(cursor), limit=limit

@@ -1,0 +1,109 @@
+"""Property-based fuzzing of every operation of the OpenAPI document the local stack serves.
+
+Schemathesis generates valid and invalid requests from /openapi.json and sends them over HTTP
+with an admin token (admins may do everything editors may). Every response must be a non-5xx
+that matches the documented status codes, content type, headers and body schema, and invalid
+input must be refused with a 4xx. Half of the cases aim at real resources (an existing dossier
+and document, with a valid If-Match), so the routes are exercised past the 404.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.hardening.conftest import Stack
+
+MIN_CASES = 1000
+EXAMPLES_PER_OPERATION = 80  # 13 operations
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+
+def _real_resources(stack: Stack, auth: dict[str, str]) -> dict[str, str]:
+    dossier = requests.post(
+        f"{stack.url}/v1/dossiers",
+        json={"reference": "FUZZ-TARGET", "title": "Target of the fuzzer"},
+        headers=auth,
+        timeout=10,
+    )
+    assert dossier.status_code == 201, dossier.text
+    document = requests.post(
+        f"{stack.url}/v1/dossiers/{dossier.json()['id']}/documents",
+        json={"filename": "target.pdf", "content_type": "application/pdf", "size_bytes": 10},
+        headers=auth,
+        timeout=10,
+    )
+    assert document.status_code == 201, document.text
+    return {"dossier_id": dossier.json()["id"], "document_id": document.json()["document"]["id"]}
+
+
+def _fuzzed(exercise: Any, cases: st.SearchStrategy[Any]) -> Any:
+    """``exercise(case, aim)`` run over generated cases, reproducibly, without shrinking."""
+    return settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,  # the same cases on every run: a failure here is reproducible
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )(given(case=cases, aim=st.booleans())(lambda case, aim: exercise(case, aim)))
+
+
+def test_every_operation_answers_generated_requests_as_documented(stack: Stack) -> None:
+    # Given the served OpenAPI document, an admin's token and real resources to aim at
+    schema = schemathesis.openapi.from_url(f"{stack.url}/openapi.json")
+    auth = stack.auth("fuzzer", ("admins",))
+    targets = _real_resources(stack, auth)
+    failures: dict[tuple[str, str], str] = {}
+    counts: collections.Counter[str] = collections.Counter()
+    statuses: collections.Counter[int] = collections.Counter()
+
+    # When every operation receives generated requests
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"an operation of the document is invalid: {result}"
+        operation = result.ok()
+        label = operation.label
+
+        def exercise(case: Any, aim: bool, label: str = label) -> None:
+            headers = dict(auth)
+            if aim:
+                for name, value in targets.items():
+                    if case.path_parameters and name in case.path_parameters:
+                        case.path_parameters[name] = value
+                headers["If-Match"] = '"1"'
+            counts[label] += 1
+            try:
+                response = case.call_and_validate(headers=headers, checks=CHECKS, timeout=30)
+                statuses[response.status_code] += 1
+            except (Exception, BaseExceptionGroup) as exc:
+                first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                failures.setdefault((label, first_line), str(exc)[:3000])
+
+        _fuzzed(exercise, operation.as_strategy())()
+
+    # Then nothing failed, and enough cases ran over every operation
+    assert not failures, "\n\n".join(f"{label}: {detail}" for (label, _), detail in failures.items())
+    assert sum(counts.values()) >= MIN_CASES, counts
+    assert len(counts) == 13, sorted(counts)
+    assert not [status for status in statuses if status >= 500], statuses
