@@ -33,7 +33,7 @@ dossier (created if missing; ``LEGACY-IMPORT`` unless the file says otherwise)::
 Idempotent and resumable: objects are handled in batches of ``--batch-size``; each batch is one
 transaction that skips keys already registered, so a rerun registers nothing twice and a run
 interrupted half-way continues where the last committed batch ended. The key column compares
-case- and accent-insensitively (utf8mb4_unicode_ci): a key that collides that way with another
+bytes (utf8mb4_bin) but ignores trailing spaces: a key that collides that way with another
 registered key is reported as a conflict and skipped, never merged.
 
 Exit status: 0 when every object is registered (or already was), 1 when some could not be
@@ -265,7 +265,7 @@ class Catalog:
 
     # -- one batch -------------------------------------------------------------------------
     def existing_keys(self, keys: Sequence[str]) -> set[str]:
-        """Keys already registered, exactly; a case/accent-insensitive collision is a conflict."""
+        """Keys already registered, exactly; keys equal but for trailing spaces are a conflict."""
         if not keys:
             return set()
         with self.connection.cursor() as cursor:
@@ -296,7 +296,7 @@ class Catalog:
                 self.problem(
                     "key_conflict",
                     info.key,
-                    f"the key column ignores case and accents: clashes with {clash!r}",
+                    f"the key column ignores trailing spaces: clashes with {clash!r}",
                 )
                 continue
             seen[folded] = info.key
@@ -373,11 +373,9 @@ class Catalog:
 
 
 def _collation_fold(key: str) -> str:
-    """An approximation of utf8mb4_unicode_ci equality: case, accents and trailing spaces ignored."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", key)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().rstrip(" ")
+    """Equality as the key column sees it: utf8mb4_bin compares bytes but, like every PAD SPACE
+    collation of MySQL 8.0 and MariaDB, ignores trailing spaces."""
+    return key.rstrip(" ")
 
 
 def eligible(

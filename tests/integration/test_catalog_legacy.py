@@ -209,14 +209,31 @@ def test_an_interrupted_run_resumes_without_duplicates(
     )
 
 
-def test_keys_the_database_collation_would_merge_are_reported(
+def test_keys_differing_by_case_or_accents_are_distinct_documents(
     tmp_path: Path, client: Any, s3_bucket: str, database_url: str, config_file: Path
 ) -> None:
-    # Given two files whose names differ only by accents (distinct on the share, equal for utf8mb4_unicode_ci)
-    client.put_object(Bucket=s3_bucket, Key="legacy/divers/cafe.txt", Body=b"1")
-    client.put_object(Bucket=s3_bucket, Key="legacy/divers/café.txt", Body=b"2")
+    # Given files whose names differ only by accents or case (distinct objects in S3)
+    for key in ("legacy/divers/cafe.txt", "legacy/divers/café.txt", "legacy/divers/Cafe.txt"):
+        client.put_object(Bucket=s3_bucket, Key=key, Body=key.encode())
     report = tmp_path / "report.json"
     # When catalogued
+    code = cli.run(
+        lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, config_file, report)
+    )
+    # Then each is its own document: storage keys compare byte for byte
+    result = json.loads(report.read_text())
+    assert code == cli.EXIT_OK
+    assert result["counts"]["registered"] == 3
+    assert result["problems"] == []
+
+
+def test_keys_equal_but_for_trailing_spaces_are_reported(
+    tmp_path: Path, client: Any, s3_bucket: str, database_url: str, config_file: Path
+) -> None:
+    # Given two keys the column cannot tell apart (PAD SPACE collations ignore trailing spaces)
+    client.put_object(Bucket=s3_bucket, Key="legacy/divers/note", Body=b"1")
+    client.put_object(Bucket=s3_bucket, Key="legacy/divers/note ", Body=b"2")
+    report = tmp_path / "report.json"
     code = cli.run(
         lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, config_file, report)
     )
