@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.devstack.ports import ServerExited, free_port, port_is_free, wait_for_port
+from scripts.devstack.ports import ServerExited, free_port, port_is_free, stop_process, wait_for_port
 
 SERVER_BINARIES = ("mariadbd", "mysqld")
 INSTALL_BINARIES = ("mariadb-install-db", "mysql_install_db")
@@ -121,15 +119,7 @@ class ThrowawayMariaDB:
 
     def stop(self, timeout: float = 30.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout)
 
 
 def _tail(log: Path) -> str:

@@ -41,3 +41,15 @@ def wait_for_port(
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"{what} did not open 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM (a clean shutdown keeps the data), then SIGKILL after ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

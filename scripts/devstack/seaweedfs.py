@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.devstack.ports import ServerExited, free_port, port_is_free, wait_for_port
+from scripts.devstack.ports import ServerExited, free_port, port_is_free, stop_process, wait_for_port
 
 # The instance's only identity. These are local-only credentials for a server bound to
 # 127.0.0.1; they protect nothing real and exist so that the server checks signatures.
@@ -183,12 +182,4 @@ class ThrowawaySeaweedFS:
 
     def stop(self, timeout: float = 20.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout)
