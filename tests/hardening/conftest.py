@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,13 +16,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from patronus.settings import Settings
 from scripts.devstack.database import drop_database, with_database
+from scripts.devstack.gateway import LambdaContext, cognito_claims, response_parts, rest_event
 from scripts.devstack.ports import free_port
+from scripts.devstack.seaweedfs import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from scripts.devstack.tokens import issue, load_secret
 from tests.e2e.conftest import _wait_healthy
+from tests.integration.conftest import Caller, Reply
 from tests.integration.conftest import api, api_settings  # noqa: F401 - fixtures used by this suite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,3 +86,41 @@ def stack(mysql_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
             process.kill()
             process.wait()
         drop_database(mysql_server_url, database)
+
+
+def handler_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Caller:
+    """Configure the API runtime with ``settings`` (the S3 client made by the runtime itself,
+    as in Lambda) and return a caller of the real handler, like the integration ``api``."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY)
+    monkeypatch.setenv("PATRONUS_DB_URL", "mysql://unused@127.0.0.1:1/unused")
+    monkeypatch.setenv("PATRONUS_BUCKET", settings.storage.bucket)
+    from patronus_api import handler as api_handler
+    from patronus_api.runtime import runtime
+
+    runtime.configure(settings)
+
+    def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = "alice",
+        groups: tuple[str, ...] = ("editors",),
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        raw_body: str | None = None,
+    ) -> Reply:
+        payload = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+        event = rest_event(
+            method,
+            path,
+            query={k: [v] for k, v in (query or {}).items()},
+            headers={"Content-Type": "application/json", **(headers or {})},
+            body=payload,
+            claims=cognito_claims(user, groups) if user else None,
+        )
+        status, pairs, data = response_parts(api_handler.handler(event, LambdaContext()))
+        return Reply(status, {k.lower(): v for k, v in pairs}, data)
+
+    return call
