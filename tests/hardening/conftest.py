@@ -27,8 +27,7 @@ from scripts.devstack.ports import free_port
 from scripts.devstack.seaweedfs import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from scripts.devstack.tokens import issue, load_secret
 from tests.e2e.conftest import _wait_healthy
-from tests.integration.conftest import Caller, Reply
-from tests.integration.conftest import api, api_settings  # noqa: F401 - fixtures used by this suite
+from tests.integration.conftest import Caller, Reply, api, api_settings  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 

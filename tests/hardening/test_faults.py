@@ -34,7 +34,8 @@ def assert_clean_503(reply: Reply) -> None:
 
 @pytest.fixture(scope="module")
 def private_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateMariaDB]:
-    server = PrivateMariaDB(tmp_path_factory.mktemp("private-mariadb")).start()
+    server = PrivateMariaDB(tmp_path_factory.mktemp("private-mariadb"))
+    server.start()
     try:
         yield server
     finally:
@@ -120,7 +121,6 @@ def _kill_before(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, db_url
             calls.append(kill_api_session(db_url))
         return original(*args, **kwargs)
 
-    killing.__wrapped__ = original  # type: ignore[attr-defined]
     monkeypatch.setattr(module, name, killing)
     return lambda: len(calls)
 
@@ -148,6 +148,7 @@ def test_a_create_killed_between_the_dossier_and_the_audit_insert_leaves_nothing
     # Given the session killed after the dossier INSERT, before the audit INSERT
     from patronus.repositories import audit
 
+    record = audit.record
     killed = _kill_before(monkeypatch, audit, "record", private_db_url)
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     # When a dossier is created
@@ -159,7 +160,7 @@ def test_a_create_killed_between_the_dossier_and_the_audit_insert_leaves_nothing
     assert count(private_db_url, "SELECT COUNT(*) AS n FROM audit_events") == 0
     assert count(private_db_url, "SELECT COUNT(*) AS n FROM idempotency_keys") == 0
     # And the client's retry creates it exactly once, with its audit event
-    monkeypatch.setattr(audit, "record", audit.record.__wrapped__)
+    monkeypatch.setattr(audit, "record", record)
     retried = create_dossier(db_api, "HALF-1", **headers)
     assert retried.status == 201, retried.body
     assert "idempotent-replayed" not in retried.headers
@@ -193,7 +194,8 @@ def test_a_database_restart_gives_503_while_down_then_service_resumes(
 
 @pytest.fixture(scope="module")
 def private_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateSeaweedFS]:
-    server = PrivateSeaweedFS(Path(tmp_path_factory.mktemp("private-seaweedfs"))).start()
+    server = PrivateSeaweedFS(Path(tmp_path_factory.mktemp("private-seaweedfs")))
+    server.start()
     try:
         yield server
     finally:

@@ -19,6 +19,7 @@ from patronus.settings import StorageSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 MAX_KEY_NAME_LENGTH = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -156,7 +157,7 @@ class DocumentStorage:
     def complete_multipart(self, key: str, upload_id: str) -> None:
         """Complete with the parts S3 holds (the client need not send its ETags)."""
         with _s3_errors():
-            parts: list[dict[str, Any]] = []
+            parts: list[CompletedPartTypeDef] = []
             paginator = self.client.get_paginator("list_parts")
             for page in paginator.paginate(Bucket=self.settings.bucket, Key=key, UploadId=upload_id):
                 parts += [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in page.get("Parts", [])]
