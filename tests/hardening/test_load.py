@@ -1,0 +1,150 @@
+"""A bounded load run against the local stack over HTTP: 24 concurrent clients for 30 seconds,
+mixing reads (get, search, history, documents) and writes (create, update with If-Match,
+register a document). Zero errors are allowed, and every acknowledged write must be found in
+the database afterwards. The latency percentiles are printed (timings are not asserted)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from scripts.devstack.database import connect
+from tests.hardening.conftest import Stack
+
+CLIENTS = 24
+SECONDS = 30.0
+REQUEST_TIMEOUT = 30.0
+
+
+@dataclass
+class Tally:
+    """What one client did: latencies, unexpected answers and the writes the API acknowledged."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    created: dict[str, str] = field(default_factory=dict)  # reference -> id
+    updates: Counter[str] = field(default_factory=Counter)  # dossier id -> acknowledged updates
+    documents: Counter[str] = field(default_factory=Counter)  # dossier id -> documents registered
+
+
+def client(stack: Stack, number: int, deadline: float) -> Tally:
+    tally = Tally()
+    session = requests.Session()
+    session.headers.update(stack.auth(f"load-{number}", ("editors",)))
+    rng = random.Random(number)
+    mine: dict[str, str] = {}  # dossier id -> ETag
+    sequence = 0
+
+    def send(method: str, path: str, expected: int, **kwargs: object) -> requests.Response | None:
+        start = time.perf_counter()
+        try:
+            response = session.request(method, f"{stack.url}{path}", timeout=REQUEST_TIMEOUT, **kwargs)  # type: ignore[arg-type]
+        except requests.RequestException as exc:
+            tally.errors.append(f"{method} {path}: {exc!r}")
+            return None
+        tally.latencies.append((time.perf_counter() - start) * 1000)
+        if response.status_code != expected:
+            tally.errors.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
+            return None
+        return response
+
+    while time.monotonic() < deadline:
+        roll = rng.random()
+        if roll < 0.15 or not mine:
+            sequence += 1
+            reference = f"LOAD-{number:02d}-{sequence:05d}"
+            response = send("POST", "/v1/dossiers", 201, json={"reference": reference, "title": "Load"})
+            if response is not None:
+                tally.created[reference] = response.json()["id"]
+                mine[response.json()["id"]] = response.headers["ETag"]
+        elif roll < 0.25:
+            dossier_id = rng.choice(list(mine))
+            response = send(
+                "PATCH",
+                f"/v1/dossiers/{dossier_id}",
+                200,
+                json={"title": f"Load, revision {tally.updates[dossier_id] + 1}"},
+                headers={"If-Match": mine[dossier_id]},
+            )
+            if response is not None:
+                tally.updates[dossier_id] += 1
+                mine[dossier_id] = response.headers["ETag"]
+        elif roll < 0.30:
+            dossier_id = rng.choice(list(mine))
+            body = {"filename": f"scan {sequence}.pdf", "content_type": "application/pdf", "size_bytes": 1024}
+            if send("POST", f"/v1/dossiers/{dossier_id}/documents", 201, json=body) is not None:
+                tally.documents[dossier_id] += 1
+        elif roll < 0.60:
+            send("GET", f"/v1/dossiers/{rng.choice(list(mine))}", 200)
+        elif roll < 0.80:
+            send(
+                "GET", "/v1/dossiers", 200, params={"q": f"LOAD-{rng.randrange(CLIENTS):02d}", "limit": "20"}
+            )
+        elif roll < 0.90:
+            send("GET", f"/v1/dossiers/{rng.choice(list(mine))}/history", 200)
+        else:
+            send("GET", f"/v1/dossiers/{rng.choice(list(mine))}/documents", 200)
+    session.close()
+    return tally
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(pct / 100 * len(ordered)))]
+
+
+@pytest.mark.slow
+def test_concurrent_mixed_load_has_no_errors_and_loses_no_writes(stack: Stack) -> None:
+    # Given the local stack and 24 clients
+    deadline = time.monotonic() + SECONDS
+
+    # When they read and write concurrently for 30 seconds
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        tallies = list(pool.map(lambda n: client(stack, n, deadline), range(CLIENTS)))
+
+    # Then no request failed
+    errors = [error for tally in tallies for error in tally.errors]
+    latencies = [latency for tally in tallies for latency in tally.latencies]
+    assert not errors, f"{len(errors)} errors, first ones: {errors[:5]}"
+    print(
+        f"\nload: {len(latencies)} requests by {CLIENTS} clients in {SECONDS:.0f} s "
+        f"({len(latencies) / SECONDS:.0f}/s), p50 {statistics.median(latencies):.1f} ms, "
+        f"p99 {percentile(latencies, 99):.1f} ms"
+    )
+    # And every acknowledged write is in the database, exactly once
+    created = {ref: id_ for tally in tallies for ref, id_ in tally.created.items()}
+    updates = sum((tally.updates for tally in tallies), Counter())
+    documents = sum((tally.documents for tally in tallies), Counter())
+    assert len(created) > CLIENTS and sum(updates.values()) > 0 and sum(documents.values()) > 0
+    connection = connect(stack.db_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reference, public_id, version FROM dossiers WHERE reference LIKE 'LOAD-%%'"
+            )
+            stored = {row["reference"]: row for row in cursor.fetchall()}
+            cursor.execute(
+                "SELECT s.public_id, COUNT(*) AS n FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
+                " WHERE s.reference LIKE 'LOAD-%%' GROUP BY s.public_id"
+            )
+            stored_documents = Counter({row["public_id"]: int(row["n"]) for row in cursor.fetchall()})
+            cursor.execute(
+                "SELECT action, COUNT(*) AS n FROM audit_events WHERE actor LIKE 'load-%%' GROUP BY action"
+            )
+            audited = {row["action"]: int(row["n"]) for row in cursor.fetchall()}
+    finally:
+        connection.close()
+    assert set(stored) == set(created)
+    assert all(stored[ref]["public_id"] == id_ for ref, id_ in created.items())
+    assert all(stored[ref]["version"] == 1 + updates[id_] for ref, id_ in created.items())
+    assert stored_documents == documents
+    assert audited.get("dossier.created") == len(created)
+    assert audited.get("dossier.updated") == sum(updates.values())
+    assert audited.get("document.upload_requested") == sum(documents.values())
