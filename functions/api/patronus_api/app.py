@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,12 @@ from patronus_api.routes import documents, dossiers, health
 from patronus_api.schemas import ErrorBody, ErrorDetail, ErrorInfo
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+class PayloadTooLarge(PatronusError):
+    code = "payload_too_large"
+
+
 TITLE = "Patronus API"
 VERSION = "1.0.0"
 
@@ -40,9 +47,30 @@ STATUS_OF: dict[type[PatronusError], HTTPStatus] = {
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     PreconditionRequired: HTTPStatus.PRECONDITION_REQUIRED,
     Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+    PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
 }
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def read_json_body(text: str) -> dict[str, Any]:
+    """The request body for validation: refused before parsing when too large, and after parsing
+    when too deeply nested or not a JSON object (Powertools would take the first element of an
+    array as the object). Invalid JSON raises JSONDecodeError, which Powertools reports as 400."""
+    if len(text) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise BadRequest(
+            "the body is nested too deeply", details=[{"field": "body", "issue": "nested too deeply"}]
+        ) from exc
+    if not isinstance(value, dict):
+        raise BadRequest(
+            "the body must be a JSON object", details=[{"field": "body", "issue": "not a JSON object"}]
+        )
+    return value
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=read_json_body)
 
 
 def error_response(
@@ -88,6 +116,13 @@ def _issue(error: dict[str, Any]) -> str:
     return str(error.get("msg") or error.get("type") or "invalid")
 
 
+@app.exception_handler(UnicodeDecodeError)
+def undecodable_body(exc: UnicodeDecodeError) -> Response[str]:
+    # Raised by Powertools while decoding a base64-encoded body that is not UTF-8.
+    details = [ErrorDetail(field="body", issue="not UTF-8 text")]
+    return error_response(HTTPStatus.BAD_REQUEST, "invalid_request", "the body is not valid UTF-8", details)
+
+
 @app.exception_handler(Exception)
 def unexpected(exc: Exception) -> Response[str]:
     logger.exception("unhandled error")
@@ -100,13 +135,9 @@ def no_route(exc: NotFoundError) -> Response[str]:
 
 
 def limit_body_size(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = resolver.current_event.body or ""
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "payload_too_large",
-            f"the body exceeds {MAX_BODY_BYTES} bytes",
-        )
+    """Routes without a JSON body (read_json_body guards the others, before validation)."""
+    if len(resolver.current_event.body or "") > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body exceeds {MAX_BODY_BYTES} bytes")
     return next_middleware(resolver)
 
 

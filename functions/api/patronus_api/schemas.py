@@ -50,7 +50,9 @@ class _Model(BaseModel):
 
 
 class _Input(_Model):
-    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=True)
+    # Strict: a number sent as a string, or a boolean as a number, is refused as the documented
+    # schema says, not coerced.
+    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class DossierCreate(_Input):
