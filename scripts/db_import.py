@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KIB",
         help=f"group INSERTs into transactions of about KIB KiB (default {DEFAULT_BATCH_BYTES // 1024})",
     )
+    parser.add_argument(
+        "--load-data",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: load rows with LOAD DATA LOCAL INFILE when the target allows it (local_infile=ON), "
+        "replaying any batch that draws a warning as plain INSERTs; off: INSERTs only",
+    )
     rewrites = parser.add_argument_group("rewrites (defaults suit Aurora MySQL 3)")
     rewrites.add_argument(
         "--keep-definer", action="store_true", help="keep DEFINER clauses (needs SUPER/SET_USER_ID)"
@@ -139,20 +146,21 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
         sql_security_invoker=args.sql_security == "invoker",
         engine_to_innodb=not args.keep_engines,
     )
-    started = cli.now_iso()
-    plan = plan_dump(args.dump, rewrite=rewrite, batch_bytes=args.batch_size * 1024, progress=args.progress)
     report: dict[str, Any] = {
         "tool": "db_import",
-        "started_at": started,
+        "started_at": cli.now_iso(),
         "dry_run": args.dry_run,
         "target": target.public(),
         "workers": args.workers,
         "phases": list(args.phases),
-        "plan": plan.summary(),
     }
-    print_plan(plan, target.describe(), args)
     if args.dry_run:
-        report.update(outcome="planned", finished_at=cli.now_iso())
+        plan = plan_dump(
+            args.dump, rewrite=rewrite, batch_bytes=args.batch_size * 1024, progress=args.progress
+        )
+        print_header(plan, target.describe())
+        print_plan(plan, detailed=True)
+        report.update(plan=plan.summary(), outcome="planned", finished_at=cli.now_iso())
         cli.write_report(args.report, report)
         print("dry run: nothing was changed")
         return cli.EXIT_OK
@@ -164,15 +172,19 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
         restart=args.restart,
         keep_state=args.keep_state,
         progress=args.progress,
+        load_data=args.load_data == "auto",
+        batch_bytes=args.batch_size * 1024,
+        rewrite=rewrite,
         on_batch=on_batch,
     )
-    importer = Importer(plan, target, options)
+    importer = Importer(args.dump, target, options)
+    print_header(importer.plan, target.describe())
+    sys.stdout.flush()
     code = cli.EXIT_OK
     try:
-        result = importer.run()
+        importer.run()
         report["outcome"] = "complete"
     except ImportFailed as exc:
-        result = importer.result
         report.update(outcome="failed", error=str(exc))
         print(f"error: {exc}", file=sys.stderr)
         print(
@@ -181,15 +193,15 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
         )
         code = cli.EXIT_FAILED
     except ImportInterrupted:
-        result = importer.result
         report.update(outcome="interrupted")
         print("interrupted: run the same command again to resume", file=sys.stderr)
         code = cli.EXIT_FAILED
-    except cli.UsageError:
-        raise
-    report.update(finished_at=cli.now_iso(), result=result_summary(result))
+    report.update(
+        plan=importer.plan.summary(), finished_at=cli.now_iso(), result=result_summary(importer.result)
+    )
     cli.write_report(args.report, report)
-    print_result(result, args.report)
+    print_plan(importer.plan, detailed=False)
+    print_result(importer.result, args.report)
     return code
 
 
@@ -200,24 +212,35 @@ def result_summary(result: ImportResult) -> dict[str, Any]:
         "phases_done": result.phases_done,
         "seconds": result.seconds,
         "loaded_bytes": result.loaded_bytes,
+        "load_data": result.load_data,
+        "batches": dict(result.batches),
         "tables": [vars(outcome) for outcome in result.tables.values()],
         "warnings": result.warning_samples,
     }
 
 
-def print_plan(plan: Plan, target: str, args: argparse.Namespace) -> None:
+def print_header(plan: Plan, target: str) -> None:
     kind = "gzip" if plan.compressed else "plain"
-    objects = ", ".join(f"{len(set(names))} {kind}s" for kind, names in plan.objects.items())
-    batches = sum(len(t.batches) for t in plan.tables.values())
-    statements = sum(t.statements for t in plan.tables.values())
     print(f"dump: {plan.dump} ({cli.human_bytes(plan.size)}, {kind}) -> {target}")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def print_plan(plan: Plan, *, detailed: bool) -> None:
+    objects = ", ".join(_plural(len(set(names)), kind) for kind, names in plan.objects.items())
+    batches = sum(t.batches for t in plan.tables.values())
+    statements = sum(t.statements for t in plan.tables.values())
     print(
-        f"plan: {len(plan.tables)} tables, {cli.human_bytes(plan.data_bytes)} of rows "
-        f"in {statements} statements ({batches} batches); {objects}"
+        f"plan: {_plural(len(plan.tables), 'table')}, {cli.human_bytes(plan.data_bytes)} of rows "
+        f"in {_plural(statements, 'statement')} ({_plural(batches, 'batch')}); {objects}"
     )
-    if args.dry_run:
+    if detailed:
         for table in plan.tables.values():
-            print(f"  table {table.name}: {cli.human_bytes(table.bytes)}, {table.statements} statements")
+            print(
+                f"  table {table.name}: {cli.human_bytes(table.bytes)}, {_plural(table.statements, 'statement')}"
+            )
     rewrites = ", ".join(f"{k} {v}" for k, v in sorted(plan.rewrites.items())) or "none"
     print(f"rewrites: {rewrites}")
     if plan.skipped:
@@ -233,11 +256,14 @@ def print_result(result: ImportResult, report: Path | None) -> None:
     outcomes = list(result.tables.values())
     loaded = sum(1 for t in outcomes if t.status == "loaded")
     skipped = sum(1 for t in outcomes if t.status == "skipped")
-    unfinished = [t.name for t in outcomes if t.status not in {"loaded", "skipped"}]
+    unfinished = [t.name for t in outcomes if t.status == "unfinished"]
     line = f"tables: {loaded} loaded, {skipped} already finished"
     if unfinished:
         line += f", {len(unfinished)} not finished ({', '.join(unfinished[:5])})"
     print(line + (" (resumed)" if result.resumed else ""))
+    if result.batches:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(result.batches.items()))
+        print(f"batches: {counts} (LOAD DATA LOCAL: {result.load_data})")
     warned = {t.name: t.warnings for t in outcomes if t.warnings}
     if warned:
         print("server warnings while loading: " + ", ".join(f"{k} {v}" for k, v in warned.items()))

@@ -72,6 +72,7 @@ class ConnectionSpec:
         multi_statements: bool = False,
         dict_cursor: bool = False,
         use_database: bool = True,
+        local_infile: bool = False,
     ) -> pymysql.connections.Connection:
         kwargs: dict[str, Any] = {}
         if self.ssl_ca:
@@ -90,6 +91,7 @@ class ConnectionSpec:
                 connect_timeout=CONNECT_TIMEOUT,
                 client_flag=CLIENT.MULTI_STATEMENTS if multi_statements else 0,
                 max_allowed_packet=1 << 30,
+                local_infile=local_infile,
                 cursorclass=pymysql.cursors.DictCursor if dict_cursor else pymysql.cursors.Cursor,
                 **kwargs,
             )

@@ -1,39 +1,45 @@
-"""The dump importer: plan a dump in one streaming pass, then load it in three phases.
+"""The dump importer: one streaming pass that creates the tables, feeds parallel loaders, then
+creates the objects that must come after the data.
 
-1. **plan** (:func:`plan_dump`): one pass over the file. Schema statements, session ``SET``s and
-   post-data objects (views, routines, triggers, events) are kept in memory with their rewrites
-   applied (they are small); data statements are only located (byte offset, length) and grouped
-   into *batches* of consecutive ``INSERT``s of one table, up to ``batch_bytes``.
-2. **schema**: the tables are created in dump order on one connection.
-3. **data**: one reader thread streams the batches from the file (plain or gzip) to ``workers``
-   connections; each batch is one multi-statement transaction. Batches of one table may run on
-   several connections at once. A table is marked finished in the state table once all of its
-   batches are committed.
-4. **post**: views, routines, triggers and events are created after all the data, on one
-   connection that replays the dump's session settings in order (each object keeps the
-   ``sql_mode`` and character set it was dumped with). Triggers therefore never fire during
-   the load.
+The dump is read once, in order (plain or gzip, never held in memory):
+
+* **schema** statements (``DROP``/``CREATE TABLE`` and the session ``SET``s around them) run at
+  once, in dump order, on the main connection, with Aurora rewrites applied; a table therefore
+  exists before any of its rows is queued;
+* **data**: consecutive ``INSERT``s of a table are grouped into batches of about
+  ``batch_bytes`` and queued (the queue is bounded: memory stays small) to ``workers``
+  connections; each batch is one transaction, sent as ``LOAD DATA LOCAL INFILE`` when the
+  target allows it and the rows convert safely, else as the original ``INSERT``s in one
+  multi-statement query. A batch that draws any warning through ``LOAD DATA`` is rolled back
+  and replayed as ``INSERT``s, so the result is what the ``INSERT``s give;
+* **post-data** objects (views, routines, triggers, events) are kept in memory and created after
+  every row is loaded, on one connection that replays the dump's session settings in order
+  (each object keeps the ``sql_mode`` and character set it was dumped with). No trigger fires
+  during the load.
 
 Resuming: the state table ``__db_import_state`` in the target database records the dump's
-fingerprint and each table's status. A rerun with the same dump skips finished tables and drops,
-re-creates and reloads every other one (so a table whose load was interrupted is never left
-half-filled); the state table is dropped once the import has completed.
+fingerprint and each table's status (``loading`` / ``done``). A rerun with the same dump skips
+finished tables and drops, re-creates and reloads every other one; the state table is dropped
+once the import has completed.
 
-All SQL the importer itself issues (state table, ``DROP ... IF EXISTS``, session settings) is
-in the subset that MySQL 8.0 (Aurora MySQL 3) and MariaDB 10.11 both accept.
+The SQL the importer issues itself (state table, ``DROP ... IF EXISTS``, session settings,
+``LOAD DATA``) is in the subset MySQL 8.0 (Aurora MySQL 3) and MariaDB 10.11 both accept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
+import re
+import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pymysql
 
@@ -56,7 +62,9 @@ DEFAULT_BATCH_BYTES = 4 << 20
 DEFAULT_WORKERS = 4
 PHASES = ("schema", "data", "post")
 RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the batch transaction is replayed
+LOCAL_INFILE_REFUSED = {1148, 3948, 2068, 3950}  # the server or client does not allow LOAD DATA LOCAL
 SESSION_SETUP = b"SET SESSION foreign_key_checks = 0, unique_checks = 0"
+_SET_NAMES = re.compile(rb"(?i)\bSET\s+NAMES\s+'?(\w+)")
 
 
 class ImportFailed(Exception):
@@ -64,7 +72,11 @@ class ImportFailed(Exception):
 
 
 class ImportInterrupted(Exception):
-    """Stopped by the operator (Ctrl-C) or a signal; finished tables stay finished."""
+    """Stopped by the operator (Ctrl-C); finished tables stay finished."""
+
+
+class _Stopped(Exception):
+    """The scan stops because a loader failed (the loader's error is raised instead)."""
 
 
 # --- plan ------------------------------------------------------------------------------------
@@ -72,27 +84,23 @@ class ImportInterrupted(Exception):
 
 @dataclass
 class Batch:
+    """Consecutive INSERTs of one table, loaded in one transaction."""
+
     table: str
-    offset: int
-    length: int
-    statements: int
     line: int
-    multi: bool  # several ';'-separated statements, sent as one multi-statement query
+    delimiter: bytes
+    statements: list[bytes] = field(default_factory=list)
+    nbytes: int = 0
 
 
 @dataclass
 class TablePlan:
     name: str
-    batches: list[Batch] = field(default_factory=list)
+    bytes: int = 0
+    statements: int = 0
+    batches: int = 0
     created: bool = False
-
-    @property
-    def bytes(self) -> int:
-        return sum(batch.length for batch in self.batches)
-
-    @property
-    def statements(self) -> int:
-        return sum(batch.statements for batch in self.batches)
+    binary_columns: bool = True  # unknown until its CREATE TABLE is seen
 
 
 @dataclass
@@ -108,6 +116,8 @@ class Plan:
     compressed: bool
     size: int
     fingerprint: str
+    charset: str = "utf8mb4"
+    dump_tool: str = "unknown"  # mysqldump / mariadb-dump, read from the first comment line
     header: list[bytes] = field(default_factory=list)
     schema: list[SqlItem] = field(default_factory=list)
     post: list[SqlItem] = field(default_factory=list)
@@ -123,18 +133,16 @@ class Plan:
     def data_bytes(self) -> int:
         return sum(table.bytes for table in self.tables.values())
 
-    def batches(self) -> list[Batch]:
-        return sorted((b for t in self.tables.values() for b in t.batches), key=lambda b: b.offset)
-
     def summary(self) -> dict[str, Any]:
         return {
             "dump": str(self.dump),
             "compressed": self.compressed,
             "bytes": self.size,
             "fingerprint": self.fingerprint,
+            "charset": self.charset,
             "statements": self.statements,
             "tables": [
-                {"name": t.name, "bytes": t.bytes, "statements": t.statements, "batches": len(t.batches)}
+                {"name": t.name, "bytes": t.bytes, "statements": t.statements, "batches": t.batches}
                 for t in self.tables.values()
             ],
             "objects": {kind: sorted(set(names)) for kind, names in self.objects.items()},
@@ -145,9 +153,211 @@ class Plan:
         }
 
 
-def _wants_text(head: bytes) -> bool:
+class ScanSink(Protocol):
+    """What the scan hands over, in dump order."""
+
+    wants_data: bool
+
+    def schema(self, item: SqlItem) -> None: ...
+
+    def batch(self, batch: Batch) -> None: ...
+
+    def table_complete(self, name: str) -> None: ...
+
+
+class _NullSink:
+    wants_data = False
+
+    def schema(self, item: SqlItem) -> None:
+        return None
+
+    def batch(self, batch: Batch) -> None:
+        return None
+
+    def table_complete(self, name: str) -> None:
+        return None
+
+
+_BINARY_TYPES = re.compile(
+    rb"(?i)\b(?:binary|varbinary|tinyblob|blob|mediumblob|longblob|bit|geometry|point|linestring|polygon|"
+    rb"multipoint|multilinestring|multipolygon|geometrycollection|geomcollection|vector)\b"
+)
+
+
+def _dump_tool(path: Path) -> str:
+    """Which client wrote the dump, from its first comment line (their value format is known)."""
+    stream, raw = open_dump(path)
+    try:
+        head = stream.read(2048)
+    except (OSError, EOFError):
+        return "unknown"
+    finally:
+        raw.close()
+    if b"\r\n" in head:  # edited or converted on another system: no format guarantee
+        return "unknown"
+    if b"-- MariaDB dump" in head:
+        return "mariadb-dump"
+    if b"-- MySQL dump" in head:
+        return "mysqldump"
+    return "unknown"
+
+
+def _is_insert(head: bytes) -> bool:
     start = head[:7].upper()
-    return not (start.startswith(b"INSERT") or start.startswith(b"REPLACE"))
+    return start.startswith(b"INSERT") or start.startswith(b"REPLACE")
+
+
+class DumpScanner:
+    """Read a dump once: classify, rewrite, batch; hand everything to a :class:`ScanSink`."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        rewrite: RewriteOptions | None = None,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        progress: bool | None = None,
+        desc: str = "scanning dump",
+    ) -> None:
+        if not path.is_file():
+            raise UsageError(f"the dump {path} does not exist or is not a file")
+        self.path = path
+        self.rewrite = rewrite or RewriteOptions()
+        self.batch_bytes = batch_bytes
+        self.progress = progress
+        self.desc = desc
+        self.plan = Plan(
+            dump=path, compressed=is_gzip(path), size=path.stat().st_size, fingerprint=fingerprint(path)
+        )
+        self.plan.dump_tool = _dump_tool(path)
+        self.bar: Any = None
+
+    def scan(self, sink: ScanSink) -> Plan:
+        plan = self.plan
+        stream, raw = open_dump(self.path)
+        self.bar = bar = progress_bar(total=plan.size, desc=self.desc, enabled=self.progress)
+        wants_data = sink.wants_data
+
+        def want_text(head: bytes) -> bool:
+            return wants_data or not _is_insert(head)
+
+        reader = DumpReader(
+            stream,
+            want_text=want_text,
+            on_read=lambda _n: bar.update(raw.tell() - bar.n),
+            trusted_inserts=plan.dump_tool != "unknown",
+        )
+        current: Batch | None = None
+        open_table: str | None = None
+        in_header = True
+        view_names: set[str] = set()
+
+        def flush() -> None:
+            nonlocal current
+            if current is not None:
+                plan.tables[current.table].batches += 1
+                sink.batch(current)
+                current = None
+
+        def close_table() -> None:
+            nonlocal open_table
+            flush()
+            if open_table is not None:
+                sink.table_complete(open_table)
+                open_table = None
+
+        try:
+            for statement in reader:
+                classified = classify(statement.head)
+                if classified.action == "data" and classified.table:
+                    in_header = False
+                    table_name = classified.table
+                    if open_table != table_name:
+                        close_table()
+                        open_table = table_name
+                    table = plan.tables.setdefault(table_name, TablePlan(table_name))
+                    table.bytes += statement.length
+                    table.statements += 1
+                    if current is not None and (
+                        current.table != table_name
+                        or current.delimiter != statement.delimiter
+                        or current.nbytes + statement.length > self.batch_bytes
+                    ):
+                        flush()
+                    if current is None:
+                        current = Batch(table_name, statement.line, statement.delimiter)
+                    if statement.sql is not None:
+                        current.statements.append(statement.sql)
+                    current.nbytes += statement.length
+                    continue
+                flush()
+                sql = statement.sql if statement.sql is not None else b""
+                if classified.action == "data":  # an INSERT whose table name could not be read
+                    classified = Classified("schema", "other")
+                sql, counts = rewrite_statement(sql, classified, self.rewrite)
+                plan.rewrites.update(counts)
+                item = SqlItem(sql, classified, statement.line)
+                if classified.action == "session":
+                    if in_header:
+                        plan.header.append(sql)
+                        names = _SET_NAMES.search(sql)
+                        if names:
+                            plan.charset = names.group(1).decode().lower()
+                    plan.schema.append(item)
+                    plan.post.append(item)
+                    sink.schema(item)
+                elif classified.action == "schema":
+                    in_header = False
+                    if classified.table != open_table:
+                        close_table()
+                    if classified.kind == "create_table" and classified.table:
+                        created = plan.tables.setdefault(classified.table, TablePlan(classified.table))
+                        created.created = True
+                        created.binary_columns = bool(_BINARY_TYPES.search(sql))
+                        open_table = classified.table
+                        for engine in engines_of(sql):
+                            if engine.lower() != "innodb":
+                                plan.warnings.append(
+                                    f"line {statement.line}: table {classified.table} keeps ENGINE={engine}; "
+                                    "Aurora MySQL and DMS expect InnoDB"
+                                )
+                    plan.schema.append(item)
+                    sink.schema(item)
+                elif classified.action == "post":
+                    in_header = False
+                    plan.post.append(item)
+                    if classified.verb == "create" and classified.name:
+                        plan.objects[classified.kind].append(classified.name)
+                        if classified.kind == "view":
+                            view_names.add(classified.name)
+                elif classified.action == "drop":
+                    plan.rewrites[classified.kind] += 1
+                    named = classified.kind == "database_dropped" and classified.name
+                    if named and classified.name and classified.name not in plan.source_databases:
+                        plan.source_databases.append(classified.name)
+                        if len(plan.source_databases) > 1:
+                            raise UsageError(
+                                f"{self.path} holds several databases ({', '.join(plan.source_databases)}): "
+                                "dump and import one database at a time"
+                            )
+                else:
+                    plan.skipped[classified.kind] += 1
+            close_table()
+        except DumpSyntaxError as exc:
+            raise UsageError(f"{self.path}: cannot read the dump at {exc}") from exc
+        except (OSError, EOFError) as exc:
+            raise UsageError(f"{self.path}: cannot read the dump: {exc}") from exc
+        finally:
+            bar.close()
+            raw.close()
+        plan.statements = reader.stats.statements
+        if reader.stats.sandbox_markers:
+            plan.rewrites["sandbox_marker_dropped"] += reader.stats.sandbox_markers
+        for name in view_names:  # old mysqldump versions create a placeholder TABLE for each view
+            placeholder = plan.tables.get(name)
+            if placeholder is not None and not placeholder.statements:
+                del plan.tables[name]
+        return plan
 
 
 def plan_dump(
@@ -157,97 +367,68 @@ def plan_dump(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: bool | None = None,
 ) -> Plan:
-    """Scan the dump once and return what to execute, where the data is, and every rewrite."""
-    rewrite = rewrite or RewriteOptions()
-    if not path.is_file():
-        raise UsageError(f"the dump {path} does not exist or is not a file")
-    size = path.stat().st_size
-    plan = Plan(dump=path, compressed=is_gzip(path), size=size, fingerprint=fingerprint(path))
-    stream, raw = open_dump(path)
-    bar = progress_bar(total=size, desc="scanning dump", enabled=progress)
-    reader = DumpReader(stream, want_text=_wants_text, on_read=lambda _n: bar.update(raw.tell() - bar.n))
-    current: Batch | None = None
-    in_header = True
-    view_names: set[str] = set()
-    try:
-        for statement in reader:
-            classified = classify(statement.head)
-            if classified.action == "data" and classified.table:
-                in_header = False
-                table = plan.tables.setdefault(classified.table, TablePlan(classified.table))
-                multi = statement.delimiter == b";"
-                if (
-                    current is not None
-                    and current.table == classified.table
-                    and current.multi
-                    and multi
-                    and statement.body_end - current.offset <= batch_bytes
-                ):
-                    current.length = statement.body_end - current.offset
-                    current.statements += 1
-                else:
-                    current = Batch(
-                        classified.table, statement.offset, statement.length, 1, statement.line, multi
-                    )
-                    table.batches.append(current)
-                continue
-            current = None
-            sql = statement.sql if statement.sql is not None else b""
-            if classified.action == "data":  # an INSERT whose table name could not be read
-                classified = Classified("schema", "other")
-            sql, counts = rewrite_statement(sql, classified, rewrite)
-            plan.rewrites.update(counts)
-            item = SqlItem(sql, classified, statement.line)
-            if classified.action == "session":
-                if in_header:
-                    plan.header.append(sql)
-                plan.schema.append(item)
-                plan.post.append(item)
-            elif classified.action == "schema":
-                in_header = False
-                plan.schema.append(item)
-                if classified.kind == "create_table" and classified.table:
-                    plan.tables.setdefault(classified.table, TablePlan(classified.table)).created = True
-                    for engine in engines_of(sql):
-                        if engine.lower() != "innodb":
-                            plan.warnings.append(
-                                f"line {statement.line}: table {classified.table} keeps ENGINE={engine}; "
-                                "Aurora MySQL and DMS expect InnoDB"
-                            )
-            elif classified.action == "post":
-                in_header = False
-                plan.post.append(item)
-                if classified.verb == "create" and classified.name:
-                    plan.objects[classified.kind].append(classified.name)
-                    if classified.kind == "view":
-                        view_names.add(classified.name)
-            elif classified.action == "drop":
-                plan.rewrites[classified.kind] += 1
-                named = classified.kind == "database_dropped" and classified.name
-                if named and classified.name and classified.name not in plan.source_databases:
-                    plan.source_databases.append(classified.name)
-            else:
-                plan.skipped[classified.kind] += 1
-    except DumpSyntaxError as exc:
-        raise UsageError(f"{path}: cannot read the dump at {exc}") from exc
-    except (OSError, EOFError) as exc:
-        raise UsageError(f"{path}: cannot read the dump: {exc}") from exc
-    finally:
-        bar.close()
-        raw.close()
-    plan.statements = reader.stats.statements
-    if reader.stats.sandbox_markers:
-        plan.rewrites["sandbox_marker_dropped"] += reader.stats.sandbox_markers
-    for name in view_names:  # old mysqldump versions create a placeholder TABLE for each view
-        placeholder = plan.tables.get(name)
-        if placeholder is not None and not placeholder.batches:
-            del plan.tables[name]
-    if len(plan.source_databases) > 1:
-        raise UsageError(
-            f"{path} holds several databases ({', '.join(plan.source_databases)}): "
-            "dump and import one database at a time"
-        )
-    return plan
+    """Scan the dump without a server: tables, objects, batches and every rewrite."""
+    return DumpScanner(path, rewrite=rewrite, batch_bytes=batch_bytes, progress=progress).scan(_NullSink())
+
+
+# --- LOAD DATA conversion --------------------------------------------------------------------
+
+_VALUES = re.compile(
+    rb"(?is)INSERT\s+INTO\s+(?P<table>`(?:[^`]|``)+`|[A-Za-z0-9_$]+)\s*(?P<columns>\((?:[^()`]|`(?:[^`]|``)*`)*\))?"
+    rb"\s*VALUES(?P<space>\s*)\("
+)
+# The rows convert exactly when every value is a number, NULL or a single-quoted string without
+# \% or \_ (an INSERT keeps that backslash, LOAD DATA drops it). Anything else (hex, bit or
+# introducer literals, double quotes, functions) sends the batch down the INSERT path. mysqldump
+# and mariadb-dump only write such values for binary and BIT columns, so rows of their other
+# tables only need the cheap backslash check.
+_SAFE_ROWS = re.compile(
+    rb"(?:'(?:[^'\\]++|\\[^%_])*+'|NULL|[-+]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][-+]?\d++)?|[,\s]++|\),\s*+\()*+",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class LoadData:
+    table: bytes
+    columns: bytes
+    terminator: bytes
+    payload: bytes
+
+
+def to_load_data(batch: Batch, *, trusted_format: bool = False) -> LoadData | None:
+    """The batch's rows as a LOAD DATA payload, or None when a row might not convert exactly.
+
+    mysqldump writes ``INSERT INTO t VALUES (r1),(r2)`` (MariaDB: one row per line, ``),\\n(``).
+    The payload is the rows without their outer parentheses, separated by that terminator:
+    fields are ``,``-separated, ``'``-enclosed, ``\\``-escaped, and an unquoted ``NULL`` is NULL,
+    which are exactly the INSERT literal rules for what mysqldump emits.
+    """
+    if batch.delimiter != b";" or not batch.statements:
+        return None
+    parts: list[bytes] = []
+    table = columns = terminator = None
+    for statement in batch.statements:
+        match = _VALUES.match(statement)
+        if match is None or not statement.endswith(b")"):
+            return None
+        this_terminator = b"),\n(" if b"\n" in match.group("space") else b"),("
+        key = (match.group("table"), match.group("columns") or b"", this_terminator)
+        if table is None:
+            table, columns, terminator = key
+        elif key != (table, columns, terminator):
+            return None
+        body = statement[match.end() : -1]
+        if trusted_format:
+            if b"\\%" in body or b"\\_" in body:
+                return None
+        else:
+            safe = _SAFE_ROWS.match(body)
+            if safe is None or safe.end() != len(body):
+                return None
+        parts.append(body)
+    assert table is not None and columns is not None and terminator is not None
+    return LoadData(table, columns, terminator, terminator.join(parts))
 
 
 # --- execution -------------------------------------------------------------------------------
@@ -261,15 +442,18 @@ class ImportOptions:
     restart: bool = False
     keep_state: bool = False
     progress: bool | None = None
+    load_data: bool = True  # use LOAD DATA LOCAL when the target allows it
+    batch_bytes: int = DEFAULT_BATCH_BYTES
+    rewrite: RewriteOptions = field(default_factory=RewriteOptions)
     on_batch: Callable[[Batch], None] | None = None  # called after each committed batch
 
 
 @dataclass
 class TableOutcome:
     name: str
-    status: str  # loaded | skipped | pending | failed
-    bytes: int
-    batches: int
+    status: str  # loaded | skipped | pending | unfinished
+    bytes: int = 0
+    batches: int = 0
     seconds: float = 0.0
     warnings: int = 0
 
@@ -283,11 +467,12 @@ class ImportResult:
     phases_done: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     loaded_bytes: int = 0
+    load_data: str = "not used"
+    batches: Counter[str] = field(default_factory=Counter)
 
 
 def _describe_sql(sql: bytes, limit: int = 200) -> str:
-    text = sql.decode("utf-8", "replace").strip()
-    text = " ".join(text.split())
+    text = " ".join(sql.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -297,113 +482,194 @@ def _sql_error(exc: pymysql.err.MySQLError) -> str:
     return str(exc)
 
 
+def _error_code(exc: BaseException) -> int:
+    args = getattr(exc, "args", ())
+    return int(args[0]) if args and isinstance(args[0], int) else 0
+
+
+def _cursor(connection: pymysql.connections.Connection) -> Any:
+    """A cursor typed loosely: pymysql sends ``bytes`` queries unchanged, its stubs only say ``str``."""
+    return connection.cursor()
+
+
 class Importer:
-    def __init__(self, plan: Plan, target: ConnectionSpec, options: ImportOptions) -> None:
+    """Runs one import; ``result`` stays readable after a failure (for the report)."""
+
+    def __init__(self, dump: Path, target: ConnectionSpec, options: ImportOptions) -> None:
         if not target.database:
             raise UsageError("name the target database")
-        self.plan = plan
         self.target = target
         self.options = options
+        self.scanner = DumpScanner(
+            dump,
+            rewrite=options.rewrite,
+            batch_bytes=options.batch_bytes,
+            progress=options.progress,
+            desc="importing",
+        )
+        self.plan = self.scanner.plan
         self.result = ImportResult()
+        self.wants_data = "data" in options.phases
         self._done: set[str] = set()
+        self._pending: Counter[str] = Counter()
+        self._complete: set[str] = set()
+        self._started: dict[str, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._state_ready = False
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max(2, 2 * options.workers))
+        self._existing: dict[str, str] = {}
+        self._main: pymysql.connections.Connection | None = None
+        self._main_cursor: Any = None
+        self._load_data = options.load_data
+        self._tmpdir: Path | None = None
 
     # -- orchestration --
 
     def run(self) -> ImportResult:
-        main = self.target.connect()
+        self._main = main = self.target.connect()
+        self._main_cursor = _cursor(main)
+        threads: list[threading.Thread] = []
         try:
-            with _cursor(main) as cursor:
-                cursor.execute("SELECT VERSION()")
-                self.result.server_version = str(cursor.fetchone()[0])
+            self._main_cursor.execute("SELECT VERSION()")
+            self.result.server_version = str(self._main_cursor.fetchone()[0])
             if "data" in self.options.phases:
-                self._prepare_state(main)
+                self._prepare_state()
             elif "schema" in self.options.phases:
-                self._refuse_non_empty(main)
-            for table in self.plan.tables.values():
-                status = "skipped" if table.name in self._done else "pending"
-                self.result.tables[table.name] = TableOutcome(
-                    table.name, status, table.bytes, len(table.batches)
-                )
-            if "schema" in self.options.phases:
-                self._timed("schema", lambda: self._run_schema(main))
-            if "data" in self.options.phases:
-                self._timed("data", self._run_data)
+                self._refuse_non_empty()
+            self._main_cursor.execute(
+                "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+                (self.target.database,),
+            )
+            self._existing = {name: kind for name, kind in self._main_cursor.fetchall()}
+            self._main_cursor.execute(SESSION_SETUP)
+            if self.wants_data:
+                self._check_load_data()
+                threads = [
+                    threading.Thread(target=self._worker, name=f"loader-{i + 1}", daemon=True)
+                    for i in range(self.options.workers)
+                ]
+                for thread in threads:
+                    thread.start()
+            started = time.monotonic()
+            try:
+                self.scanner.scan(self)
+            except _Stopped:
+                pass
+            except BaseException:
+                self._stop.set()
+                raise
+            finally:
+                for _ in threads:
+                    self._put(None, force=True)
+                self._join(threads)
+            self._raise_loader_error()
+            self._finish_outcomes()
+            self.result.seconds["schema+data"] = round(time.monotonic() - started, 3)
+            self.result.phases_done += [p for p in ("schema", "data") if p in self.options.phases]
             if "post" in self.options.phases:
-                self._timed("post", lambda: self._run_post(main))
+                started = time.monotonic()
+                self._run_post()
+                self.result.seconds["post"] = round(time.monotonic() - started, 3)
+                self.result.phases_done.append("post")
             if self._state_ready and not self.options.keep_state:
-                with _cursor(main) as cursor:
-                    cursor.execute(f"DROP TABLE IF EXISTS {quote_identifier(STATE_TABLE)}")
+                self._main_cursor.execute(f"DROP TABLE IF EXISTS {quote_identifier(STATE_TABLE)}")
+        except KeyboardInterrupt:
+            self._stop.set()
+            self._join(threads, timeout=30)
+            self._finish_outcomes()
+            raise ImportInterrupted("interrupted by the operator") from None
+        except BaseException:
+            self._stop.set()
+            self._join(threads, timeout=30)
+            self._finish_outcomes()
+            raise
         finally:
-            main.close()
+            with contextlib.suppress(pymysql.err.Error):
+                main.close()
+            if self._tmpdir is not None:
+                shutil.rmtree(self._tmpdir, ignore_errors=True)
         return self.result
 
-    def _timed(self, phase: str, action: Callable[[], None]) -> None:
-        started = time.monotonic()
-        action()
-        self.result.seconds[phase] = round(time.monotonic() - started, 3)
-        self.result.phases_done.append(phase)
+    def _join(self, threads: list[threading.Thread], timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
+            while thread.is_alive() and (deadline is None or time.monotonic() < deadline):
+                thread.join(timeout=0.2)
+
+    def _raise_loader_error(self) -> None:
+        error = self._error
+        if error is None:
+            return
+        if isinstance(error, ImportFailed | UsageError | ImportInterrupted):
+            raise error
+        if isinstance(error, pymysql.err.MySQLError):
+            raise ImportFailed(f"loading failed: {_sql_error(error)}") from error
+        raise ImportFailed(f"loading failed: {error}") from error
+
+    def _finish_outcomes(self) -> None:
+        for name, table in self.plan.tables.items():
+            outcome = self.result.tables.setdefault(name, TableOutcome(name, "pending"))
+            outcome.bytes, outcome.batches = table.bytes, table.batches
+            if outcome.status == "pending" and name in self._done:
+                outcome.status = "skipped"
+            elif outcome.status == "pending":
+                outcome.status = "unfinished" if self.wants_data else "not_loaded"
 
     # -- state --
 
-    def _prepare_state(self, main: pymysql.connections.Connection) -> None:
+    def _prepare_state(self) -> None:
+        cursor = self._main_cursor
         state = quote_identifier(STATE_TABLE)
-        with _cursor(main) as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            (self.target.database, STATE_TABLE),
+        )
+        exists = bool(cursor.fetchone()[0])
+        if exists:
+            cursor.execute(f"SELECT table_name, status, dump_fingerprint FROM {state}")
+            rows = cursor.fetchall()
+            fingerprints = {row[2] for row in rows}
+            if fingerprints and fingerprints != {self.plan.fingerprint} and not self.options.restart:
+                raise UsageError(
+                    f"the target database {self.target.database} holds an unfinished import of another dump; "
+                    "pass --restart to start over from this dump"
+                )
+            if self.options.restart or (fingerprints and fingerprints != {self.plan.fingerprint}):
+                cursor.execute(f"DROP TABLE {state}")
+                exists = False
+            else:
+                self._done = {row[0] for row in rows if row[1] == "done" and row[0]}
+                self.result.resumed = True
+        if not exists:
+            if "schema" in self.options.phases:
+                self._refuse_non_empty()
             cursor.execute(
-                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                (self.target.database, STATE_TABLE),
+                f"CREATE TABLE {state} ("
+                " table_name VARCHAR(64) NOT NULL,"
+                " status VARCHAR(16) NOT NULL,"
+                " dump_fingerprint CHAR(64) NOT NULL,"
+                " bytes BIGINT NOT NULL DEFAULT 0,"
+                " updated_at DATETIME NOT NULL,"
+                " PRIMARY KEY (table_name)"
+                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
             )
-            exists = bool(cursor.fetchone()[0])
-            if exists:
-                cursor.execute(f"SELECT table_name, status, dump_fingerprint FROM {state}")
-                rows = cursor.fetchall()
-                fingerprints = {row[2] for row in rows}
-                if fingerprints and fingerprints != {self.plan.fingerprint}:
-                    if not self.options.restart:
-                        raise UsageError(
-                            f"the target database {self.target.database} holds an unfinished import "
-                            "of another dump; pass --restart to start over from this dump"
-                        )
-                    cursor.execute(f"DROP TABLE {state}")
-                    exists = False
-                elif self.options.restart:
-                    cursor.execute(f"DROP TABLE {state}")
-                    exists = False
-                else:
-                    self._done = {row[0] for row in rows if row[1] == "done" and row[0]}
-                    self.result.resumed = True
-            if not exists:
-                if "schema" in self.options.phases:
-                    self._refuse_non_empty(main)
-                cursor.execute(
-                    f"CREATE TABLE {state} ("
-                    " table_name VARCHAR(64) NOT NULL,"
-                    " status VARCHAR(16) NOT NULL,"
-                    " dump_fingerprint CHAR(64) NOT NULL,"
-                    " bytes BIGINT NOT NULL DEFAULT 0,"
-                    " updated_at DATETIME NOT NULL,"
-                    " PRIMARY KEY (table_name)"
-                    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-                )
-                cursor.execute(
-                    f"INSERT INTO {state} VALUES ('', 'running', %s, %s, UTC_TIMESTAMP())",
-                    (self.plan.fingerprint, self.plan.size),
-                )
+            cursor.execute(
+                f"INSERT INTO {state} VALUES ('', 'running', %s, %s, UTC_TIMESTAMP())",
+                (self.plan.fingerprint, self.plan.size),
+            )
         self._state_ready = True
 
-    def _refuse_non_empty(self, main: pymysql.connections.Connection) -> None:
+    def _refuse_non_empty(self) -> None:
         if self.options.force:
             return
-        with _cursor(main) as cursor:
-            cursor.execute(
-                "SELECT TABLE_NAME FROM information_schema.TABLES "
-                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME <> %s ORDER BY TABLE_NAME",
-                (self.target.database, STATE_TABLE),
-            )
-            names = [row[0] for row in cursor.fetchall()]
+        self._main_cursor.execute(
+            "SELECT TABLE_NAME FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME <> %s ORDER BY TABLE_NAME",
+            (self.target.database, STATE_TABLE),
+        )
+        names = [row[0] for row in self._main_cursor.fetchall()]
         if names:
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
             raise UsageError(
@@ -412,15 +678,100 @@ class Importer:
                 "or pass --force to replace the tables the dump contains"
             )
 
-    def _mark(self, cursor: Any, table: str, status: str, size: int) -> None:
+    def _mark(self, cursor: Any, table: str, status: str) -> None:
+        if not self._state_ready:
+            return
         cursor.execute(
             f"INSERT INTO {quote_identifier(STATE_TABLE)} VALUES (%s, %s, %s, %s, UTC_TIMESTAMP()) "
             "ON DUPLICATE KEY UPDATE status = VALUES(status), bytes = VALUES(bytes), "
             "updated_at = VALUES(updated_at)",
-            (table, status, self.plan.fingerprint, size),
+            (
+                table,
+                status,
+                self.plan.fingerprint,
+                self.plan.tables[table].bytes if table in self.plan.tables else 0,
+            ),
         )
 
-    # -- phases --
+    # -- ScanSink: called by the scanner, on the main thread, in dump order --
+
+    def schema(self, item: SqlItem) -> None:
+        if self._stop.is_set():
+            raise _Stopped
+        classified = item.classified
+        table = classified.table
+        if classified.action == "session":
+            if "schema" in self.options.phases:
+                self._execute(self._main_cursor, item)
+            return
+        if "schema" not in self.options.phases or (table is not None and table in self._done):
+            return
+        if classified.kind == "create_table" and table:
+            # Re-create: a table left by an interrupted load (or a view of that name) goes first.
+            kind = "VIEW" if self._existing.get(table) == "VIEW" else "TABLE"
+            self._execute(
+                self._main_cursor, item, f"DROP {kind} IF EXISTS {quote_identifier(table)}".encode()
+            )
+            self._execute(self._main_cursor, item)
+            self._existing[table] = "BASE TABLE"
+            self._open(table)
+            return
+        self._execute(self._main_cursor, item)
+
+    def batch(self, batch: Batch) -> None:
+        if not self.wants_data or batch.table in self._done:
+            return
+        self._open(batch.table)
+        with self._lock:
+            self._pending[batch.table] += 1
+        self._put(batch)
+
+    def table_complete(self, name: str) -> None:
+        if not self.wants_data or name in self._done:
+            return
+        self._open(name)
+        with self._lock:
+            self._complete.add(name)
+            finished = self._pending[name] == 0
+        if finished:
+            self._finish_table(self._main_cursor, name)
+
+    def _open(self, table: str) -> None:
+        """First sight of a table to load: mark it loading (and empty it if no schema phase ran)."""
+        if not self.wants_data or table in self._started:
+            return
+        self._started[table] = time.monotonic()
+        self.result.tables.setdefault(table, TableOutcome(table, "pending"))
+        try:
+            if "schema" not in self.options.phases:
+                self._main_cursor.execute(f"TRUNCATE TABLE {quote_identifier(table)}")
+            self._mark(self._main_cursor, table, "loading")
+        except pymysql.err.MySQLError as exc:
+            raise ImportFailed(f"table {table}: cannot prepare it for loading: {_sql_error(exc)}") from exc
+
+    def _put(self, item: Batch | None, *, force: bool = False) -> None:
+        while True:
+            if self._stop.is_set() and not force:
+                raise _Stopped
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                if self._stop.is_set() and force:
+                    return
+
+    def _finish_table(self, cursor: Any, name: str) -> None:
+        self._mark(cursor, name, "done")
+        with contextlib.suppress(AttributeError):
+            cursor.connection.commit()
+        with self._lock:
+            outcome = self.result.tables.setdefault(name, TableOutcome(name, "pending"))
+            outcome.status = "loaded"
+            outcome.seconds = round(time.monotonic() - self._started.get(name, time.monotonic()), 3)
+            done = sum(1 for o in self.result.tables.values() if o.status == "loaded")
+        bar = self.scanner.bar
+        if bar is not None:
+            bar.set_postfix_str(f"tables loaded {done}", refresh=False)
 
     def _execute(self, cursor: Any, item: SqlItem, sql: bytes | None = None) -> None:
         text = item.sql if sql is None else sql
@@ -432,174 +783,28 @@ class Importer:
                 f"  {_describe_sql(text)}"
             ) from exc
 
-    def _run_schema(self, main: pymysql.connections.Connection) -> None:
-        with _cursor(main) as cursor:
-            cursor.execute(
-                "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
-                (self.target.database,),
-            )
-            existing = {name: kind for name, kind in cursor.fetchall()}
-            cursor.execute(SESSION_SETUP)
-            for item in self.plan.schema:
-                table = item.classified.table
-                if table is not None and table in self._done:
-                    continue
-                if item.classified.kind == "create_table" and table:
-                    # Re-create: a table left by an interrupted load (or a view of that name) goes first.
-                    kind = "VIEW" if existing.get(table) == "VIEW" else "TABLE"
-                    self._execute(cursor, item, f"DROP {kind} IF EXISTS {quote_identifier(table)}".encode())
-                    existing[table] = "BASE TABLE"
-                self._execute(cursor, item)
+    def _run_post(self) -> None:
+        cursor = self._main_cursor
+        for item in self.plan.post:
+            drop = drop_statement_for(item.classified)
+            if drop is not None:
+                self._execute(cursor, item, drop)
+            self._execute(cursor, item)
 
-    def _run_post(self, main: pymysql.connections.Connection) -> None:
-        with _cursor(main) as cursor:
-            cursor.execute(SESSION_SETUP)
-            for item in self.plan.post:
-                drop = drop_statement_for(item.classified)
-                if drop is not None:
-                    self._execute(cursor, item, drop)
-                self._execute(cursor, item)
+    # -- loaders --
 
-    def _run_data(self) -> None:
-        pending = [t for t in self.plan.tables.values() if t.name not in self._done]
-        batches = sorted((b for t in pending for b in t.batches), key=lambda b: b.offset)
-        remaining = {t.name: len(t.batches) for t in pending}
-        started: dict[str, float] = {}
-        total = sum(b.length for b in batches)
-        bar = progress_bar(total=total, desc="loading data", enabled=self.options.progress)
-        done_count = len(self._done)
-        table_total = len(self.plan.tables)
-        bar.set_postfix_str(f"tables {done_count}/{table_total}", refresh=False)
-        work: queue.Queue[tuple[Batch, bytes] | None] = queue.Queue(maxsize=max(2, 2 * self.options.workers))
-
-        state_connection = self.target.connect()
-        try:
-            with _cursor(state_connection) as cursor:
-                cursor.execute(SESSION_SETUP)
-                for table in pending:
-                    if "schema" not in self.options.phases:
-                        # No schema phase re-created the table: empty it, it may hold a partial load.
-                        cursor.execute(f"TRUNCATE TABLE {quote_identifier(table.name)}")
-                    self._mark(cursor, table.name, "loading" if table.batches else "done", table.bytes)
-                    if not table.batches:
-                        self._finish_table(table.name)
-        except pymysql.err.MySQLError as exc:
-            raise ImportFailed(f"cannot prepare the tables for loading: {_sql_error(exc)}") from exc
-        finally:
-            state_connection.close()
-        done_count = sum(
-            1 for outcome in self.result.tables.values() if outcome.status in {"loaded", "skipped"}
-        )
-
-        def finished(batch: Batch, cursor: Any) -> None:
-            nonlocal done_count
-            with self._lock:
-                remaining[batch.table] -= 1
-                last = remaining[batch.table] == 0
-                bar.update(batch.length)
-                self.result.loaded_bytes += batch.length
-            if last:
-                self._mark(cursor, batch.table, "done", self.plan.tables[batch.table].bytes)
-                cursor.connection.commit()
-                with self._lock:
-                    outcome = self.result.tables[batch.table]
-                    outcome.status = "loaded"
-                    outcome.seconds = round(time.monotonic() - started.get(batch.table, time.monotonic()), 3)
-                    done_count += 1
-                    bar.set_postfix_str(f"tables {done_count}/{table_total}", refresh=False)
-
-        def reader() -> None:
-            stream, raw = open_dump(self.plan.dump)
-            position = 0
-            try:
-                for batch in batches:
-                    if self._stop.is_set():
-                        return
-                    if batch.offset != position:
-                        stream.seek(batch.offset)
-                    data = stream.read(batch.length)
-                    position = batch.offset + len(data)
-                    if len(data) != batch.length:
-                        raise ImportFailed(f"the dump ended early at byte {batch.offset} (was it changed?)")
-                    with self._lock:
-                        started.setdefault(batch.table, time.monotonic())
-                    while not self._stop.is_set():
-                        try:
-                            work.put((batch, data), timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-                self._fail(exc)
-            finally:
-                raw.close()
-                for _ in range(self.options.workers):
-                    while not self._stop.is_set():
-                        try:
-                            work.put(None, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-
-        def worker() -> None:
-            try:
-                connection = self.target.connect(autocommit=False, multi_statements=True)
-            except BaseException as exc:  # noqa: BLE001
-                self._fail(exc)
-                return
-            try:
-                with _cursor(connection) as cursor:
-                    for sql in self.plan.header:
-                        cursor.execute(sql)
-                    cursor.execute(SESSION_SETUP)
-                    while not self._stop.is_set():
-                        try:
-                            item = work.get(timeout=0.2)
-                        except queue.Empty:
-                            continue
-                        if item is None:
-                            return
-                        batch, data = item
-                        self._load_batch(cursor, batch, data)
-                        finished(batch, cursor)
-                        if self.options.on_batch is not None:
-                            self.options.on_batch(batch)
-            except BaseException as exc:  # noqa: BLE001
-                self._fail(exc)
-            finally:
-                with contextlib.suppress(pymysql.err.Error):
-                    connection.close()
-
-        threads = [threading.Thread(target=reader, name="dump-reader", daemon=True)]
-        threads += [
-            threading.Thread(target=worker, name=f"loader-{i + 1}", daemon=True)
-            for i in range(self.options.workers)
-        ]
-        try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(timeout=0.2)
-        except KeyboardInterrupt:
-            self._stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
-            raise ImportInterrupted("interrupted by the operator") from None
-        finally:
-            bar.close()
-        if self._error is not None:
-            for name, count in remaining.items():
-                if count and self.result.tables[name].status == "pending":
-                    self.result.tables[name].status = "unfinished"
-            if isinstance(self._error, ImportFailed | UsageError | ImportInterrupted):
-                raise self._error
-            if isinstance(self._error, pymysql.err.MySQLError):
-                raise ImportFailed(f"loading failed: {_sql_error(self._error)}") from self._error
-            raise ImportFailed(f"loading failed: {self._error!r}") from self._error
-
-    def _finish_table(self, name: str) -> None:
-        self.result.tables[name].status = "loaded"
+    def _check_load_data(self) -> None:
+        if not self._load_data:
+            self.result.load_data = "off (--load-data off)"
+            return
+        self._main_cursor.execute("SELECT @@GLOBAL.local_infile")
+        value = str(self._main_cursor.fetchone()[0]).upper()
+        if value not in {"1", "ON"}:
+            self._load_data = False
+            self.result.load_data = "off: local_infile is disabled on the target (INSERTs used)"
+            return
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="db_import-"))
+        self.result.load_data = "on"
 
     def _fail(self, exc: BaseException) -> None:
         with self._lock:
@@ -607,50 +812,127 @@ class Importer:
                 self._error = exc
         self._stop.set()
 
-    def _load_batch(self, cursor: Any, batch: Batch, data: bytes) -> None:
+    def _worker(self) -> None:
+        try:
+            connection = self.target.connect(
+                autocommit=False, multi_statements=True, local_infile=self._load_data
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            self._fail(exc)
+            return
+        scratch = None
+        if self._tmpdir is not None:
+            scratch = self._tmpdir / threading.current_thread().name
+        try:
+            with _cursor(connection) as cursor:
+                for sql in self.plan.header:
+                    cursor.execute(sql)
+                cursor.execute(SESSION_SETUP)
+                while not self._stop.is_set():
+                    try:
+                        batch = self._queue.get(timeout=0.2)
+                    except queue.Empty:
+                        continue
+                    if batch is None:
+                        return
+                    self._load_batch(cursor, batch, scratch)
+                    with self._lock:
+                        self._pending[batch.table] -= 1
+                        last = self._pending[batch.table] == 0 and batch.table in self._complete
+                        self.result.loaded_bytes += batch.nbytes
+                    if last:
+                        self._finish_table(cursor, batch.table)
+                    if self.options.on_batch is not None:
+                        self.options.on_batch(batch)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            self._fail(exc)
+        finally:
+            with contextlib.suppress(pymysql.err.Error):
+                connection.close()
+
+    def _load_batch(self, cursor: Any, batch: Batch, scratch: Path | None) -> None:
+        if self._load_data and scratch is not None:
+            table = self.plan.tables.get(batch.table)
+            trusted = self.plan.dump_tool != "unknown" and table is not None and not table.binary_columns
+            converted = to_load_data(batch, trusted_format=trusted)
+            if converted is not None:
+                if self._try_load_data(cursor, batch, converted, scratch):
+                    return
+                with self._lock:
+                    self.result.batches["load_data_replayed_as_insert"] += 1
+        self._insert(cursor, batch)
+
+    def _try_load_data(self, cursor: Any, batch: Batch, data: LoadData, scratch: Path) -> bool:
+        scratch.write_bytes(data.payload)
+        # pymysql formats parameters into str queries only; '%' in names must be doubled.
+        table = data.table.decode("utf-8", "surrogateescape").replace("%", "%%")
+        columns = data.columns.decode("utf-8", "surrogateescape").replace("%", "%%")
+        sql = (
+            f"LOAD DATA LOCAL INFILE %s INTO TABLE {table} CHARACTER SET {self.plan.charset} "
+            "FIELDS TERMINATED BY ',' ENCLOSED BY '''' ESCAPED BY '\\\\' LINES TERMINATED BY %s " + columns
+        )
+        for attempt in range(1, 6):
+            try:
+                cursor.execute(sql, (str(scratch), data.terminator))
+                if cursor.warning_count:
+                    cursor.connection.rollback()
+                    return False
+                cursor.connection.commit()
+                with self._lock:
+                    self.result.batches["load_data"] += 1
+                return True
+            except pymysql.err.MySQLError as exc:
+                with contextlib.suppress(pymysql.err.MySQLError):
+                    cursor.connection.rollback()
+                code = _error_code(exc)
+                if code in LOCAL_INFILE_REFUSED:
+                    self._load_data = False
+                    self.result.load_data = f"off: the target refused LOAD DATA LOCAL ({_sql_error(exc)})"
+                    return False
+                if code in RETRYABLE and attempt < 5:
+                    time.sleep(0.2 * attempt)
+                    continue
+                return False  # replayed as INSERTs, which report the error precisely
+        return False  # pragma: no cover
+
+    def _insert(self, cursor: Any, batch: Batch) -> None:
         connection = cursor.connection
+        # ';'-delimited INSERTs go as one multi-statement query; others one by one.
+        queries = [b";\n".join(batch.statements)] if batch.delimiter == b";" else batch.statements
         for attempt in range(1, 6):
             try:
                 warnings = 0
-                cursor.execute(data)
-                warnings += _warning_count(cursor)
-                while cursor.nextset():
-                    warnings += _warning_count(cursor)
+                for query in queries:
+                    cursor.execute(query)
+                    warnings += cursor.warning_count
+                    while cursor.nextset():
+                        warnings += cursor.warning_count
                 if warnings:
                     self._record_warnings(cursor, batch, warnings)
                 connection.commit()
+                with self._lock:
+                    self.result.batches["insert"] += 1
                 return
             except pymysql.err.MySQLError as exc:
                 with contextlib.suppress(pymysql.err.MySQLError):
                     connection.rollback()
-                code = exc.args[0] if exc.args else 0
-                if code in RETRYABLE and attempt < 5:
+                if _error_code(exc) in RETRYABLE and attempt < 5:
                     time.sleep(0.2 * attempt)
                     continue
                 raise ImportFailed(
                     f"table {batch.table}: the statements from line {batch.line} of the dump failed: "
-                    f"{_sql_error(exc)}\n  {_describe_sql(data)}"
+                    f"{_sql_error(exc)}\n  {_describe_sql(queries[0])}"
                 ) from exc
 
     def _record_warnings(self, cursor: Any, batch: Batch, count: int) -> None:
         cursor.execute("SHOW WARNINGS LIMIT 3")
         messages = [f"{row[0]} {row[1]}: {row[2]}" for row in cursor.fetchall()]
         with self._lock:
-            self.result.tables[batch.table].warnings += count
+            self.result.tables.setdefault(batch.table, TableOutcome(batch.table, "pending")).warnings += count
             for message in messages:
                 if len(self.result.warning_samples) < 20:
                     self.result.warning_samples.append(f"table {batch.table} (line {batch.line}): {message}")
 
 
-def _cursor(connection: pymysql.connections.Connection) -> Any:
-    """A cursor typed loosely: pymysql sends ``bytes`` queries unchanged, its stubs only say ``str``."""
-    return connection.cursor()
-
-
-def _warning_count(cursor: Any) -> int:
-    result = getattr(cursor, "_result", None)
-    return int(getattr(result, "warning_count", 0) or 0)
-
-
-def run_import(plan: Plan, target: ConnectionSpec, options: ImportOptions) -> ImportResult:
-    return Importer(plan, target, options).run()
+def run_import(dump: Path, target: ConnectionSpec, options: ImportOptions) -> ImportResult:
+    return Importer(dump, target, options).run()
