@@ -1,17 +1,29 @@
 """The API: Cognito, the REST API with its WAF, and the api and document_events functions.
 
 Every ``/v1`` route requires a Cognito ID token; ``/health``, ``/openapi.json`` and ``/docs``
-are open. All routes proxy to the one ``api`` function, which maps HTTP to the service layer.
-``document_events`` receives the bucket's "Object Created" events from EventBridge and marks
-uploads available.
+are open. All routes proxy to the ``live`` alias of the one ``api`` function, which maps HTTP
+to the service layer. ``document_events`` receives the bucket's "Object Created" events from
+EventBridge and marks uploads available.
+
+Releases: every change of the api function publishes a new version; CodeDeploy shifts the
+``live`` alias to it (canary, linear or all at once, per environment) and shifts it back when an
+alarm on the new version (errors, p99 latency) or on the API's 5xx rate fires. The new version
+is published only after the schema migrations of the release have completed.
+
+Smoke test: a dedicated Cognito user (group ``readers``) whose credentials live in a Secrets
+Manager secret, and a role that the delivery pipeline assumes to sign in as that user
+(``scripts/smoke_test.py``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -19,13 +31,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks import code
 from stacks.common import log_retention, removal_policy
-from stacks.config import EnvironmentConfig, FunctionConfig
+from stacks.config import DEPLOYMENT_STRATEGIES, EnvironmentConfig, FunctionConfig
 from stacks.database import DatabaseStack
 from stacks.nag import acknowledge, acknowledge_function
 from stacks.network import MYSQL_PORT, NetworkStack
@@ -35,6 +49,32 @@ API_HANDLER = "patronus_api.handler.handler"
 EVENTS_HANDLER = "patronus_document_events.handler.handler"
 GROUPS = ("readers", "editors", "admins")
 METRICS_NAMESPACE = "Patronus"
+LIVE_ALIAS = "live"
+SMOKE_TEST_GROUP = "readers"
+# What the smoke test may do in the user pool: keep its own user in step with its secret and
+# sign in as that user (the admin flows need IAM credentials; no public flow is opened).
+SMOKE_TEST_USER_POOL_ACTIONS = (
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminInitiateAuth",
+    "cognito-idp:AdminRespondToAuthChallenge",
+)
+
+# cdk.json names of CodeDeploy's predefined traffic shifts -> aws-cdk-lib's constants.
+DEPLOYMENT_CONFIGS: dict[str, codedeploy.ILambdaDeploymentConfig] = {
+    "ALL_AT_ONCE": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+    "CANARY_10PERCENT_5MINUTES": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
+    "CANARY_10PERCENT_10MINUTES": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
+    "CANARY_10PERCENT_15MINUTES": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
+    "CANARY_10PERCENT_30MINUTES": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_30_MINUTES,
+    "LINEAR_10PERCENT_EVERY_1MINUTE": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
+    "LINEAR_10PERCENT_EVERY_2MINUTES": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_2_MINUTES,
+    "LINEAR_10PERCENT_EVERY_3MINUTES": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES,
+    "LINEAR_10PERCENT_EVERY_10MINUTES": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
+}
+assert set(DEPLOYMENT_CONFIGS) == set(DEPLOYMENT_STRATEGIES)
 
 # (path, methods) of the routes that require a signed-in user.
 PROTECTED_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -59,6 +99,11 @@ MANAGED_RULE_GROUPS = (
 )
 
 
+def smoke_test_role_name(config: EnvironmentConfig) -> str:
+    """The fixed name of the smoke-test role, which a pipeline in another account must know."""
+    return f"{config.project}-{config.name}-smoke-test"
+
+
 @dataclass(frozen=True)
 class Functions:
     api: lambda_.Function
@@ -75,8 +120,10 @@ class ApiStack(Stack):
         network: NetworkStack,
         database: DatabaseStack,
         storage: StorageStack,
+        deployer_account: str | None = None,
         **kwargs: object,
     ) -> None:
+        """``deployer_account``: the account whose pipeline runs the smoke test (default: this one)."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.config = config
         self.network = network
@@ -90,12 +137,34 @@ class ApiStack(Stack):
         self.patronus_layer = code.project_layer(self)
         self._build_user_pool()
         self.api_function = self._build_api_function()
+        self._build_release()
         self.events_function, self.dead_letter_queue = self._build_document_events()
         self.rest_api = self._build_rest_api()
         self._build_waf()
-        CfnOutput(self, "ApiUrl", value=self.rest_api.url, description="Base URL of the REST API")
-        CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+        self._build_smoke_test_access(deployer_account)
+        self.api_url_output = CfnOutput(
+            self, "ApiUrl", value=self.rest_api.url, description="Base URL of the REST API"
+        )
+        self.user_pool_id_output = CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
+        self.smoke_test_client_id_output = CfnOutput(
+            self,
+            "SmokeTestClientId",
+            value=self.smoke_test_client.user_pool_client_id,
+            description="App client of the smoke test (admin password sign-in only)",
+        )
+        self.smoke_test_secret_output = CfnOutput(
+            self,
+            "SmokeTestSecretArn",
+            value=self.smoke_test_secret.secret_arn,
+            description="Credentials of the smoke-test user",
+        )
+        self.smoke_test_role_output = CfnOutput(
+            self,
+            "SmokeTestRoleArn",
+            value=self.smoke_test_role.role_arn,
+            description="Role the pipeline's smoke test assumes",
+        )
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -166,6 +235,58 @@ class ApiStack(Stack):
                 f"Threat protection (Cognito Plus plan, billed per user) is off in {self.config.name}; "
                 "prod turns it on with api.threat_protection.",
             )
+
+    def _build_smoke_test_access(self, deployer_account: str | None) -> None:
+        """A user, its secret and a role for the smoke test that follows every deployment.
+
+        The smoke test (``scripts/smoke_test.py``) assumes the role, reads the secret, creates or
+        repairs the user (group ``readers``) when sign-in fails, signs in with the admin password
+        flow of its own app client, answers the TOTP challenge where MFA is required, and calls
+        one authenticated route.
+        """
+        name = self.config.name
+        self.smoke_test_client = self.user_pool.add_client(
+            "SmokeTestClient",
+            auth_flows=cognito.AuthFlow(admin_user_password=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.minutes(5),
+            access_token_validity=Duration.minutes(5),
+            refresh_token_validity=Duration.minutes(60),
+        )
+        self.smoke_test_secret = secretsmanager.Secret(
+            self,
+            "SmokeTestCredentials",
+            description=f"Patronus {name}: sign-in of the smoke-test user (group {SMOKE_TEST_GROUP})",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": f"smoke-test@{name}.patronus.invalid"}),
+                generate_string_key="password",
+                password_length=40,
+                require_each_included_type=True,
+                exclude_characters="\"'\\`",
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.smoke_test_secret,
+            "AwsSolutions-SMG4",
+            "The smoke test sets the Cognito password from this secret whenever sign-in fails, so "
+            "rotating means writing a new value (docs/operations.md); no rotation function needed.",
+        )
+        # A fixed name: the pipeline may live in another account and grants sts:AssumeRole on
+        # this exact ARN (a generated name cannot cross the account boundary).
+        self.smoke_test_role = iam.Role(
+            self,
+            "SmokeTestRole",
+            role_name=smoke_test_role_name(self.config),
+            assumed_by=iam.AccountPrincipal(deployer_account or self.account),
+            description="Assumed by the delivery pipeline's smoke test: the smoke-test user only",
+            max_session_duration=Duration.hours(1),
+        )
+        self.user_pool.grant(self.smoke_test_role, *SMOKE_TEST_USER_POOL_ACTIONS)
+        self.smoke_test_secret.grant_read(self.smoke_test_role)
+        self.smoke_test_secret.grant_write(self.smoke_test_role)
 
     # -- functions ---------------------------------------------------------------------------
 
@@ -287,6 +408,150 @@ class ApiStack(Stack):
     def _bucket_export(self) -> str:
         return f"{self.storage.stack_name}-documents-bucket-arn"
 
+    # -- releases ----------------------------------------------------------------------------
+
+    def _build_release(self) -> None:
+        """The ``live`` alias on the current version, its rollback alarms and CodeDeploy group."""
+        canary = self.config.canary
+        gate = self._build_schema_gate()
+        # The version the alias moves to is published only once this release's migrations have
+        # completed (CloudFormation DependsOn: alias -> version -> gate). $LATEST waits too.
+        self.api_function.node.add_dependency(gate)
+        self.api_version = self.api_function.current_version
+        self.api_version.node.add_dependency(gate)
+        self.api_alias = lambda_.Alias(
+            self,
+            "ApiLiveAlias",
+            alias_name=LIVE_ALIAS,
+            version=self.api_version,
+            description="The version API Gateway invokes; CodeDeploy shifts it on each release",
+        )
+        self.release_alarms = self._build_release_alarms()
+        self.deployment_group = codedeploy.LambdaDeploymentGroup(
+            self,
+            "ApiDeployment",
+            alias=self.api_alias,
+            deployment_config=DEPLOYMENT_CONFIGS[canary.deployment],
+            alarms=self.release_alarms,
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+            ignore_alarm_configuration=canary.ignore_alarms,
+        )
+        # The alarms measure the new version (their dimensions follow it): they must be updated
+        # before CodeDeploy starts to shift, so the alias waits for them and for the group.
+        self.api_alias.node.add_dependency(self.deployment_group, *self.release_alarms)
+        role = self.deployment_group.role
+        acknowledge(
+            role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]",
+            "AWS-managed policy of CodeDeploy for Lambda: read the alarms, update the alias of the "
+            "function it deploys and invoke its hooks; nothing else.",
+        )
+
+    def _build_schema_gate(self) -> CustomResource:
+        """Run ``db_migrate`` (through the database stack's provider) as part of this stack.
+
+        The database stack runs the same migrations first; here they are a no-op that confirms
+        the schema of this release is in place before the version is published, even when the
+        api stack is deployed on its own.
+        """
+        provider = self.database.node.find_child("MigrateProvider")
+        assert isinstance(provider, cr.Provider)
+        db = self.config.database
+        return CustomResource(
+            self,
+            "SchemaMigrationGate",
+            service_token=provider.service_token,
+            resource_type="Custom::PatronusSchemaMigration",
+            properties={
+                "MigrationFingerprint": code.migration_fingerprint(),
+                "DatabaseName": db.name,
+                "ApplicationUser": db.app_user,
+            },
+        )
+
+    @property
+    def rest_api_name(self) -> str:
+        return f"{self.config.project}-{self.config.name}-api"
+
+    def _build_release_alarms(self) -> list[cloudwatch.Alarm]:
+        """Alarms that roll a release back: errors and p99 latency of the new version (the
+        ``ExecutedVersion`` dimension of invocations through the alias), and the stage's 5xx rate.
+        """
+        canary = self.config.canary
+        function_name = self.api_function.function_name
+        new_version = {
+            "FunctionName": function_name,
+            "Resource": f"{function_name}:{LIVE_ALIAS}",
+            "ExecutedVersion": self.api_version.version,
+        }
+        minute = Duration.minutes(1)
+        above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        quiet = cloudwatch.TreatMissingData.NOT_BREACHING
+        errors = cloudwatch.Alarm(
+            self,
+            "ReleaseErrorsAlarm",
+            alarm_description=(
+                "Invocation errors (crashes, timeouts) of the version being released; "
+                "CodeDeploy shifts the live alias back when this fires."
+            ),
+            metric=cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="Errors",
+                dimensions_map=new_version,
+                statistic="Sum",
+                period=minute,
+            ),
+            threshold=canary.max_errors_per_minute,
+            comparison_operator=above,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            treat_missing_data=quiet,
+        )
+        latency = cloudwatch.Alarm(
+            self,
+            "ReleaseLatencyAlarm",
+            alarm_description=(
+                "p99 duration of the version being released; CodeDeploy shifts the live alias back "
+                "when this fires."
+            ),
+            metric=cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="Duration",
+                dimensions_map=new_version,
+                statistic="p99",
+                period=minute,
+            ),
+            threshold=canary.max_latency_p99_ms,
+            comparison_operator=above,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            treat_missing_data=quiet,
+        )
+        server_errors = cloudwatch.Alarm(
+            self,
+            "Release5xxAlarm",
+            alarm_description=(
+                "Share of 5xx answers of the API stage. Handled errors are answers, not Lambda "
+                "errors, so they are caught here: a failing canary with 10% of the traffic lifts "
+                "the rate to about 10%. CodeDeploy shifts the live alias back when this fires."
+            ),
+            metric=cloudwatch.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name="5XXError",
+                dimensions_map={"ApiName": self.rest_api_name, "Stage": self.config.name},
+                statistic="Average",
+                period=minute,
+            ),
+            threshold=canary.max_5xx_rate_percent / 100,
+            comparison_operator=above,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=quiet,
+        )
+        return [errors, latency, server_errors]
+
     def _build_document_events(self) -> tuple[lambda_.Function, sqs.Queue]:
         api = self.config.api
         dead_letters = sqs.Queue(
@@ -381,7 +646,7 @@ class ApiStack(Stack):
         rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"{self.config.project}-{self.config.name}-api",
+            rest_api_name=self.rest_api_name,
             description=f"Patronus API ({self.config.name})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=api.manage_account_cloudwatch_role,
@@ -413,8 +678,10 @@ class ApiStack(Stack):
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[self.user_pool])
+        # API Gateway invokes the alias, never $LATEST: traffic follows the alias during a canary,
+        # and the invoke permission is granted on the alias.
         integration = apigw.LambdaIntegration(
-            self.api_function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+            self.api_alias, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
         )
         for path, methods in PROTECTED_ROUTES:
             resource = rest_api.root.resource_for_path(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -181,6 +181,34 @@ class MonitoringConfig(_Model):
     database_connections: Annotated[int, Field(gt=0)] = 400
 
 
+# CodeDeploy's predefined traffic shifts for Lambda, by the name used in cdk.json.
+DeploymentStrategy = Literal[
+    "ALL_AT_ONCE",
+    "CANARY_10PERCENT_5MINUTES",
+    "CANARY_10PERCENT_10MINUTES",
+    "CANARY_10PERCENT_15MINUTES",
+    "CANARY_10PERCENT_30MINUTES",
+    "LINEAR_10PERCENT_EVERY_1MINUTE",
+    "LINEAR_10PERCENT_EVERY_2MINUTES",
+    "LINEAR_10PERCENT_EVERY_3MINUTES",
+    "LINEAR_10PERCENT_EVERY_10MINUTES",
+]
+DEPLOYMENT_STRATEGIES: tuple[str, ...] = get_args(DeploymentStrategy)
+
+
+class CanaryConfig(_Model):
+    """How a new version of the API function takes traffic, and what rolls it back."""
+
+    deployment: DeploymentStrategy = "CANARY_10PERCENT_5MINUTES"
+    # Rollback alarms. Errors and latency are measured on the new version only; the 5xx rate on
+    # the API stage (it reaches the new version's share of the traffic when that version fails).
+    max_errors_per_minute: Annotated[int, Field(ge=0)] = 0
+    max_latency_p99_ms: Annotated[int, Field(gt=0, le=900_000)] = 3000
+    max_5xx_rate_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    # Emergency switch for a hotfix while an alarm is already firing: shift without watching.
+    ignore_alarms: bool = False
+
+
 class EnvironmentConfig(_Model):
     """Everything that differs between two deployments of Patronus."""
 
@@ -197,6 +225,7 @@ class EnvironmentConfig(_Model):
     storage: StorageConfig
     api: ApiConfig
     monitoring: MonitoringConfig
+    canary: CanaryConfig = CanaryConfig()
     # Settings of the one-off migration resources (DMS, DataSync); their constructs validate it.
     migration: dict[str, Any] | None = None
 
@@ -244,7 +273,7 @@ def load_config(context: Mapping[str, Any] | None, only: str | None = None) -> l
     defaults = context.get("defaults", {})
     if not isinstance(defaults, Mapping):
         raise ConfigError("patronus.defaults: must be an object")
-    unknown = set(context) - {"environments", "defaults"}
+    unknown = set(context) - {"environments", "defaults", "pipeline"}
     if unknown:
         raise ConfigError(f"patronus.{sorted(unknown)[0]}: unknown key")
     if only is not None and only not in environments:
@@ -261,3 +290,71 @@ def _merge(base: Mapping[str, Any], override: Any) -> Any:
         current = merged.get(key)
         merged[key] = _merge(current, value) if isinstance(current, Mapping) else value
     return merged
+
+
+_CONNECTION_ARN = (
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z]{2}(-[a-z]+)+-\d:\d{12}:"
+    r"connection/[0-9a-f-]{36}$"
+)
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class BuildConfig(_Model):
+    """The CodeBuild environment of the pipeline (Ubuntu standard image, x86_64)."""
+
+    python_version: Literal["3.11", "3.12"] = "3.11"
+    node_version: Literal["20", "22"] = "20"
+    timeout_minutes: Annotated[int, Field(ge=10, le=480)] = 90
+
+
+class PipelineConfig(_Model):
+    """The delivery pipeline: where it lives, what it watches, where it deploys, in which order."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9.@_-]{1,100}$")] = "patronus-delivery"
+    account: Annotated[str | None, Field(pattern=r"^\d{12}$")] = None
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "eu-west-3"
+    connection_arn: Annotated[str, Field(pattern=_CONNECTION_ARN)]
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+    branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] = "main"
+    # Environments in deployment order; each one waits for the previous one's smoke test.
+    environments: Annotated[list[str], Field(min_length=1)]
+    # Environments that wait for a manual approval before their deployment starts.
+    approval_before: list[str] = []
+    notification_email: Annotated[str | None, Field(pattern=_EMAIL)] = None
+    # The authenticated request of the smoke test (a reader may make it; answers 200).
+    smoke_test_path: Annotated[str, Field(pattern=r"^/v1/[A-Za-z0-9/_.?=&-]*$")] = "/v1/dossiers?limit=1"
+    log_retention_days: int = 90
+    build: BuildConfig = BuildConfig()
+
+    _check_retention = field_validator("log_retention_days")(_retention)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PipelineConfig:
+        if len(set(self.environments)) != len(self.environments):
+            raise ValueError("environments: each environment is deployed once")
+        for name in self.approval_before:
+            if name not in self.environments:
+                raise ValueError(f"approval_before: {name!r} is not one of the pipeline's environments")
+        return self
+
+
+def load_pipeline(context: Mapping[str, Any] | None) -> PipelineConfig | None:
+    """Parse ``context.patronus.pipeline`` (``None`` when absent); names the offending key."""
+    if not isinstance(context, Mapping) or context.get("pipeline") is None:
+        return None
+    values = context["pipeline"]
+    if not isinstance(values, Mapping):
+        raise ConfigError("patronus.pipeline: must be an object")
+    try:
+        pipeline = PipelineConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, "patronus.pipeline")) from exc
+    known = context.get("environments")
+    known_names = set(known) if isinstance(known, Mapping) else set()
+    for index, name in enumerate(pipeline.environments):
+        if name not in known_names:
+            raise ConfigError(
+                f"patronus.pipeline.environments.{index}: unknown environment {name!r} "
+                f"(known: {', '.join(sorted(known_names))})"
+            )
+    return pipeline

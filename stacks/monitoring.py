@@ -1,7 +1,9 @@
 """Dashboard and alarms, built with cdk-monitoring-constructs, to an encrypted SNS topic.
 
 Alarms: API 5xx rate and p99 latency; Lambda errors and throttles; dead-letter queue depth;
-RDS Proxy client and database connections; Aurora CPU, capacity (ACU) and replica lag.
+RDS Proxy client and database connections; Aurora CPU, capacity (ACU) and replica lag. The
+release alarms of the api stack (the ones CodeDeploy watches to roll a canary back) are shown on
+the dashboard and notify the topic through one composite alarm.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import cdk_monitoring_constructs as mc
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -56,6 +59,7 @@ class MonitoringStack(Stack):
             ),
         )
         self._monitor_api(facade, api)
+        self._monitor_releases(facade, api)
         self._monitor_functions(facade, api, database)
         self._monitor_database(facade, database)
 
@@ -102,6 +106,31 @@ class MonitoringStack(Stack):
                 CRITICAL: mc.LatencyThreshold(max_latency=Duration.millis(thresholds.api_p99_latency_ms))
             },
         )
+
+    def _monitor_releases(self, facade: mc.MonitoringFacade, api: ApiStack) -> None:
+        # The alarms live in the api stack (the deployment group names them); this stack, which
+        # deploys after it, only reads them: one composite alarm tells the team a release is
+        # being rolled back, or that the live version went bad after its canary.
+        facade.add_medium_header("Releases (version behind the live alias)")
+        facade.add_widget(
+            cloudwatch.AlarmStatusWidget(
+                title="Rollback alarms of the live version",
+                alarms=list(api.release_alarms),
+                width=24,
+                height=3,
+            )
+        )
+        rollback = cloudwatch.CompositeAlarm(
+            self,
+            "ReleaseRollback",
+            alarm_description=(
+                "A rollback alarm of the api function's live version fired: during a release "
+                "CodeDeploy is shifting the live alias back; otherwise the current version is failing."
+            ),
+            alarm_rule=cloudwatch.AlarmRule.any_of(*api.release_alarms),
+        )
+        rollback.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        rollback.add_ok_action(cloudwatch_actions.SnsAction(self.topic))
 
     def _monitor_functions(self, facade: mc.MonitoringFacade, api: ApiStack, database: DatabaseStack) -> None:
         for name, function in (

@@ -18,7 +18,15 @@ UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 class PatronusStage(Stage):
     """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…)."""
 
-    def __init__(self, scope: Construct, config: EnvironmentConfig, *, account: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        config: EnvironmentConfig,
+        *,
+        account: str | None = None,
+        deployer_account: str | None = None,
+    ) -> None:
+        """``deployer_account``: the delivery pipeline's account, trusted to run the smoke test."""
         env = Environment(account=config.account or account, region=config.region)
         super().__init__(scope, config.name, env=env)
         self.config = config
@@ -48,6 +56,7 @@ class PatronusStage(Stage):
             network=self.network,
             database=self.database,
             storage=self.storage,
+            deployer_account=deployer_account,
             stack_name=name("api"),
         )
         self.monitoring = MonitoringStack(

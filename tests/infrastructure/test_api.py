@@ -147,13 +147,22 @@ def test_the_routes_are_exactly_the_api_contract(synth: Synth) -> None:
     assert ("/v1/documents/{document_id}/complete", "POST") in routes
 
 
-def test_all_routes_proxy_to_the_api_function(synth: Synth) -> None:
+def test_all_routes_proxy_to_the_live_alias_of_the_api_function(synth: Synth) -> None:
+    # Given the live alias of the api function (found by its properties)
+    template = synth.template("prod", "api")
+    (api_function,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": API_HANDLER}}
+    )
+    (alias,) = template.find_resources(
+        "AWS::Lambda::Alias", {"Properties": {"Name": "live", "FunctionName": {"Ref": api_function}}}
+    )
+    # Then every route invokes that alias, never the unqualified function ($LATEST)
     for (_, verb), method in _methods(synth, "prod").items():
         if verb == "OPTIONS":
             continue
         integration = method["Integration"]
         assert integration["Type"] == "AWS_PROXY"
-        assert "ApiFunction" in str(integration["Uri"])
+        assert {"Ref": alias} in integration["Uri"]["Fn::Join"][1]
 
 
 def test_request_validation_is_on(synth: Synth) -> None:

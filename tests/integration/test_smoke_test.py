@@ -1,0 +1,339 @@
+"""scripts/smoke_test.py against Cognito and Secrets Manager in moto and an API on 127.0.0.1.
+
+The stand-in API plays API Gateway's part: it verifies the ID token's signature against the
+user pool's keys (moto signs its tokens with a published key set), its issuer, audience and use,
+and lets only members of ``readers`` in, as the Cognito authorizer and the API's roles do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import moto
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from moto import mock_aws
+
+from scripts import smoke_test
+
+REGION = "eu-west-3"
+USERNAME = "smoke-test@dev.patronus.invalid"
+PASSWORD = "Initial-Passw0rd!-long-enough"
+# The public half of the key set moto signs its Cognito tokens with.
+JWKS_FILE = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
+JWKS = json.loads(gzip.decompress(JWKS_FILE.read_bytes()))
+
+
+@dataclass
+class StandInApi:
+    """What the API answers, and what it saw."""
+
+    issuer: str = ""
+    audience: str = ""
+    health_status: int = 200
+    open_to_anonymous: bool = False
+    seen_groups: list[list[str]] = field(default_factory=list)
+    url: str = ""
+
+    def authorize(self, header: str | None) -> int:
+        if self.open_to_anonymous:
+            return 200
+        if not header or not header.startswith("Bearer "):
+            return 401
+        try:
+            token = jwt.decode(header.removeprefix("Bearer "), KeySet.import_key_set(JWKS))
+        except Exception:
+            return 401
+        claims = token.claims
+        expected = {"iss": self.issuer, "aud": self.audience, "token_use": "id"}
+        if any(claims.get(name) != value for name, value in expected.items()):
+            return 401
+        groups = list(claims.get("cognito:groups", []))
+        self.seen_groups.append(groups)
+        return 200 if "readers" in groups else 403
+
+
+@pytest.fixture
+def api() -> Iterator[StandInApi]:
+    state = StandInApi()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body: dict[str, Any]
+            if self.path == "/prod/health":
+                status, body = state.health_status, {"status": "ok" if state.health_status == 200 else "down"}
+            elif self.path.startswith("/prod/v1/dossiers"):
+                status = state.authorize(self.headers.get("Authorization"))
+                body = {"items": [], "next_cursor": None} if status == 200 else {"message": "Unauthorized"}
+            else:
+                status, body = 404, {"message": "not found"}
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/prod/"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class Environment:
+    pool_id: str
+    client_id: str
+    secret_arn: str
+    role_arn: str
+    cognito: Any
+    secrets: Any
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, api: StandInApi) -> Iterator[Environment]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name=REGION)
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        pool = cognito.create_user_pool(
+            PoolName="patronus-dev",
+            UsernameAttributes=["email"],
+            MfaConfiguration="OPTIONAL",
+        )["UserPool"]
+        for group in ("readers", "editors", "admins"):
+            cognito.create_group(UserPoolId=pool["Id"], GroupName=group)
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool["Id"],
+            ClientName="smoke-test",
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]
+        secret = secrets.create_secret(
+            Name="SmokeTestCredentials", SecretString=json.dumps({"username": USERNAME, "password": PASSWORD})
+        )
+        role = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="patronus-dev-smoke-test", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+        )["Role"]
+        api.issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"
+        api.audience = client["ClientId"]
+        yield Environment(pool["Id"], client["ClientId"], secret["ARN"], role["Arn"], cognito, secrets)
+
+
+def run(env: Environment, api: StandInApi, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    report = tmp_path / "smoke.json"
+    code = smoke_test.main(
+        [
+            "--api-url",
+            api.url,
+            "--user-pool-id",
+            env.pool_id,
+            "--client-id",
+            env.client_id,
+            "--secret-id",
+            env.secret_arn,
+            "--role-arn",
+            env.role_arn,
+            "--region",
+            REGION,
+            "--attempts",
+            "2",
+            "--retry-delay",
+            "0",
+            "--report",
+            str(report),
+            *extra,
+        ]
+    )
+    return code, json.loads(report.read_text())
+
+
+def checks(report: dict[str, Any]) -> dict[str, bool]:
+    return {check["name"]: check["ok"] for check in report["checks"]}
+
+
+def test_first_run_creates_the_reader_signs_in_and_passes(
+    aws: Environment, api: StandInApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a deployed environment whose smoke-test user does not exist yet
+    # When the smoke test runs
+    code, report = run(aws, api, tmp_path)
+    # Then every check passed, the user was created in readers, and the API saw a reader's token
+    assert code == 0, report
+    assert checks(report) == {"health": True, "anonymous": True, "sign_in": True, "authenticated": True}
+    assert any("created the user" in action for action in report["actions"])
+    groups = aws.cognito.admin_list_groups_for_user(UserPoolId=aws.pool_id, Username=USERNAME)["Groups"]
+    assert [g["GroupName"] for g in groups] == ["readers"]
+    assert api.seen_groups == [["readers"]]
+    assert "All checks passed." in capsys.readouterr().out
+
+
+def test_a_second_run_signs_in_without_repairing_anything(
+    aws: Environment, api: StandInApi, tmp_path: Path
+) -> None:
+    # Given a first run that created the user
+    assert run(aws, api, tmp_path)[0] == 0
+    # When the smoke test runs again
+    code, report = run(aws, api, tmp_path)
+    # Then it passes and changes nothing
+    assert code == 0
+    assert report["actions"] == []
+
+
+def test_a_new_password_in_the_secret_is_applied_on_the_next_run(
+    aws: Environment, api: StandInApi, tmp_path: Path
+) -> None:
+    # Given a user whose secret was rotated by hand (a new password written to the secret)
+    assert run(aws, api, tmp_path)[0] == 0
+    rotated = "Rotated-Passw0rd!-long-enough"
+    aws.secrets.put_secret_value(
+        SecretId=aws.secret_arn, SecretString=json.dumps({"username": USERNAME, "password": rotated})
+    )
+    # When the smoke test runs
+    code, report = run(aws, api, tmp_path)
+    # Then sign-in failed once, the password was set from the secret, and the run passed
+    assert code == 0, report
+    assert any("set the password" in action for action in report["actions"])
+    tokens = aws.cognito.admin_initiate_auth(
+        UserPoolId=aws.pool_id,
+        ClientId=aws.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": USERNAME, "PASSWORD": rotated},
+    )
+    assert "AuthenticationResult" in tokens
+
+
+def test_a_user_with_a_totp_device_answers_the_mfa_challenge(
+    aws: Environment, api: StandInApi, tmp_path: Path
+) -> None:
+    # Given a smoke-test user with a verified TOTP device whose seed is in the secret
+    assert run(aws, api, tmp_path)[0] == 0
+    access = aws.cognito.admin_initiate_auth(
+        UserPoolId=aws.pool_id,
+        ClientId=aws.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": USERNAME, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["AccessToken"]
+    seed = aws.cognito.associate_software_token(AccessToken=access)["SecretCode"]
+    aws.cognito.verify_software_token(AccessToken=access, UserCode=smoke_test.totp(seed))
+    aws.cognito.admin_set_user_mfa_preference(
+        UserPoolId=aws.pool_id,
+        Username=USERNAME,
+        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    aws.secrets.put_secret_value(
+        SecretId=aws.secret_arn,
+        SecretString=json.dumps({"username": USERNAME, "password": PASSWORD, "totp_secret": seed}),
+    )
+    # When the smoke test runs
+    code, report = run(aws, api, tmp_path)
+    # Then it answered the SOFTWARE_TOKEN_MFA challenge with a code the service accepted
+    assert code == 0, report
+    # And without the seed in the secret, the run fails and says what to do
+    aws.secrets.put_secret_value(
+        SecretId=aws.secret_arn, SecretString=json.dumps({"username": USERNAME, "password": PASSWORD})
+    )
+    code, report = run(aws, api, tmp_path)
+    assert code == 1
+    (sign_in,) = [c for c in report["checks"] if c["name"] == "sign_in"]
+    assert "totp_secret" in sign_in["detail"] and "delete the user" in sign_in["detail"]
+
+
+def test_an_unhealthy_api_fails_the_run_and_stops_there(
+    aws: Environment, api: StandInApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an API whose /health answers 503
+    api.health_status = 503
+    # When the smoke test runs
+    code, report = run(aws, api, tmp_path)
+    # Then it fails on health, after the configured attempts, and signs nobody in
+    assert code == 1
+    assert checks(report) == {"health": False}
+    assert "after 2 attempts" in report["checks"][0]["detail"]
+    assert "The smoke test FAILED." in capsys.readouterr().out
+
+
+def test_an_api_open_to_anonymous_callers_fails_the_run(
+    aws: Environment, api: StandInApi, tmp_path: Path
+) -> None:
+    # Given an API whose authenticated route lets a caller without a token in
+    api.open_to_anonymous = True
+    # When the smoke test runs
+    code, report = run(aws, api, tmp_path)
+    # Then the anonymous check fails, and so does the run
+    assert code == 1
+    assert checks(report)["anonymous"] is False
+
+
+def test_dry_run_changes_nothing(aws: Environment, api: StandInApi, tmp_path: Path) -> None:
+    # Given an environment without the smoke-test user
+    # When the smoke test runs with --dry-run
+    code, report = run(aws, api, tmp_path, "--dry-run")
+    # Then it checked health and the anonymous answer, planned the creation, and created nothing
+    assert code == 0, report
+    assert checks(report) == {"health": True, "anonymous": True, "sign_in (dry run)": True}
+    assert "would create" in report["checks"][-1]["detail"]
+    assert aws.cognito.list_users(UserPoolId=aws.pool_id)["Users"] == []
+
+
+def test_a_secret_without_a_password_is_a_configuration_error(
+    aws: Environment, api: StandInApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a secret that lacks the password
+    aws.secrets.put_secret_value(SecretId=aws.secret_arn, SecretString=json.dumps({"username": USERNAME}))
+    # When the smoke test runs
+    arguments = ["--api-url", api.url, "--user-pool-id", aws.pool_id, "--client-id", aws.client_id]
+    code = smoke_test.main([*arguments, "--secret-id", aws.secret_arn, "--region", REGION])
+    # Then it exits 2 with a message naming what is missing, and no traceback
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "needs the keys 'username' and 'password'" in err and "Traceback" not in err
+
+
+def test_a_url_that_is_not_http_is_refused_before_anything_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # When the smoke test is given a URL without a scheme
+    with pytest.raises(SystemExit) as exit_info:
+        smoke_test.main(
+            [
+                *("--api-url", "abc123.execute-api.eu-west-3.amazonaws.com/prod"),
+                *("--user-pool-id", "p", "--client-id", "c", "--secret-id", "s"),
+            ]
+        )
+    # Then it exits 2 and names the option
+    assert exit_info.value.code == 2
+    assert "--api-url: not an http(s) URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [(59, "94287082"), (1111111109, "07081804"), (1234567890, "89005924"), (2000000000, "69279037")],
+)
+def test_totp_matches_the_rfc_6238_test_vectors(at: int, expected: str) -> None:
+    # The SHA-1 vectors of RFC 6238, appendix B (secret "12345678901234567890", 8 digits)
+    seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    assert smoke_test.totp(seed, at, digits=8) == expected
+    assert smoke_test.totp(seed.lower(), at) == expected[-6:]
