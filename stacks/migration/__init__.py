@@ -1,1 +1,5 @@
 """Constructs of the migration stack (DMS, DataSync), removable after cutover."""
+
+from stacks.migration.dms import LegacyDatabaseReplication, LegacyDatabaseReplicationProps, TableSelection
+
+__all__ = ["LegacyDatabaseReplication", "LegacyDatabaseReplicationProps", "TableSelection"]
