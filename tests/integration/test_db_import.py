@@ -89,13 +89,22 @@ def test_a_gzip_dump_imports_the_same(
     # Given the same dump, gzip-compressed
     packed = tmp_path / "legacy.sql.gz"
     packed.write_bytes(gzip.compress(legacy_dump.read_bytes(), compresslevel=1))
-    # When it is imported with one worker and small transactions
+    # When it is imported with INSERTs only (no LOAD DATA) and small transactions
     code, report = import_dump(
-        packed, target_database.url, tmp_path / "i.json", "--workers", "2", "--batch-size", "64"
+        packed,
+        target_database.url,
+        tmp_path / "i.json",
+        "--workers",
+        "2",
+        "--batch-size",
+        "64",
+        "--load-data",
+        "off",
     )
     # Then it verifies equal
     assert code == EXIT_OK, report
     assert report["plan"]["compressed"] is True
+    assert set(report["result"]["batches"]) == {"insert"}
     code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
     assert code == EXIT_OK, verdict["differences"]
 
@@ -144,6 +153,46 @@ def test_an_interrupted_import_resumes_and_reloads_the_partial_table(
     code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
     assert code == EXIT_OK, verdict["differences"]
     assert scalar(target_database.url, f"SHOW TABLES LIKE '{STATE_TABLE}'") is None
+
+
+def test_a_hex_blob_dump_loads_exactly(
+    legacy_source: LegacySource, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given a dump made with --hex-blob: BLOBs are written as 0x... literals
+    from tests.fixtures.legacy_db import dump_database
+
+    dump = dump_database(legacy_source.server_url, legacy_source.name, tmp_path / "hex.sql", ["--hex-blob"])
+    # When it is imported
+    code, report = import_dump(dump, target_database.url, tmp_path / "i.json")
+    # Then tables with binary columns took the INSERT path, the others LOAD DATA, and all is equal
+    assert code == EXIT_OK, report
+    assert report["result"]["batches"]["insert"] >= 1
+    assert report["result"]["batches"]["load_data"] >= 1
+    code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
+    assert code == EXIT_OK, verdict["differences"]
+
+
+def test_rows_that_draw_warnings_are_replayed_as_inserts(
+    target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given a mysqldump file whose value is too long for its column (non-strict mode: a warning)
+    dump = tmp_path / "narrow.sql"
+    dump.write_bytes(
+        b"-- MySQL dump 10.13  Distrib 5.7.44\n"
+        b"/*!40101 SET NAMES utf8mb4 */;\n"
+        b"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
+        b"CREATE TABLE `narrow` (`id` int NOT NULL, `code` varchar(3), PRIMARY KEY (`id`));\n"
+        b"INSERT INTO `narrow` VALUES (1,'abc'),(2,'abcdef');\n"
+    )
+    # When it is imported
+    code, report = import_dump(dump, target_database.url, tmp_path / "i.json")
+    # Then LOAD DATA's warning sent the batch back to INSERT, whose warning is reported,
+    # and the row is what the mysql client would have stored
+    assert code == EXIT_OK, report
+    assert report["result"]["batches"] == {"load_data_replayed_as_insert": 1, "insert": 1}
+    assert [t["warnings"] for t in report["result"]["tables"]] == [1]
+    assert "narrow" in report["result"]["warnings"][0]
+    assert scalar(target_database.url, "SELECT code FROM narrow WHERE id = 2") == "abc"
 
 
 KILLER = """
