@@ -238,9 +238,8 @@ def print_plan(plan: Plan, *, detailed: bool) -> None:
     )
     if detailed:
         for table in plan.tables.values():
-            print(
-                f"  table {table.name}: {cli.human_bytes(table.bytes)}, {_plural(table.statements, 'statement')}"
-            )
+            size = cli.human_bytes(table.bytes)
+            print(f"  table {table.name}: {size}, {_plural(table.statements, 'statement')}")
     rewrites = ", ".join(f"{k} {v}" for k, v in sorted(plan.rewrites.items())) or "none"
     print(f"rewrites: {rewrites}")
     if plan.skipped:
