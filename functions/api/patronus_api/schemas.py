@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from patronus.models import AuditEventRow, DocumentRow, DocumentStatus, DossierRow, DossierStatus
 
@@ -27,12 +27,11 @@ Reference = Annotated[
 ]
 
 
-def _as_utc(value: datetime) -> datetime:
+def _utc(value: datetime) -> datetime:
     """Times are stored as naive UTC; the API states the zone, as RFC 3339 date-time requires."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
 
@@ -96,8 +95,8 @@ class DossierOut(_Model):
     status: DossierStatus
     owner: str
     version: int
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, row: DossierRow) -> DossierOut:
@@ -109,8 +108,8 @@ class DossierOut(_Model):
             status=row.status,
             owner=row.owner,
             version=row.version,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            created_at=_utc(row.created_at),
+            updated_at=_utc(row.updated_at),
         )
 
 
@@ -156,8 +155,8 @@ class DocumentOut(_Model):
     etag: str | None
     uploaded_by: str
     legacy_path: str | None
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, row: DocumentRow) -> DocumentOut:
@@ -172,8 +171,8 @@ class DocumentOut(_Model):
             etag=row.etag,
             uploaded_by=row.uploaded_by,
             legacy_path=row.legacy_path,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            created_at=_utc(row.created_at),
+            updated_at=_utc(row.updated_at),
         )
 
 
@@ -213,7 +212,7 @@ class DownloadOut(_Model):
 
 
 class AuditEventOut(_Model):
-    occurred_at: UtcDatetime
+    occurred_at: datetime
     actor: str
     action: str
     entity_type: str
@@ -223,7 +222,7 @@ class AuditEventOut(_Model):
     @classmethod
     def of(cls, row: AuditEventRow) -> AuditEventOut:
         return cls(
-            occurred_at=row.occurred_at,
+            occurred_at=_utc(row.occurred_at),
             actor=row.actor,
             action=row.action,
             entity_type=row.entity_type,
