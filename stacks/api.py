@@ -439,8 +439,9 @@ class ApiStack(Stack):
             ignore_alarm_configuration=canary.ignore_alarms,
         )
         # The alarms measure the new version (their dimensions follow it): they must be updated
-        # before CodeDeploy starts to shift, so the alias waits for them and for the group.
-        self.api_alias.node.add_dependency(self.deployment_group, *self.release_alarms)
+        # before CodeDeploy starts to shift, so the alias waits for them. (It waits for the
+        # deployment group already: its update policy refers to it.)
+        self.api_alias.node.add_dependency(*self.release_alarms)
         role = self.deployment_group.role
         acknowledge(
             role,

@@ -137,6 +137,7 @@ class PipelineStack(Stack):
                 )
             self.pipeline.add_stage(stage, post=[self._smoke_test(stage)])
         self.pipeline.build_pipeline()
+        self._write_role_arns_as_sub()
         self._log_artifact_access()
         self._build_notifications()
         self._acknowledge_pipeline_findings()
@@ -219,6 +220,26 @@ class PipelineStack(Stack):
             ],
             timeout=Duration.minutes(10),
         )
+
+    def _write_role_arns_as_sub(self) -> None:
+        """Write the deployment actions' role ARNs as ``Fn::Sub`` rather than ``Fn::Join``.
+
+        The same value; cfn-lint validates the ARN format of a CloudFormation action's
+        ``RoleArn`` and reports the ``Fn::Join`` form that CDK Pipelines writes (E3703).
+        """
+        cfn_pipeline = self.pipeline.pipeline.node.default_child
+        assert isinstance(cfn_pipeline, codepipeline.CfnPipeline)
+        stages = self.resolve(cfn_pipeline.stages)
+        for stage_index, stage in enumerate(stages):
+            for action_index, action in enumerate(stage.get("actions", [])):
+                role_arn = (action.get("configuration") or {}).get("RoleArn")
+                joined = role_arn.get("Fn::Join") if isinstance(role_arn, dict) else None
+                if joined is None or joined[0] != "":
+                    continue
+                cfn_pipeline.add_property_override(
+                    f"Stages.{stage_index}.Actions.{action_index}.Configuration.RoleArn",
+                    {"Fn::Sub": "".join(_as_sub(part) for part in joined[1])},
+                )
 
     # -- artifacts and notifications ---------------------------------------------------------
 
@@ -382,6 +403,17 @@ def _reason(finding: str, artifact_bucket_id: str) -> str | None:
             "stack; codebuild:StartBuild/BatchGetBuilds for asset projects created after this role."
         )
     return None
+
+
+def _as_sub(part: Any) -> str:
+    """One part of an ``Fn::Join`` written for ``Fn::Sub``."""
+    if isinstance(part, str):
+        return part.replace("${", "${!")
+    if isinstance(part, dict) and set(part) == {"Ref"}:
+        return "${" + str(part["Ref"]) + "}"
+    if isinstance(part, dict) and set(part) == {"Fn::GetAtt"}:
+        return "${" + ".".join(str(p) for p in part["Fn::GetAtt"]) + "}"
+    raise ValueError(f"cannot write {part!r} in Fn::Sub")
 
 
 def _render(value: Any) -> str:

@@ -1,0 +1,198 @@
+"""Canary releases of the API function: version, live alias, CodeDeploy group, rollback alarms.
+
+Everything is asserted on properties; logical ids are only ever read from the template (to
+follow a reference), never written in a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from stacks.config import ConfigError, load_config
+from tests.infrastructure.conftest import Synth, cdk_context, with_overrides
+
+API_HANDLER = "patronus_api.handler.handler"
+
+
+def resources(synth: Synth, env: str, kind: str, stack: str = "api") -> Mapping[str, Mapping[str, Any]]:
+    return synth.template(env, stack).find_resources(kind)
+
+
+def the(found: Mapping[str, Mapping[str, Any]]) -> tuple[str, Mapping[str, Any]]:
+    assert len(found) == 1, list(found)
+    return next(iter(found.items()))
+
+
+def api_function_id(synth: Synth, env: str) -> str:
+    found = synth.template(env, "api").find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": API_HANDLER}}
+    )
+    return the(found)[0]
+
+
+def live_alias(synth: Synth, env: str) -> tuple[str, Mapping[str, Any]]:
+    return the(
+        synth.template(env, "api").find_resources(
+            "AWS::Lambda::Alias", {"Properties": {"FunctionName": {"Ref": api_function_id(synth, env)}}}
+        )
+    )
+
+
+def version_of_api(synth: Synth, env: str) -> tuple[str, Mapping[str, Any]]:
+    return the(
+        synth.template(env, "api").find_resources(
+            "AWS::Lambda::Version", {"Properties": {"FunctionName": {"Ref": api_function_id(synth, env)}}}
+        )
+    )
+
+
+def alarms_by_metric(synth: Synth, env: str) -> dict[str, tuple[str, Mapping[str, Any]]]:
+    return {
+        alarm["Properties"]["MetricName"]: (logical_id, alarm["Properties"])
+        for logical_id, alarm in resources(synth, env, "AWS::CloudWatch::Alarm").items()
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_api_function_is_published_as_a_version_behind_the_live_alias(synth: Synth, env: str) -> None:
+    # Given the api stack
+    version_id, _ = version_of_api(synth, env)
+    _, alias = live_alias(synth, env)
+    # Then the alias is named live and points at the published version (never $LATEST)
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+
+
+def test_api_gateway_may_invoke_the_alias_only(synth: Synth) -> None:
+    alias_id, _ = live_alias(synth, "prod")
+    permissions = [
+        p["Properties"]
+        for p in resources(synth, "prod", "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    # Then every API Gateway permission targets the alias, not the unqualified function
+    assert permissions
+    assert all(p["FunctionName"] == {"Ref": alias_id} for p in permissions)
+
+
+@pytest.mark.parametrize(
+    ("env", "config_name"),
+    [
+        ("prod", "CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+        ("dev", "CodeDeployDefault.LambdaAllAtOnce"),
+    ],
+)
+def test_codedeploy_shifts_the_alias_as_configured_per_environment(
+    synth: Synth, env: str, config_name: str
+) -> None:
+    group_id, group = the(resources(synth, env, "AWS::CodeDeploy::DeploymentGroup"))
+    _, alias = live_alias(synth, env)
+    # Then the group uses the environment's traffic shift, and the alias is updated through it
+    assert group["Properties"]["DeploymentConfigName"] == config_name
+    assert group["Properties"]["DeploymentStyle"] == {
+        "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+        "DeploymentType": "BLUE_GREEN",
+    }
+    update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    assert update["DeploymentGroupName"] == {"Ref": group_id}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_a_failed_stopped_or_alarming_deployment_rolls_back(synth: Synth, env: str) -> None:
+    _, group = the(resources(synth, env, "AWS::CodeDeploy::DeploymentGroup"))
+    properties = group["Properties"]
+    assert properties["AutoRollbackConfiguration"]["Enabled"] is True
+    assert set(properties["AutoRollbackConfiguration"]["Events"]) == {
+        "DEPLOYMENT_FAILURE",
+        "DEPLOYMENT_STOP_ON_REQUEST",
+        "DEPLOYMENT_STOP_ON_ALARM",
+    }
+    # And the group watches the three release alarms, with alarm checks on
+    alarm_ids = {logical_id for logical_id, _ in alarms_by_metric(synth, env).values()}
+    assert properties["AlarmConfiguration"]["Enabled"] is True
+    assert properties["AlarmConfiguration"].get("IgnorePollAlarmFailure") in (None, False)
+    assert {a["Name"]["Ref"] for a in properties["AlarmConfiguration"]["Alarms"]} == alarm_ids
+
+
+def test_errors_and_latency_alarms_measure_the_new_version_through_the_alias(synth: Synth) -> None:
+    version_id, _ = version_of_api(synth, "prod")
+    function_id = api_function_id(synth, "prod")
+    alarms = alarms_by_metric(synth, "prod")
+    assert set(alarms) == {"Errors", "Duration", "5XXError"}
+    for metric in ("Errors", "Duration"):
+        _, alarm = alarms[metric]
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        # Then the alarm follows the version being released (ExecutedVersion), invoked via live
+        assert dimensions["ExecutedVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+        assert dimensions["FunctionName"] == {"Ref": function_id}
+        assert dimensions["Resource"] == {"Fn::Join": ["", [{"Ref": function_id}, ":live"]]}
+        assert alarm["Period"] == 60
+        assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarms["Errors"][1]["Statistic"] == "Sum" and alarms["Errors"][1]["Threshold"] == 0
+    assert alarms["Duration"][1]["ExtendedStatistic"] == "p99" and alarms["Duration"][1]["Threshold"] == 3000
+
+
+def test_the_5xx_alarm_watches_the_share_of_server_errors_of_the_stage(synth: Synth) -> None:
+    _, alarm = alarms_by_metric(synth, "prod")["5XXError"]
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions == {"ApiName": "patronus-prod-api", "Stage": "prod"}
+    # Average of 5XXError is the share of requests answered 5xx; 5% from cdk.json
+    assert alarm["Statistic"] == "Average"
+    assert alarm["Threshold"] == pytest.approx(0.05)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_new_version_is_published_only_after_the_schema_migration(synth: Synth, env: str) -> None:
+    template = synth.template(env, "api").to_json()["Resources"]
+    (gate_id,) = [i for i, r in template.items() if r["Type"] == "Custom::PatronusSchemaMigration"]
+    gate = template[gate_id]["Properties"]
+    version_id, version = version_of_api(synth, env)
+    _, alias = live_alias(synth, env)
+    group_id, _ = the(resources(synth, env, "AWS::CodeDeploy::DeploymentGroup"))
+    # Then the chain alias -> version -> migration holds in CloudFormation's own ordering
+    assert gate_id in version["DependsOn"]
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    # And the alias also waits for the alarms (moved to the new version) and, through its update
+    # policy, for the deployment group
+    alarm_ids = {logical_id for logical_id, _ in alarms_by_metric(synth, env).values()}
+    assert alarm_ids <= set(alias["DependsOn"])
+    assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"] == {"Ref": group_id}
+    # And the gate is db_migrate itself (the database stack's provider), on the same migration set
+    assert "MigrateProvider" in str(gate["ServiceToken"]["Fn::ImportValue"])
+    (migration,) = synth.template(env, "database").find_resources("Custom::PatronusSchemaMigration").values()
+    assert gate["MigrationFingerprint"] == migration["Properties"]["MigrationFingerprint"]
+    # And the api stack as a whole deploys after the database stack (where the migration runs first)
+    assert synth.stack(env, "database") in synth.stack(env, "api").dependencies
+
+
+def test_rollback_alarms_notify_the_team_through_one_composite_alarm(synth: Synth) -> None:
+    monitoring = synth.template("prod", "monitoring")
+    (composite,) = monitoring.find_resources("AWS::CloudWatch::CompositeAlarm").values()
+    rule = str(composite["Properties"]["AlarmRule"])
+    # Then the rule names the three release alarms of the api stack (imported ARNs), any of them
+    assert rule.count("Fn::ImportValue") == 3 and " OR " in rule
+    (action,) = composite["Properties"]["AlarmActions"]
+    topics = monitoring.find_resources("AWS::SNS::Topic")
+    assert action == {"Ref": next(iter(topics))}
+    # And the dashboard shows their state
+    (dashboard,) = monitoring.find_resources("AWS::CloudWatch::Dashboard").values()
+    assert "Rollback alarms of the live version" in str(dashboard["Properties"]["DashboardBody"])
+
+
+def test_an_unknown_traffic_shift_fails_synth_naming_the_key() -> None:
+    context = with_overrides(cdk_context(), "prod", {"canary.deployment": "CANARY_50PERCENT_1MINUTE"})
+    with pytest.raises(ConfigError, match=r"patronus\.environments\.prod\.canary\.deployment"):
+        load_config(context["patronus"])
+
+
+def test_canary_thresholds_are_validated() -> None:
+    context = with_overrides(cdk_context(), "dev", {"canary.max_5xx_rate_percent": 0})
+    with pytest.raises(ConfigError, match=r"patronus\.environments\.dev\.canary\.max_5xx_rate_percent"):
+        load_config(context["patronus"])
+    context = with_overrides(cdk_context(), "dev", {"canary.rollback": True})
+    with pytest.raises(ConfigError, match=r"patronus\.environments\.dev\.canary\.rollback"):
+        load_config(context["patronus"])
