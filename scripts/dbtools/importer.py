@@ -609,6 +609,9 @@ class Importer:
         raise ImportFailed(f"loading failed: {error}") from error
 
     def _finish_outcomes(self) -> None:
+        for name in list(self.result.tables):
+            if name not in self.plan.tables:  # an old-style view placeholder, not a table
+                del self.result.tables[name]
         for name, table in self.plan.tables.items():
             outcome = self.result.tables.setdefault(name, TableOutcome(name, "pending"))
             outcome.bytes, outcome.batches = table.bytes, table.batches
@@ -825,9 +828,7 @@ class Importer:
             scratch = self._tmpdir / threading.current_thread().name
         try:
             with _cursor(connection) as cursor:
-                for sql in self.plan.header:
-                    cursor.execute(sql)
-                cursor.execute(SESSION_SETUP)
+                session_ready = False
                 while not self._stop.is_set():
                     try:
                         batch = self._queue.get(timeout=0.2)
@@ -835,6 +836,13 @@ class Importer:
                         continue
                     if batch is None:
                         return
+                    if not session_ready:
+                        # The dump's header (SET NAMES, TIME_ZONE, SQL_MODE...) is complete once a
+                        # batch exists: it ends at the first statement that is not a session SET.
+                        for sql in self.plan.header:
+                            cursor.execute(sql)
+                        cursor.execute(SESSION_SETUP)
+                        session_ready = True
                     self._load_batch(cursor, batch, scratch)
                     with self._lock:
                         self._pending[batch.table] -= 1

@@ -172,6 +172,36 @@ def test_a_hex_blob_dump_loads_exactly(
     assert code == EXIT_OK, verdict["differences"]
 
 
+@pytest.mark.parametrize("load_data", ["auto", "off"])
+def test_the_dump_header_session_settings_apply_to_every_loader(
+    load_data: str, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given a dump whose header asks for NO_AUTO_VALUE_ON_ZERO (mysqldump always does), with a row 0
+    dump = tmp_path / "zero.sql"
+    dump.write_bytes(
+        b"-- MySQL dump 10.13  Distrib 5.7.44\n"
+        b"/*!40101 SET NAMES utf8mb4 */;\n"
+        b"/*!40103 SET TIME_ZONE='+00:00' */;\n"
+        b"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
+        b"CREATE TABLE `counters` (`id` int NOT NULL AUTO_INCREMENT, `at` timestamp NULL, "
+        b"PRIMARY KEY (`id`));\n"
+        b"INSERT INTO `counters` VALUES (0,'2020-01-01 00:00:00'),(7,NULL);\n"
+    )
+    # When it is imported by parallel loaders
+    code, report = import_dump(
+        dump, target_database.url, tmp_path / "i.json", "--workers", "3", "--load-data", load_data
+    )
+    # Then the loaders ran with the header's settings: row 0 kept its id, the time stayed UTC
+    assert code == EXIT_OK, report
+    connection = connect(target_database.url)
+    with connection.cursor() as cursor:
+        cursor.execute("SET time_zone = '+00:00'")
+        cursor.execute("SELECT id, CAST(at AS CHAR) AS at FROM counters ORDER BY id")
+        rows = [(r["id"], r["at"]) for r in cursor.fetchall()]
+    connection.close()
+    assert rows == [(0, "2020-01-01 00:00:00"), (7, None)]
+
+
 def test_rows_that_draw_warnings_are_replayed_as_inserts(
     target_database: LegacySource, tmp_path: Path
 ) -> None:
