@@ -419,6 +419,9 @@ class ApiStack(Stack):
         self.api_function.node.add_dependency(gate)
         self.api_version = self.api_function.current_version
         self.api_version.node.add_dependency(gate)
+        # Published versions outlive the release that replaced them, so that the live alias can
+        # be shifted back to one by hand (docs/operations.md) after a canary has completed.
+        self.api_version.apply_removal_policy(RemovalPolicy.RETAIN)
         self.api_alias = lambda_.Alias(
             self,
             "ApiLiveAlias",

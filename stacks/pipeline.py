@@ -106,6 +106,9 @@ class PipelineStack(Stack):
             "Pipeline",
             pipeline_name=config.name,
             pipeline_type=codepipeline.PipelineType.V2,
+            # A newer revision replaces one still waiting (at the approval, say): the approver
+            # always promotes the latest tested revision.
+            execution_mode=codepipeline.ExecutionMode.SUPERSEDED,
             synth=self._synth_step(),
             self_mutation=True,
             cross_account_keys=self.cross_account,

@@ -64,6 +64,9 @@ def test_the_api_function_is_published_as_a_version_behind_the_live_alias(synth:
     # Then the alias is named live and points at the published version (never $LATEST)
     assert alias["Properties"]["Name"] == "live"
     assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    # And a version stays published after the next release, to shift back to by hand
+    _, version = version_of_api(synth, env)
+    assert version["DeletionPolicy"] == "Retain" and version["UpdateReplacePolicy"] == "Retain"
 
 
 def test_api_gateway_may_invoke_the_alias_only(synth: Synth) -> None:

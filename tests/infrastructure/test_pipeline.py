@@ -95,6 +95,7 @@ def test_stages_run_source_build_dev_approval_prod_in_that_order(pipeline: Pipel
     # Then the pipeline tests and builds, updates itself, publishes assets, then deploys in order
     assert names == ["Source", "Build", "UpdatePipeline", "Assets", "dev", "Approve-prod", "prod"]
     assert pipeline.properties["PipelineType"] == "V2"
+    assert pipeline.properties["ExecutionMode"] == "SUPERSEDED"
     assert pipeline.properties["Name"] == PIPELINE["name"]
 
 
