@@ -439,6 +439,15 @@ def test_a_wrong_pipeline_key_fails_every_synth_naming_the_key(
         _build(tmp_path, context)
 
 
+@pytest.mark.parametrize("key", ["connection_arn", "repository", "environments"])
+def test_a_missing_pipeline_key_fails_every_synth_naming_the_key(tmp_path: Path, key: str) -> None:
+    context = cdk_context()
+    context["patronus"] = json.loads(json.dumps(context["patronus"]))
+    del context["patronus"]["pipeline"][key]
+    with pytest.raises(ConfigError, match=rf"patronus\.pipeline\.{key}: Field required"):
+        _build(tmp_path, context)
+
+
 def test_aurora_minor_versions_upgrade_automatically_in_the_maintenance_window(synth: Synth) -> None:
     for env in ("dev", "prod"):
         window = synth.stages[env].config.database.maintenance_window
