@@ -34,6 +34,8 @@ VARIABLES = (
     "net_write_timeout",
     "wait_timeout",
     "version_comment",
+    "system_time_zone",
+    "time_zone",
 )
 FLAKY_ENGINES = {"myisam", "aria", "mrg_myisam"}  # DMS reads them, without transactions
 
@@ -202,6 +204,18 @@ def evaluate(
     mycnf = "in the [mysqld] section of my.cnf, then restart the server"
 
     findings.append(Finding("server_version", INFO, f"{facts.version} ({v.get('version_comment', '?')})"))
+    zone = v.get("time_zone", "")
+    zone = v.get("system_time_zone", "?") if zone.upper() == "SYSTEM" else zone
+    if zone.upper() not in {"UTC", "+00:00", "GMT", "ETC/UTC", "?"}:
+        findings.append(
+            Finding(
+                "time_zone",
+                INFO,
+                f"the server's time zone is {zone}",
+                f"give DMS the same zone: source_server_timezone='{zone}' in the replication props "
+                "(an IANA name such as Europe/Paris)",
+            )
+        )
 
     if v.get("log_bin", "").upper() in {"ON", "1"}:
         findings.append(Finding("log_bin", OK, "binary logging is on"))

@@ -111,6 +111,8 @@ class LegacyDatabaseReplicationProps:
         replication_identifier: the replication config's identifier (lower case, hyphens);
             derived from the construct path when None.
         preferred_maintenance_window: ``ddd:hh24:mi-ddd:hh24:mi`` in UTC.
+        source_server_timezone: the legacy server's time zone (``SELECT @@system_time_zone``)
+            when it is not UTC, e.g. ``Europe/Paris``: DMS needs it to read TIMESTAMP values.
     """
 
     vpc: ec2.IVpc
@@ -139,6 +141,7 @@ class LegacyDatabaseReplicationProps:
     create_account_roles: bool = True
     replication_identifier: str | None = None
     preferred_maintenance_window: str | None = None
+    source_server_timezone: str | None = None
 
     @property
     def target_schema(self) -> str:
@@ -368,7 +371,7 @@ class LegacyDatabaseReplication(Construct):
                 secrets_manager_secret_id=props.source_secret_arn,
                 secrets_manager_access_role_arn=self.source_access_role.role_arn,
                 events_poll_interval=5,
-                server_timezone="UTC",
+                server_timezone=props.source_server_timezone,
             ),
             tags=[
                 cdk.CfnTag(key="patronus:legacy-server", value=f"{props.source_host}:{props.source_port}"),

@@ -274,6 +274,7 @@ def test_a_renamed_schema_limited_lobs_and_existing_account_roles() -> None:
         lob_max_size_kb=32768,
         create_account_roles=False,
         replication_identifier="patronus-prod-legacy",
+        source_server_timezone="Europe/Paris",
     )
     template = Template.from_json(app.synth().get_stack_by_name(stack.stack_name).template)
     config = next(iter(template.find_resources("AWS::DMS::ReplicationConfig").values()))["Properties"]
@@ -287,6 +288,10 @@ def test_a_renamed_schema_limited_lobs_and_existing_account_roles() -> None:
     assert "dms-vpc-role" not in names
     template.has_resource_properties(
         "AWS::DMS::Endpoint", {"EngineName": "aurora", "DatabaseName": "patronus_v2"}
+    )
+    template.has_resource_properties(
+        "AWS::DMS::Endpoint",
+        {"EngineName": "mysql", "MySqlSettings": Match.object_like({"ServerTimezone": "Europe/Paris"})},
     )
 
 

@@ -155,3 +155,10 @@ def test_a_replica_must_log_what_it_replays() -> None:
 def test_a_missing_database_blocks() -> None:
     findings = evaluate(facts(database_exists=False, tables=[]))
     assert status(findings, "database") == BLOCKER
+
+
+def test_a_time_zone_other_than_utc_is_reported_for_the_replication_props() -> None:
+    findings = evaluate(facts({"time_zone": "SYSTEM", "system_time_zone": "CET"}))
+    zone = next(f for f in findings if f.check == "time_zone")
+    assert zone.status == "info" and "source_server_timezone='CET'" in (zone.fix or "")
+    assert not [f for f in evaluate(facts({"time_zone": "+00:00"})) if f.check == "time_zone"]
