@@ -127,12 +127,12 @@ def test_concurrent_mixed_load_has_no_errors_and_loses_no_writes(stack: Stack) -
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT reference, public_id, version FROM dossiers WHERE reference LIKE 'LOAD-%%'"
+                "SELECT reference, public_id, version FROM dossiers WHERE owner LIKE 'load-%%'"
             )
             stored = {row["reference"]: row for row in cursor.fetchall()}
             cursor.execute(
                 "SELECT s.public_id, COUNT(*) AS n FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
-                " WHERE s.reference LIKE 'LOAD-%%' GROUP BY s.public_id"
+                " WHERE s.owner LIKE 'load-%%' GROUP BY s.public_id"
             )
             stored_documents = Counter({row["public_id"]: int(row["n"]) for row in cursor.fetchall()})
             cursor.execute(
