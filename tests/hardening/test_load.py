@@ -126,9 +126,7 @@ def test_concurrent_mixed_load_has_no_errors_and_loses_no_writes(stack: Stack) -
     connection = connect(stack.db_url)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reference, public_id, version FROM dossiers WHERE owner LIKE 'load-%%'"
-            )
+            cursor.execute("SELECT reference, public_id, version FROM dossiers WHERE owner LIKE 'load-%%'")
             stored = {row["reference"]: row for row in cursor.fetchall()}
             cursor.execute(
                 "SELECT s.public_id, COUNT(*) AS n FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
