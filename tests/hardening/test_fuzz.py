@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -70,7 +71,9 @@ def _fuzzed(exercise: Any, cases: st.SearchStrategy[Any]) -> Any:
     )(given(case=cases, aim=st.booleans())(lambda case, aim: exercise(case, aim)))
 
 
-def test_every_operation_answers_generated_requests_as_documented(stack: Stack) -> None:
+def test_every_operation_answers_generated_requests_as_documented(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given the served OpenAPI document, an admin's token and real resources to aim at
     schema = schemathesis.openapi.from_url(f"{stack.url}/openapi.json")
     auth = stack.auth("fuzzer", ("admins",))
@@ -102,6 +105,10 @@ def test_every_operation_answers_generated_requests_as_documented(stack: Stack) 
 
         _fuzzed(exercise, operation.as_strategy())()
 
+    with capsys.disabled():
+        print(
+            f"\nfuzz: {sum(counts.values())} cases over {len(counts)} operations, statuses {dict(statuses)}"
+        )
     # Then nothing failed, and enough cases ran over every operation
     assert not failures, "\n\n".join(f"{label}: {detail}" for (label, _), detail in failures.items())
     assert sum(counts.values()) >= MIN_CASES, counts

@@ -101,7 +101,9 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 @pytest.mark.slow
-def test_concurrent_mixed_load_has_no_errors_and_loses_no_writes(stack: Stack) -> None:
+def test_concurrent_mixed_load_has_no_errors_and_loses_no_writes(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given the local stack and 24 clients
     deadline = time.monotonic() + SECONDS
 
@@ -113,11 +115,12 @@ def test_concurrent_mixed_load_has_no_errors_and_loses_no_writes(stack: Stack) -
     errors = [error for tally in tallies for error in tally.errors]
     latencies = [latency for tally in tallies for latency in tally.latencies]
     assert not errors, f"{len(errors)} errors, first ones: {errors[:5]}"
-    print(
-        f"\nload: {len(latencies)} requests by {CLIENTS} clients in {SECONDS:.0f} s "
-        f"({len(latencies) / SECONDS:.0f}/s), p50 {statistics.median(latencies):.1f} ms, "
-        f"p99 {percentile(latencies, 99):.1f} ms"
-    )
+    with capsys.disabled():  # the figures belong in every run's output
+        print(
+            f"\nload: {len(latencies)} requests by {CLIENTS} clients in {SECONDS:.0f} s "
+            f"({len(latencies) / SECONDS:.0f}/s), p50 {statistics.median(latencies):.1f} ms, "
+            f"p99 {percentile(latencies, 99):.1f} ms"
+        )
     # And every acknowledged write is in the database, exactly once
     created = {ref: id_ for tally in tallies for ref, id_ in tally.created.items()}
     updates = sum((tally.updates for tally in tallies), Counter())
