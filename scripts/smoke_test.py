@@ -51,6 +51,7 @@ DEFAULT_PATH = "/v1/dossiers?limit=1"
 DEFAULT_REGION = "eu-west-3"
 SMOKE_TEST_GROUP = "readers"
 SESSION_NAME = "patronus-smoke-test"
+USER_AGENT = "patronus-smoke-test/1"  # recognisable in the access logs
 HTTP_TIMEOUT_SECONDS = 30
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
@@ -110,7 +111,8 @@ def totp(secret: str, at: float | None = None, *, digits: int = TOTP_DIGITS) -> 
 
 def http_get(url: str, token: str | None = None) -> tuple[int, Any]:
     """``GET url`` (optionally with a bearer token): the status and the JSON body (or text)."""
-    request = urllib.request.Request(url, method="GET", headers={"Accept": "application/json"})  # noqa: S310
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    request = urllib.request.Request(url, method="GET", headers=headers)  # noqa: S310
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     try:
