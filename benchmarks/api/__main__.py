@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pymysql
+
 from benchmarks.api import coldstart, package, warm
 from benchmarks.api.environment import ROOT, bench_database
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                     report["warm"] = warm.measure(db, args.requests)
         if "package" in wanted:
             report["package"] = package.measure()
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, ValueError, pymysql.err.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     goals = {name: section["goal_met"] for name, section in report.items() if isinstance(section, dict)}
