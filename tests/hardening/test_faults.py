@@ -189,6 +189,41 @@ def test_a_database_restart_gives_503_while_down_then_service_resumes(
     assert db_api("GET", "/health", user=None).status == 200
 
 
+def test_s3_events_meeting_a_dead_database_fail_for_a_retry_then_succeed(
+    db_api: Caller, private_db_url: str, private_mariadb: PrivateMariaDB
+) -> None:
+    from patronus.errors import Unavailable
+    from patronus_api.runtime import runtime
+    from patronus_document_events import handler as events_handler
+    from patronus_document_events import service as events_service
+    from scripts.devstack.gateway import LambdaContext
+    from scripts.devstack.s3events import object_created_event
+
+    # Given a pending document and the document_events function on the same database
+    events_service.configure(runtime.settings)
+    dossier = create_dossier(db_api, "EVENTS-1").json
+    created = db_api(
+        "POST", f"/v1/dossiers/{dossier['id']}/documents", {"filename": "e.pdf", "size_bytes": 5}
+    ).json
+    key = created["upload"]["fields"]["key"]
+    event = object_created_event(runtime.settings.storage.bucket, key, 5, "0" * 32)
+    context = LambdaContext(function_name="document-events")
+    try:
+        # When its "Object Created" event arrives while the database is down
+        private_mariadb.stop()
+        try:
+            # Then the function fails, so that EventBridge delivers the event again
+            with pytest.raises(Unavailable):
+                events_handler.handler(event, context)
+        finally:
+            private_mariadb.restart()
+        # And the re-delivery, once the database is back, makes the document available
+        assert events_handler.handler(event, context) == {"outcome": "made_available"}
+        assert db_api("GET", f"/v1/documents/{created['document']['id']}").json["status"] == "available"
+    finally:
+        events_service.documents().db.close()
+
+
 # -- the S3 emulator -----------------------------------------------------------------------------
 
 
