@@ -7,8 +7,11 @@ EventBridge and marks uploads available.
 
 Releases: every change of the api function publishes a new version; CodeDeploy shifts the
 ``live`` alias to it (canary, linear or all at once, per environment) and shifts it back when an
-alarm on the new version (errors, p99 latency) or on the API's 5xx rate fires. The new version
-is published only after the schema migrations of the release have completed.
+alarm on the new version (errors, p99 latency) or on the API's 5xx rate fires.
+
+Schema migrations belong to the release: this stack holds the one ``db_migrate`` custom resource
+(``stacks/schema_migration.py``), rerun whenever the migration set changes; the functions, the
+new version and so the ``live`` alias wait for it (CloudFormation ``DependsOn``).
 
 Smoke test: a dedicated Cognito user (group ``readers``) whose credentials live in a Secrets
 Manager secret, and a role that the delivery pipeline assumes to sign in as that user
@@ -34,7 +37,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks import code
@@ -43,6 +45,7 @@ from stacks.config import DEPLOYMENT_STRATEGIES, EnvironmentConfig, FunctionConf
 from stacks.database import DatabaseStack
 from stacks.nag import acknowledge, acknowledge_function
 from stacks.network import MYSQL_PORT, NetworkStack
+from stacks.schema_migration import SchemaMigration, SchemaMigrationProps
 from stacks.storage import LEGACY_PREFIX, UPLOAD_PREFIX, StorageStack
 
 API_HANDLER = "patronus_api.handler.handler"
@@ -135,6 +138,9 @@ class ApiStack(Stack):
         )
         self.powertools = code.powertools_layer(self, config.powertools_layer_version)
         self.patronus_layer = code.project_layer(self)
+        self.schema_migration = self._build_schema_migration()
+        self.migration: CustomResource = self.schema_migration.resource
+        self.migrate_function: lambda_.Function = self.schema_migration.function
         self._build_user_pool()
         self.api_function = self._build_api_function()
         self._build_release()
@@ -164,6 +170,38 @@ class ApiStack(Stack):
             "SmokeTestRoleArn",
             value=self.smoke_test_role.role_arn,
             description="Role the pipeline's smoke test assumes",
+        )
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def _build_schema_migration(self) -> SchemaMigration:
+        """``db_migrate`` on the writer, with the admin secret, in the migration security group.
+
+        The database stack lets that group into the cluster and the network stack lets it reach
+        the Secrets Manager endpoint: those rules are declared there, once.
+        """
+        config = self.config
+        database = self.database
+        return SchemaMigration(
+            self,
+            "SchemaMigration",
+            SchemaMigrationProps(
+                cluster=database.cluster,
+                admin_secret=database.admin_secret,
+                endpoint=database.cluster.cluster_endpoint.hostname,
+                port=MYSQL_PORT,
+                vpc=self.network.vpc,
+                subnets=self.network.app_subnets,
+                security_group=self.network.migration_sg,
+                layers=[self.powertools, self.patronus_layer],
+                database_name=config.database.name,
+                app_user=config.database.app_user,
+                sizing=config.api.migrate_function,
+                environment_name=config.name,
+                log_level=config.api.log_level,
+                log_retention=log_retention(config.api.function_log_retention_days),
+                removal_policy=removal_policy(config),
+            ),
         )
 
     # -- identity ----------------------------------------------------------------------------
@@ -362,7 +400,7 @@ class ApiStack(Stack):
             environment={},
         )
         # The schema must be migrated before this code serves traffic.
-        function.node.add_dependency(self.database.migration)
+        function.node.add_dependency(self.migration)
         self.database.proxy.grant_connect(function, self.config.database.app_user)
         # Presigned PUT/POST/GET and multipart uploads are signed with this role; HEAD, abort and
         # complete run from the function itself.
@@ -413,12 +451,10 @@ class ApiStack(Stack):
     def _build_release(self) -> None:
         """The ``live`` alias on the current version, its rollback alarms and CodeDeploy group."""
         canary = self.config.canary
-        gate = self._build_schema_gate()
         # The version the alias moves to is published only once this release's migrations have
-        # completed (CloudFormation DependsOn: alias -> version -> gate). $LATEST waits too.
-        self.api_function.node.add_dependency(gate)
+        # completed (CloudFormation DependsOn: alias -> version -> migration). $LATEST waits too.
         self.api_version = self.api_function.current_version
-        self.api_version.node.add_dependency(gate)
+        self.api_version.node.add_dependency(self.migration)
         # Published versions outlive the release that replaced them, so that the live alias can
         # be shifted back to one by hand (docs/operations.md) after a canary has completed.
         self.api_version.apply_removal_policy(RemovalPolicy.RETAIN)
@@ -451,28 +487,6 @@ class ApiStack(Stack):
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]",
             "AWS-managed policy of CodeDeploy for Lambda: read the alarms, update the alias of the "
             "function it deploys and invoke its hooks; nothing else.",
-        )
-
-    def _build_schema_gate(self) -> CustomResource:
-        """Run ``db_migrate`` (through the database stack's provider) as part of this stack.
-
-        The database stack runs the same migrations first; here they are a no-op that confirms
-        the schema of this release is in place before the version is published, even when the
-        api stack is deployed on its own.
-        """
-        provider = self.database.node.find_child("MigrateProvider")
-        assert isinstance(provider, cr.Provider)
-        db = self.config.database
-        return CustomResource(
-            self,
-            "SchemaMigrationGate",
-            service_token=provider.service_token,
-            resource_type="Custom::PatronusSchemaMigration",
-            properties={
-                "MigrationFingerprint": code.migration_fingerprint(),
-                "DatabaseName": db.name,
-                "ApplicationUser": db.app_user,
-            },
         )
 
     @property
@@ -580,7 +594,7 @@ class ApiStack(Stack):
             description="Marks uploaded documents available when S3 reports the object",
             environment={},
         )
-        function.node.add_dependency(self.database.migration)
+        function.node.add_dependency(self.migration)
         self.database.proxy.grant_connect(function, self.config.database.app_user)
         # HEAD on the uploaded object (size, checksum) needs s3:GetObject; without kms:Decrypt
         # this role cannot read the content of an SSE-KMS object.

@@ -1,4 +1,4 @@
-"""Aurora MySQL 3 Serverless v2 behind RDS Proxy, and the deploy-time schema migration.
+"""Aurora MySQL 3 Serverless v2 behind RDS Proxy.
 
 * Writer and reader (promotion tier 1) in two different availability zones.
 * Storage encrypted with a customer-managed key (rotation on); TLS required by the cluster
@@ -7,29 +7,26 @@
 * RDS Proxy uses end-to-end IAM authentication (``DefaultAuthScheme=IAM_AUTH``): clients
   present an IAM token, the proxy presents its own IAM token to the database, and no per-user
   secret exists. TLS is required from clients.
-* ``db_migrate`` runs as a custom resource whenever the migration set changes; it creates the
-  database and the IAM-authenticated application user, then applies the migrations.
+* The schema migration (``db_migrate``) belongs to the release of the code: it runs from the
+  api stack (``stacks/schema_migration.py``), with the cluster, its admin secret and writer
+  endpoint passed from here, in the migration security group this stack lets in.
+* Who reaches the cluster is decided here, by :meth:`DatabaseStack.allow_database_access`.
 """
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
-from aws_cdk import custom_resources as cr
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks import code
-from stacks.common import log_retention, removal_policy
+from stacks.common import log_retention
 from stacks.config import EnvironmentConfig
-from stacks.nag import BASIC_EXECUTION, acknowledge, acknowledge_function, acknowledge_log_retention
+from stacks.nag import acknowledge, acknowledge_log_retention
 from stacks.network import MYSQL_PORT, NAMED_ZONES, NetworkStack
-
-MIGRATE_HANDLER = "patronus_db_migrate.handler.handler"
 
 
 class DatabaseStack(Stack):
@@ -58,7 +55,6 @@ class DatabaseStack(Stack):
         self.allow_database_access(network.migration_sg, "Schema migrations and secret rotation")
         self._build_rotation()
         self.proxy = self._build_proxy()
-        self.migration = self._build_migration()
         acknowledge_log_retention(self)
         CfnOutput(self, "ProxyEndpoint", value=self.proxy.endpoint, description="RDS Proxy endpoint")
         CfnOutput(
@@ -85,9 +81,30 @@ class DatabaseStack(Stack):
         self.proxy_sg.add_ingress_rule(network.functions_sg, mysql, "Application functions")
         network.functions_sg.add_egress_rule(self.proxy_sg, mysql, "To the RDS Proxy", True)
 
-    def allow_database_access(self, peer: ec2.IConnectable, description: str) -> None:
-        """Let another tier (DMS replication, a migration task) reach the cluster on its port."""
-        self.cluster.connections.allow_default_port_from(peer, description)
+    def allow_database_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
+        """Let another tier (migrations, secret rotation, DMS replication) reach the cluster.
+
+        The pair of rules (the cluster group's ingress, the caller's egress) is declared once, in
+        the later of the two stacks: here for the callers' groups of the network stack, in the
+        caller's own stack for a stack built on this one (the migration stack). So no rule ever
+        points from an earlier stack to a later one, and removing the later stack removes its
+        rules without touching this one.
+        """
+        caller = Stack.of(peer)
+        if caller is self or caller is self.network:
+            self.cluster.connections.allow_default_port_from(peer, description)
+            return
+        mysql = ec2.Port.tcp(MYSQL_PORT)
+        # remote_rule: the ingress rule of the cluster's group is created in the caller's stack.
+        self.database_sg.add_ingress_rule(peer, mysql, description, True)
+        peer.add_egress_rule(self.database_sg, mysql, description)
+
+    @property
+    def admin_secret(self) -> secretsmanager.ISecret:
+        """The cluster's generated admin secret (username, password, host, port); it rotates."""
+        secret = self.cluster.secret
+        assert secret is not None
+        return secret
 
     @property
     def engine(self) -> rds.IClusterEngine:
@@ -197,114 +214,15 @@ class DatabaseStack(Stack):
             debug_logging=False,
         )
 
-    def _build_migration(self) -> CustomResource:
-        db = self.config.database
-        api = self.config.api
-        log_group = logs.LogGroup(
-            self,
-            "MigrateLogs",
-            retention=log_retention(api.function_log_retention_days),
-            removal_policy=removal_policy(self.config),
-        )
-        secret = self.cluster.secret
-        assert secret is not None
-        self.migrate_function = lambda_.Function(
-            self,
-            "MigrateFunction",
-            description="Creates the database and application user, then applies schema migrations",
-            runtime=code.RUNTIME,
-            architecture=code.ARCHITECTURE,
-            handler=MIGRATE_HANDLER,
-            code=code.function_code("db_migrate"),
-            layers=[
-                code.powertools_layer(self, self.config.powertools_layer_version),
-                code.project_layer(self),
-            ],
-            memory_size=api.migrate_function.memory_mb,
-            timeout=Duration.seconds(api.migrate_function.timeout_seconds),
-            vpc=self.network.vpc,
-            vpc_subnets=self.network.app_subnets,
-            security_groups=[self.network.migration_sg],
-            log_group=log_group,
-            tracing=lambda_.Tracing.ACTIVE,
-            environment={
-                "PATRONUS_ENVIRONMENT": self.config.name,
-                "PATRONUS_DB_SECRET_ARN": secret.secret_arn,
-                "PATRONUS_DB_HOST": self.cluster.cluster_endpoint.hostname,
-                "PATRONUS_DB_PORT": str(MYSQL_PORT),
-                "PATRONUS_DB_NAME": db.name,
-                "PATRONUS_DB_APP_USER": db.app_user,
-                "PATRONUS_DB_TLS": "true",
-                "PATRONUS_DB_IAM_USER": "true",
-                "POWERTOOLS_SERVICE_NAME": "patronus-db-migrate",
-                "POWERTOOLS_LOG_LEVEL": api.log_level,
-            },
-        )
-        secret.grant_read(self.migrate_function)
-        if code.RDS_CA_BUNDLE.is_file():
-            # Verify the writer's certificate against the RDS certificate authorities.
-            self.migrate_function.add_environment(
-                "PATRONUS_DB_TLS_CA_FILE",
-                f"/var/task/{code.RDS_CA_BUNDLE.relative_to(code.FUNCTIONS_DIR / 'db_migrate')}",
-            )
-        provider = cr.Provider(
-            self,
-            "MigrateProvider",
-            on_event_handler=self.migrate_function,
-            log_group=logs.LogGroup(
-                self,
-                "MigrateProviderLogs",
-                retention=log_retention(api.function_log_retention_days),
-                removal_policy=RemovalPolicy.DESTROY,
-            ),
-        )
-        migration = CustomResource(
-            self,
-            "SchemaMigration",
-            service_token=provider.service_token,
-            resource_type="Custom::PatronusSchemaMigration",
-            properties={
-                "MigrationFingerprint": code.migration_fingerprint(),
-                "DatabaseName": db.name,
-                "ApplicationUser": db.app_user,
-            },
-        )
-        # Run only once both instances are up and the rotation is in place.
-        migration.node.add_dependency(self.cluster)
-        self._acknowledge_migration(provider)
-        return migration
-
-    def _acknowledge_migration(self, provider: cr.Provider) -> None:
-        acknowledge_function(self.migrate_function)
-        framework = provider.node.find_child("framework-onEvent")
-        framework_role = framework.node.find_child("ServiceRole")
-        acknowledge(
-            framework_role,
-            f"AwsSolutions-IAM4[Policy::{BASIC_EXECUTION}]",
-            "CDK custom resource provider framework: basic execution policy for its own logs.",
-        )
-        function_id = self.get_logical_id(self.migrate_function.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            framework_role.node.find_child("DefaultPolicy"),
-            f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
-            "The provider framework invokes any version of the migration function it fronts; the "
-            "wildcard covers version qualifiers of that one function only.",
-        )
-        acknowledge(
-            framework,
-            "AwsSolutions-L1",
-            "The runtime of the CDK provider framework function is chosen by aws-cdk-lib and moves "
-            "with it; it handles only CloudFormation callbacks.",
-        )
-
     def _acknowledge_cluster(self, cluster: rds.DatabaseCluster) -> None:
         for instance in ("Writer", "Reader"):
             acknowledge(cluster.node.find_child(instance), "CloudFormation-Validate::W3010", NAMED_ZONES)
         acknowledge(
             cluster,
             "AwsSolutions-RDS11",
-            "The MySQL default port 3306 is kept: only the proxy and the migration security groups "
-            "can reach it, and every client and tool (DMS, the dump importer) expects it.",
+            "The MySQL default port 3306 is kept: only the proxy, the migration group and, during the "
+            "legacy migration, the DMS group can reach it, and every client and tool (DMS, the dump "
+            "importer) expects it.",
         )
         acknowledge(
             cluster,

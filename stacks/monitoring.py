@@ -60,7 +60,7 @@ class MonitoringStack(Stack):
         )
         self._monitor_api(facade, api)
         self._monitor_releases(facade, api)
-        self._monitor_functions(facade, api, database)
+        self._monitor_functions(facade, api)
         self._monitor_database(facade, database)
 
     def _build_topic(self) -> sns.Topic:
@@ -132,11 +132,11 @@ class MonitoringStack(Stack):
         rollback.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         rollback.add_ok_action(cloudwatch_actions.SnsAction(self.topic))
 
-    def _monitor_functions(self, facade: mc.MonitoringFacade, api: ApiStack, database: DatabaseStack) -> None:
+    def _monitor_functions(self, facade: mc.MonitoringFacade, api: ApiStack) -> None:
         for name, function in (
             ("ApiFunction", api.api_function),
             ("DocumentEventsFunction", api.events_function),
-            ("MigrateFunction", database.migrate_function),
+            ("MigrateFunction", api.migrate_function),
         ):
             facade.monitor_lambda_function(
                 lambda_function=function,

@@ -12,10 +12,10 @@ CDK Pipelines (self-mutating), one CodePipeline (V2) in the account and region o
     Approve…      a manual approval, before each environment listed in ``approval_before``
     prod          the prod stacks, then the smoke test
 
-Inside each environment CloudFormation deploys network, database (the schema migrations run
-there), storage, api and monitoring in that order; in the api stack the new version of the API
-function is published after the migrations and CodeDeploy shifts the ``live`` alias by canary,
-rolling back on alarms. A failure anywhere stops the pipeline: nothing reaches prod that did not
+Inside each environment CloudFormation deploys network, database, storage, api and monitoring
+in that order (and the one-off migration stack where ``migration.enabled``); the api stack runs
+the schema migrations first, publishes the new version of the API function after them, and
+CodeDeploy shifts the ``live`` alias by canary, rolling back on alarms. A failure anywhere stops the pipeline: nothing reaches prod that did not
 pass dev's deployment and smoke test.
 
 The artifact bucket is encrypted with SSE-KMS: a customer-managed key with rotation (which the

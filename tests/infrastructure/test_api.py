@@ -1,4 +1,4 @@
-"""Cognito, the REST API and its WAF, and the api / document_events functions."""
+"""Cognito, the REST API and its WAF, the api / document_events functions and the schema migration."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from patronus.migrations import discover, fingerprint
 from stacks.api import OPEN_ROUTES, PROTECTED_ROUTES
 from stacks.code import powertools_layer_arn
 from tests.infrastructure.conftest import Synth
 
 API_HANDLER = "patronus_api.handler.handler"
 EVENTS_HANDLER = "patronus_document_events.handler.handler"
+MIGRATE_HANDLER = "patronus_db_migrate.handler.handler"
 
 
 def function(synth: Synth, env: str, handler: str) -> dict[str, Any]:
@@ -317,3 +319,58 @@ def test_document_events_is_fed_by_eventbridge_with_retries_and_a_dead_letter_qu
 def test_outputs_give_the_api_url_and_the_cognito_ids(synth: Synth) -> None:
     outputs = synth.template("prod", "api").find_outputs("*")
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
+
+
+# -- schema migration ------------------------------------------------------------------------
+
+
+def test_schema_migration_runs_as_a_custom_resource_keyed_by_the_migration_set(synth: Synth) -> None:
+    template = synth.template("prod", "api")
+    (resource,) = template.find_resources("Custom::PatronusSchemaMigration").values()
+    assert resource["Properties"]["MigrationFingerprint"] == fingerprint(discover())
+    # It runs after the database stack (both instances up): the api stack deploys after it
+    assert synth.stack("prod", "database") in synth.stack("prod", "api").dependencies
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": MIGRATE_HANDLER,
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "PATRONUS_DB_SECRET_ARN": Match.any_value(),
+                        "PATRONUS_DB_NAME": "patronus",
+                        "PATRONUS_DB_APP_USER": "patronus_app",
+                        "PATRONUS_DB_TLS": "true",
+                        "PATRONUS_DB_IAM_USER": "true",
+                    }
+                )
+            },
+            "VpcConfig": Match.any_value(),
+        },
+    )
+
+
+def test_the_migration_function_reaches_the_writer_in_the_migration_security_group(synth: Synth) -> None:
+    props = function(synth, "prod", MIGRATE_HANDLER)
+    # The writer endpoint (not the proxy: the admin user signs in with a password) of the cluster
+    host = props["Environment"]["Variables"]["PATRONUS_DB_HOST"]["Fn::ImportValue"]
+    assert re.search(r"GetAttCluster\w*EndpointAddress", host)
+    # In the migration group, which the database stack lets into the cluster (test_database.py)
+    (group,) = props["VpcConfig"]["SecurityGroupIds"]
+    assert "MigrationSecurityGroup" in group["Fn::ImportValue"]
+    assert all("appSubnet" in subnet["Fn::ImportValue"] for subnet in props["VpcConfig"]["SubnetIds"])
+    assert props["Architectures"] == ["arm64"] and props["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_the_migration_function_reads_the_secret_but_never_holds_its_value(synth: Synth) -> None:
+    variables = function(synth, "prod", MIGRATE_HANDLER)["Environment"]["Variables"]
+    assert not any("PASSWORD" in name for name in variables)
+    # The database stack's admin secret, by ARN
+    assert "ClusterSecretAttachment" in variables["PATRONUS_DB_SECRET_ARN"]["Fn::ImportValue"]
+    reads = [
+        s
+        for s in role_statements(synth, "prod", MIGRATE_HANDLER)
+        if actions(s) == {"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}
+    ]
+    assert len(reads) == 1
+    assert reads[0]["Resource"] == variables["PATRONUS_DB_SECRET_ARN"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from patronus.migrations import discover, fingerprint
 from stacks.config import ConfigError, load_config
-from tests.infrastructure.conftest import Synth, cdk_context, with_overrides
+from tests.infrastructure.conftest import STACKS, Synth, cdk_context, with_overrides
 
 API_HANDLER = "patronus_api.handler.handler"
 
@@ -151,25 +152,36 @@ def test_the_5xx_alarm_watches_the_share_of_server_errors_of_the_stage(synth: Sy
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_the_new_version_is_published_only_after_the_schema_migration(synth: Synth, env: str) -> None:
     template = synth.template(env, "api").to_json()["Resources"]
-    (gate_id,) = [i for i, r in template.items() if r["Type"] == "Custom::PatronusSchemaMigration"]
-    gate = template[gate_id]["Properties"]
+    (migration_id,) = [i for i, r in template.items() if r["Type"] == "Custom::PatronusSchemaMigration"]
+    migration = template[migration_id]["Properties"]
     version_id, version = version_of_api(synth, env)
     _, alias = live_alias(synth, env)
     group_id, _ = the(resources(synth, env, "AWS::CodeDeploy::DeploymentGroup"))
     # Then the chain alias -> version -> migration holds in CloudFormation's own ordering
-    assert gate_id in version["DependsOn"]
+    assert migration_id in version["DependsOn"]
     assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
     # And the alias also waits for the alarms (moved to the new version) and, through its update
     # policy, for the deployment group
     alarm_ids = {logical_id for logical_id, _ in alarms_by_metric(synth, env).values()}
     assert alarm_ids <= set(alias["DependsOn"])
     assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"] == {"Ref": group_id}
-    # And the gate is db_migrate itself (the database stack's provider), on the same migration set
-    assert "MigrateProvider" in str(gate["ServiceToken"]["Fn::ImportValue"])
-    (migration,) = synth.template(env, "database").find_resources("Custom::PatronusSchemaMigration").values()
-    assert gate["MigrationFingerprint"] == migration["Properties"]["MigrationFingerprint"]
-    # And the api stack as a whole deploys after the database stack (where the migration runs first)
-    assert synth.stack(env, "database") in synth.stack(env, "api").dependencies
+    # And the migration is db_migrate itself, served by the provider of this stack (no import),
+    # on the current migration set
+    framework_id, _ = migration["ServiceToken"]["Fn::GetAtt"]
+    assert template[framework_id]["Type"] == "AWS::Lambda::Function"
+    migrate_id = the(
+        synth.template(env, "api").find_resources(
+            "AWS::Lambda::Function", {"Properties": {"Handler": "patronus_db_migrate.handler.handler"}}
+        )
+    )[0]
+    assert {"Fn::GetAtt": [migrate_id, "Arn"]} in template[framework_id]["Properties"]["Environment"][
+        "Variables"
+    ].values()
+    assert migration["MigrationFingerprint"] == fingerprint(discover())
+    # And it is the only migration resource of the environment: no stack runs the migrations twice
+    for stack in STACKS:
+        found = synth.template(env, stack).find_resources("Custom::PatronusSchemaMigration")
+        assert len(found) == (1 if stack == "api" else 0), stack
 
 
 def test_rollback_alarms_notify_the_team_through_one_composite_alarm(synth: Synth) -> None:

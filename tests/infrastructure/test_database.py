@@ -1,4 +1,7 @@
-"""Aurora MySQL 3 Serverless v2, RDS Proxy with IAM and TLS, and the migration custom resource."""
+"""Aurora MySQL 3 Serverless v2, RDS Proxy with IAM and TLS, and who may reach the cluster.
+
+The schema migration custom resource lives in the api stack: tests/infrastructure/test_api.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from patronus.migrations import discover, fingerprint
 from tests.infrastructure.conftest import Synth
 
 
@@ -184,62 +186,16 @@ def test_no_security_group_rule_is_declared_twice(synth: Synth, kind: str) -> No
         seen.add(key)
 
 
-def test_schema_migration_runs_as_a_custom_resource_keyed_by_the_migration_set(synth: Synth) -> None:
-    template = synth.template("prod", "database")
-    resource = only(template.find_resources("Custom::PatronusSchemaMigration"))
-    assert resource["Properties"]["MigrationFingerprint"] == fingerprint(discover())
-    # It waits for both instances, so the writer is up when the migration connects
-    depends = set(resource.get("DependsOn", []))
-    instances = set(template.find_resources("AWS::RDS::DBInstance"))
-    assert instances <= depends
-    template.has_resource_properties(
-        "AWS::Lambda::Function",
-        {
-            "Handler": "patronus_db_migrate.handler.handler",
-            "Environment": {
-                "Variables": Match.object_like(
-                    {
-                        "PATRONUS_DB_SECRET_ARN": Match.any_value(),
-                        "PATRONUS_DB_NAME": "patronus",
-                        "PATRONUS_DB_APP_USER": "patronus_app",
-                        "PATRONUS_DB_TLS": "true",
-                        "PATRONUS_DB_IAM_USER": "true",
-                    }
-                )
-            },
-            "VpcConfig": Match.any_value(),
-        },
-    )
-
-
-def test_the_migration_function_reads_the_secret_but_never_holds_its_value(synth: Synth) -> None:
-    template = synth.template("prod", "database")
-    functions = template.find_resources(
-        "AWS::Lambda::Function", {"Properties": {"Handler": "patronus_db_migrate.handler.handler"}}
-    )
-    variables = only(functions)["Properties"]["Environment"]["Variables"]
-    assert not any("PASSWORD" in name for name in variables)
-    assert "Ref" in variables["PATRONUS_DB_SECRET_ARN"]
-    template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {"Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]}
-                        )
-                    ]
-                )
-            }
-        },
-    )
-
-
-def test_the_api_stack_deploys_after_the_migration(synth: Synth) -> None:
+def test_the_api_stack_deploys_after_the_database_stack(synth: Synth) -> None:
+    # The api stack runs the schema migration: the cluster and both instances exist by then
     api = synth.stack("prod", "api")
     database = synth.stack("prod", "database")
     assert database in api.dependencies
+    assert len(synth.template("prod", "database").find_resources("AWS::RDS::DBInstance")) == 2
+    # And the database stack runs no migration of its own
+    synth.template("prod", "database").resource_count_is("Custom::PatronusSchemaMigration", 0)
+    functions = synth.template("prod", "database").find_resources("AWS::Lambda::Function").values()
+    assert not [f for f in functions if "db_migrate" in str(f["Properties"].get("Handler"))]
 
 
 def test_proxy_and_cluster_endpoints_are_outputs(synth: Synth) -> None:

@@ -159,7 +159,7 @@ def test_each_environment_deploys_database_before_api_then_runs_its_smoke_test(
 ) -> None:
     actions = pipeline.stage(env)["Actions"]
     order = {a["Name"]: a["RunOrder"] for a in actions}
-    # Then the schema migrations (database stack) finish before the api stack is even prepared
+    # Then the database stack is up before the api stack (which migrates the schema) is prepared
     assert order[f"patronus-{env}-database.Deploy"] < order[f"patronus-{env}-api.Prepare"]
     # And the smoke test runs after every stack of the environment
     smoke = order.pop(f"SmokeTest-{env}")
