@@ -19,7 +19,11 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on the port. Connections of a server just stopped may linger in
+    TIME_WAIT; servers bind with SO_REUSEADDR, so such a port counts as free (a restarted
+    server keeps its endpoint)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

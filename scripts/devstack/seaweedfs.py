@@ -36,6 +36,7 @@ _PORT_FLAGS = (
     "admin.port.grpc",
     "webdav.port",
     "s3.port.iceberg",
+    "s3.port.lance",
 )
 
 
@@ -164,18 +165,14 @@ class ThrowawaySeaweedFS:
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             try:
-                client.create_bucket(Bucket=probe)
-            except client.exceptions.BucketAlreadyOwnedByYou:
-                pass
-            except (BotoCoreError, ClientError) as exc:  # not ready yet; retried until timeout
-                last_error = exc
-                time.sleep(0.3)
-                continue
-            try:
+                # Restarted over its data, SeaweedFS answers BucketAlreadyExists to a second
+                # create_bucket: look before creating.
+                if probe not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+                    client.create_bucket(Bucket=probe)
                 client.put_object(Bucket=probe, Key="probe", Body=b"ok")
                 client.delete_object(Bucket=probe, Key="probe")
                 return
-            except (BotoCoreError, ClientError) as exc:  # volume server not assigned yet
+            except (BotoCoreError, ClientError) as exc:  # not serving yet; retried until timeout
                 last_error = exc
                 time.sleep(0.3)
         raise RuntimeError(f"SeaweedFS did not start serving S3 within {timeout:.0f} s: {last_error}")

@@ -9,7 +9,7 @@ import time
 import requests
 
 from scripts.devstack.tokens import issue, load_secret
-from tests.e2e.conftest import LocalStack
+from tests.conftest import LocalStack
 
 
 def wait_available(stack: LocalStack, document_id: str, timeout: float = 20) -> dict:

@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from scripts.devstack.database import connect
-from tests.hardening.conftest import Stack
+from tests.conftest import LocalStack as Stack
 from tests.integration.conftest import Caller
 
 NO_TOKEN = "no token"

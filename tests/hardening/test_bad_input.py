@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from scripts.devstack.database import connect
-from tests.hardening.conftest import Stack
+from tests.conftest import LocalStack as Stack
 from tests.integration.conftest import Caller, Reply
 
 INTERNALS = ("traceback", "pymysql", "pydantic", "sqlstate", "exception", 'file "')

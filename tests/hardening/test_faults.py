@@ -15,9 +15,8 @@ import requests
 
 from patronus.settings import DatabaseSettings, Settings, StorageSettings
 from scripts.devstack.database import connect, ensure_database, migrate_url
-from tests.hardening.conftest import handler_caller
 from tests.hardening.servers import PrivateMariaDB, PrivateSeaweedFS
-from tests.integration.conftest import Caller, Reply
+from tests.integration.conftest import Caller, Reply, make_caller
 
 INTERNALS = ("pymysql", "Lost connection", "MySQL", "MariaDB", "Traceback", "botocore", "127.0.0.1", "Errno")
 
@@ -60,7 +59,7 @@ def db_api(
         database=DatabaseSettings.from_url(private_db_url),
         storage=StorageSettings(bucket=s3_bucket, endpoint_url=s3_server.endpoint),
     )
-    yield handler_caller(settings, monkeypatch)
+    yield make_caller(settings, monkeypatch)
     from patronus_api.runtime import runtime
 
     runtime.db.close()
@@ -255,7 +254,7 @@ def s3_api(
             multipart_part_size=5 * 1024 * 1024,
         ),
     )
-    yield handler_caller(settings, monkeypatch)
+    yield make_caller(settings, monkeypatch)
     from patronus_api.runtime import runtime
 
     runtime.db.close()

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.hardening.conftest import Stack
+from tests.conftest import LocalStack as Stack
 
 MIN_CASES = 1000
 EXAMPLES_PER_OPERATION = 80  # 13 operations

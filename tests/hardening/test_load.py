@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from scripts.devstack.database import connect
-from tests.hardening.conftest import Stack
+from tests.conftest import LocalStack as Stack
 
 CLIENTS = 24
 SECONDS = 30.0

@@ -11,8 +11,7 @@ import pytest
 
 from patronus.settings import DatabaseSettings, Settings, StorageSettings
 from scripts.devstack.gateway import LambdaContext, cognito_claims, response_parts, rest_event
-from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from tests.conftest import s3_client_for
+from scripts.devstack.seaweedfs import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, ThrowawaySeaweedFS
 
 
 @dataclass
@@ -48,19 +47,17 @@ def api_settings(database_url: str, s3_server: ThrowawaySeaweedFS, s3_bucket: st
     )
 
 
-@pytest.fixture
-def api(
-    api_settings: Settings, s3_server: ThrowawaySeaweedFS, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Caller]:
-    """Call the real API handler with an API Gateway event; returns a :class:`Reply`."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_client: Any = None) -> Caller:
+    """Configure the API runtime with ``settings`` and return a caller of the real handler.
+    Without ``s3_client`` the runtime makes its own, as in Lambda."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY)
     monkeypatch.setenv("PATRONUS_DB_URL", "mysql://unused@127.0.0.1:1/unused")
-    monkeypatch.setenv("PATRONUS_BUCKET", api_settings.storage.bucket)
+    monkeypatch.setenv("PATRONUS_BUCKET", settings.storage.bucket)
     from patronus_api import handler as api_handler
     from patronus_api.runtime import runtime
 
-    runtime.configure(api_settings, s3_client=s3_client_for(s3_server))
+    runtime.configure(settings, s3_client=s3_client)
 
     def call(
         method: str,
@@ -85,5 +82,15 @@ def api(
         status, pairs, data = response_parts(api_handler.handler(event, LambdaContext()))
         return Reply(status, {k.lower(): v for k, v in pairs}, data)
 
-    yield call
+    return call
+
+
+@pytest.fixture
+def api(
+    api_settings: Settings, s3_server: ThrowawaySeaweedFS, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Caller]:
+    """Call the real API handler with an API Gateway event; returns a :class:`Reply`."""
+    from patronus_api.runtime import runtime
+
+    yield make_caller(api_settings, monkeypatch, s3_client=s3_server.client())
     runtime.db.close()
