@@ -11,7 +11,7 @@ CODE := functions layers stacks scripts tests benchmarks app.py
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: install run test pytest lint format synth bench clean system-deps
+.PHONY: install run test pytest lint format synth synth-pipeline bench clean system-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ format: $(STAMP)
 synth: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=true \
 		npx cdk synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
+
+# The delivery pipeline stack and the environments it deploys (patronus.pipeline in cdk.json).
+synth-pipeline: $(STAMP) $(NODE_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=true \
+		npx cdk synth --quiet --no-notices -c pipeline=true
 
 bench: system-deps $(STAMP)
 	$(PY) -m benchmarks
