@@ -133,9 +133,7 @@ class ApiStack(Stack):
         self.database = database
         self.storage = storage
         # Exported by name so that the IAM findings on the object prefixes can name it.
-        self.bucket_arn = storage.export_value(
-            storage.bucket.bucket_arn, name=f"{storage.stack_name}-documents-bucket-arn"
-        )
+        self.bucket_arn = storage.import_bucket_arn()
         self.powertools = code.powertools_layer(self, config.powertools_layer_version)
         self.patronus_layer = code.project_layer(self)
         self.schema_migration = self._build_schema_migration()
@@ -444,7 +442,7 @@ class ApiStack(Stack):
 
     @property
     def _bucket_export(self) -> str:
-        return f"{self.storage.stack_name}-documents-bucket-arn"
+        return self.storage.bucket_arn_export_name
 
     # -- releases ----------------------------------------------------------------------------
 

@@ -3,18 +3,30 @@
 Environments live in ``cdk.json`` under ``context.patronus.environments``; ``app.py`` parses
 them with :func:`load_config`. A missing or wrong value fails synth with a message that names the
 key, e.g. ``patronus.environments.prod.database.max_acu: Input should be less than or equal to
-256``. Unknown keys are refused (a typo never silently falls back to a default), except in the
-``migration`` section, which belongs to the migration constructs and is kept as given.
+256``. Unknown keys are refused everywhere (a typo never silently falls back to a default).
+
+ARNs of the one-off migration resources may leave the account, region and partition to the
+stage: ``${AWS::AccountId}``, ``${AWS::Region}`` and ``${AWS::Partition}`` are substituted by
+CloudFormation (``Fn::Sub``); nothing else may be substituted.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+import zoneinfo
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = frozenset(
@@ -209,6 +221,165 @@ class CanaryConfig(_Model):
     ignore_alarms: bool = False
 
 
+# -- the one-off migration (DMS, DataSync) ----------------------------------------------------
+
+# What CloudFormation substitutes in an ARN of cdk.json (Fn::Sub), and a sample value of each
+# with which the ARN is validated at synth.
+ARN_PLACEHOLDERS = {
+    "${AWS::Partition}": "aws",
+    "${AWS::Region}": "eu-west-3",
+    "${AWS::AccountId}": "123456789012",
+}
+_AGENT_ARN = re.compile(r"^arn:aws[a-z-]*:datasync:[a-z0-9-]+:\d{12}:agent/agent-[0-9a-z]{17}$")
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(?P<name>[A-Za-z0-9/_+=.@-]+)-[A-Za-z0-9]{6}$"
+)
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+_SCHEDULE = re.compile(r"^(cron|rate)\(.+\)$")
+_TIMEZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$")
+DcuSize = Literal[1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384]
+
+
+def sample_arn(value: str) -> str:
+    """``value`` with its ``${AWS::...}`` placeholders replaced by sample values."""
+    for placeholder, sample in ARN_PLACEHOLDERS.items():
+        value = value.replace(placeholder, sample)
+    if "${" in value:
+        allowed = ", ".join(ARN_PLACEHOLDERS)
+        raise ValueError(f"only {allowed} may be substituted")
+    return value
+
+
+def _arn_of(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not pattern.match(sample_arn(value)):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return check
+
+
+def secret_name(reference: str) -> str:
+    """The name of a secret given by name or by complete ARN (without the 6-character suffix)."""
+    match = _SECRET_ARN.match(sample_arn(reference))
+    return match.group("name") if match else reference
+
+
+def _secret_name_or_arn(value: str) -> str:
+    if value.startswith("arn:"):
+        return _arn_of(_SECRET_ARN, "the complete ARN of a Secrets Manager secret")(value)
+    if not _SECRET_NAME.match(value):
+        raise ValueError("must be the name or the complete ARN of a Secrets Manager secret")
+    return value
+
+
+AgentArn = Annotated[
+    str,
+    AfterValidator(
+        _arn_of(
+            _AGENT_ARN,
+            "the ARN of an activated DataSync agent (...:datasync:<region>:<account>:agent/agent-<17 chars>)",
+        )
+    ),
+]
+SecretArn = Annotated[
+    str,
+    AfterValidator(
+        _arn_of(
+            _SECRET_ARN, "the complete ARN of a Secrets Manager secret (...:secret:<name>-<6 characters>)"
+        )
+    ),
+]
+KeyArn = Annotated[
+    str, AfterValidator(_arn_of(_KEY_ARN, "the ARN of a KMS key (...:kms:<region>:<account>:key/<id>)"))
+]
+SecretNameOrArn = Annotated[str, AfterValidator(_secret_name_or_arn)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class TableSelectionConfig(_Model):
+    """One DMS selection rule: the tables matching ``table_name`` (``%`` is the wildcard)."""
+
+    schema_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_$]{1,64}$")]
+    table_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_$%]{1,64}$")] = "%"
+    include: bool = True
+
+
+class DmsConfig(_Model):
+    """DMS Serverless full load + CDC from the legacy MySQL into the Aurora schema ``database.name``."""
+
+    source_host: ipaddress.IPv4Address = ipaddress.IPv4Address("10.0.20.2")
+    source_port: Port = 3306
+    source_database: Annotated[str, Field(pattern=r"^[A-Za-z0-9_$]{1,64}$")] = "patronus"
+    # {"username", "password", "host", "port"} of the legacy account DMS uses; created by hand.
+    source_secret_arn: SecretArn
+    # The customer-managed key of that secret, if it has one (DMS then needs kms:Decrypt on it).
+    source_secret_key_arn: KeyArn | None = None
+    # Empty: every table of source_database.
+    table_selections: list[TableSelectionConfig] = []
+    min_capacity_units: DcuSize = 1
+    max_capacity_units: DcuSize = 16
+    # The legacy server's time zone when it is not UTC (SELECT @@system_time_zone), e.g. Europe/Paris.
+    source_server_timezone: Annotated[str | None, Field(pattern=_TIMEZONE.pattern)] = None
+    # dms-vpc-role and dms-cloudwatch-logs-role exist once per account: false where they exist.
+    create_account_roles: bool = True
+
+    @field_validator("source_server_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        # Checked against the time zone database when this machine has one.
+        zones = zoneinfo.available_timezones()
+        if value is not None and zones and value not in zones:
+            raise ValueError(f"{value!r} is not a time zone name of the IANA database (e.g. Europe/Paris)")
+        return value
+
+    @model_validator(mode="after")
+    def _capacity(self) -> DmsConfig:
+        if self.min_capacity_units > self.max_capacity_units:
+            raise ValueError("min_capacity_units must not exceed max_capacity_units")
+        return self
+
+
+class DataSyncConfig(_Model):
+    """DataSync from the legacy SMB share to ``legacy/`` of the documents bucket."""
+
+    agent_arns: Annotated[list[AgentArn], Field(min_length=1)]
+    smb_server: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")] = (
+        "10.0.20.1"
+    )
+    smb_share: Annotated[str, Field(pattern=r"^[^/\\]{1,80}$")] = "share"
+    smb_subdirectory: Annotated[str, Field(max_length=1024)] = ""
+    smb_domain: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")] = None
+    smb_user: Annotated[str, Field(min_length=1, max_length=104)]
+    # Secret holding {"password": ...}: read by CloudFormation at deploy time, so create it first.
+    smb_password_secret: SecretNameOrArn
+    # Bandwidth cap of the agent, bytes per second; -1 for none.
+    bytes_per_second: Annotated[int, Field(ge=-1)] = -1
+    schedule_expression: Annotated[str | None, Field(pattern=_SCHEDULE.pattern)] = None
+
+    @field_validator("bytes_per_second")
+    @classmethod
+    def _bandwidth(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("a positive number of bytes per second, or -1 for no limit")
+        return value
+
+
+class MigrationConfig(_Model):
+    """The one-off migration stack (``stacks/migration_stack.py``), removed after the cutover."""
+
+    enabled: bool = False
+    dms: DmsConfig | None = None
+    datasync: DataSyncConfig | None = None
+
+    @model_validator(mode="after")
+    def _something_to_migrate(self) -> MigrationConfig:
+        if self.enabled and self.dms is None and self.datasync is None:
+            raise ValueError("enabled: give the dms section, the datasync section or both")
+        return self
+
+
 class EnvironmentConfig(_Model):
     """Everything that differs between two deployments of Patronus."""
 
@@ -226,14 +397,34 @@ class EnvironmentConfig(_Model):
     api: ApiConfig
     monitoring: MonitoringConfig
     canary: CanaryConfig = CanaryConfig()
-    # Settings of the one-off migration resources (DMS, DataSync); their constructs validate it.
-    migration: dict[str, Any] | None = None
+    # The one-off migration resources (DMS, DataSync), in a stack of their own.
+    migration: MigrationConfig = MigrationConfig()
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> EnvironmentConfig:
         for zone in self.network.availability_zones:
             if not (zone.startswith(self.region) and len(zone) == len(self.region) + 1):
                 raise ValueError(f"availability zone {zone} is not a zone of region {self.region}")
+        return self
+
+    @model_validator(mode="after")
+    def _migration_over_the_vpn(self) -> EnvironmentConfig:
+        migration = self.migration
+        if not migration.enabled:
+            return self
+        if not self.network.vpn.enabled:
+            raise ValueError(
+                "migration.enabled needs network.vpn.enabled: DMS reaches the legacy MySQL through "
+                "the site-to-site VPN to the datacenter (and the runbooks' tunnels use it too)"
+            )
+        if migration.dms is not None:
+            routed = self.network.vpn.static_routes or self.network.on_premises_cidrs
+            if not any(migration.dms.source_host in network for network in routed):
+                ranges = ", ".join(str(network) for network in routed)
+                raise ValueError(
+                    f"migration.dms.source_host {migration.dms.source_host} is not routed through "
+                    f"the VPN ({ranges})"
+                )
         return self
 
     @property

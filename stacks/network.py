@@ -112,6 +112,18 @@ class NetworkStack(Stack):
         )
         self.endpoints_sg.add_ingress_rule(self.migration_sg, https, "Migration and rotation functions")
 
+    def allow_endpoint_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
+        """Let ``peer`` reach the interface endpoints (Secrets Manager) on 443.
+
+        Both rules (the endpoints group's ingress, the caller's egress) are declared in the
+        caller's stack: this stack never refers to a stack built on it, and removing that stack
+        (the migration stack) removes its rules.
+        """
+        https = ec2.Port.tcp(443)
+        # remote_rule: the ingress rule of the endpoints' group is created in the caller's stack.
+        self.endpoints_sg.add_ingress_rule(peer, https, description, True)
+        peer.add_egress_rule(self.endpoints_sg, https, description)
+
     def _build_endpoints(self) -> None:
         self.secrets_manager_endpoint = self.vpc.add_interface_endpoint(
             "SecretsManagerEndpoint",

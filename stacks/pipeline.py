@@ -15,8 +15,8 @@ CDK Pipelines (self-mutating), one CodePipeline (V2) in the account and region o
 Inside each environment CloudFormation deploys network, database, storage, api and monitoring
 in that order (and the one-off migration stack where ``migration.enabled``); the api stack runs
 the schema migrations first, publishes the new version of the API function after them, and
-CodeDeploy shifts the ``live`` alias by canary, rolling back on alarms. A failure anywhere stops the pipeline: nothing reaches prod that did not
-pass dev's deployment and smoke test.
+CodeDeploy shifts the ``live`` alias by canary, rolling back on alarms. A failure anywhere stops
+the pipeline: nothing reaches prod that did not pass dev's deployment and smoke test.
 
 The artifact bucket is encrypted with SSE-KMS: a customer-managed key with rotation (which the
 other accounts' deployment roles are granted) when an environment lives in another account than

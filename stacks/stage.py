@@ -8,6 +8,7 @@ from constructs import Construct
 from stacks.api import ApiStack
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
+from stacks.migration_stack import MigrationStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.storage import StorageStack
@@ -16,7 +17,11 @@ UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 
 
 class PatronusStage(Stage):
-    """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…)."""
+    """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…).
+
+    Plus the one-off migration stack where ``migration.enabled``: it builds on network, database
+    and storage, nothing builds on it, and it is destroyed after the cutover.
+    """
 
     def __init__(
         self,
@@ -67,6 +72,17 @@ class PatronusStage(Stage):
             api=self.api,
             stack_name=name("monitoring"),
         )
+        self.migration: MigrationStack | None = None
+        if config.migration.enabled:
+            self.migration = MigrationStack(
+                self,
+                "Migration",
+                config=config,
+                network=self.network,
+                database=self.database,
+                storage=self.storage,
+                stack_name=name("migration"),
+            )
         for key, value in (
             ("project", config.project),
             ("environment", config.name),

@@ -37,7 +37,25 @@ class StorageStack(Stack):
         self.access_logs = self._build_access_log_bucket(removal)
         self.bucket = self._build_documents_bucket(removal)
         self._acknowledge_notifications_handler()
+        self._bucket_arn_import: str | None = None
         CfnOutput(self, "DocumentsBucketName", value=self.bucket.bucket_name, description="Documents bucket")
+
+    @property
+    def bucket_arn_export_name(self) -> str:
+        """The name of the one export of the documents bucket's ARN."""
+        return f"{self.stack_name}-documents-bucket-arn"
+
+    def import_bucket_arn(self) -> str:
+        """The documents bucket's ARN for another stack, through one export of a fixed name.
+
+        A fixed name (not a generated one) lets cdk-nag findings on object prefixes name it
+        (``AwsSolutions-IAM5[Resource::<export name>/legacy/*]``); every stack imports the same one.
+        """
+        if self._bucket_arn_import is None:
+            self._bucket_arn_import = self.export_value(
+                self.bucket.bucket_arn, name=self.bucket_arn_export_name
+            )
+        return self._bucket_arn_import
 
     def _acknowledge_notifications_handler(self) -> None:
         # aws-cdk-lib's fixed construct id of the function that turns on EventBridge delivery.

@@ -75,6 +75,7 @@ class LegacyDocumentsSyncProps:
         schedule_expression: optional ``cron(...)``/``rate(...)`` for unattended incremental
             runs (DataSync allows at most one run per hour).
         log_retention: how long the task's CloudWatch logs are kept.
+        log_removal_policy: what becomes of those logs when the construct is removed.
         log_level: BASIC (errors and summaries) or TRANSFER (one line per file).
         reports_bucket: where task reports go; None means the documents bucket.
         reports_prefix: key prefix of the task reports.
@@ -98,6 +99,7 @@ class LegacyDocumentsSyncProps:
     bytes_per_second: int = UNLIMITED_BANDWIDTH
     schedule_expression: str | None = None
     log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
+    log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
     log_level: str = "BASIC"
     reports_bucket: s3.IBucket | None = None
     reports_prefix: str = "datasync-reports/"
@@ -262,7 +264,7 @@ class LegacyDocumentsSync(Construct):
             self,
             "Logs",
             retention=self.props.log_retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=self.props.log_removal_policy,
         )
         stack = cdk.Stack.of(self)
         policy = iam.PolicyDocument(
@@ -384,7 +386,8 @@ class LegacyDocumentsSync(Construct):
 
 
 def _render_for_nag(value: object) -> str | None:
-    """Spell a resolved ARN the way cdk-nag names it in a finding (``<Logical.Arn>/legacy/*``).
+    """Spell a resolved ARN the way cdk-nag names it in a finding (``<Logical.Arn>/legacy/*``,
+    ``<export name>/legacy/*`` for an import of a named export).
 
     None when the value uses an intrinsic function this does not know; the caller then
     acknowledges the rule for the role as a whole.
@@ -395,6 +398,8 @@ def _render_for_nag(value: object) -> str | None:
         ((function, argument),) = value.items()
         if function == "Ref" and isinstance(argument, str):
             return f"<{argument}>"
+        if function == "Fn::ImportValue" and isinstance(argument, str):
+            return argument  # an export of a fixed name, e.g. the storage stack's bucket ARN
         if function == "Fn::GetAtt" and isinstance(argument, list) and len(argument) == 2:
             return f"<{argument[0]}.{argument[1]}>"
         if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:

@@ -28,6 +28,8 @@ from stacks.stage import PatronusStage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("network", "database", "storage", "api", "monitoring")
+# Only where migration.enabled (prod in cdk.json): the one-off DMS and DataSync stack.
+MIGRATION = "migration"
 
 
 def cdk_context(**extra: Any) -> dict[str, Any]:
@@ -60,7 +62,13 @@ class Synth:
         self._templates: dict[tuple[str, str], Template] = {}
 
     def stack(self, env: str, name: str) -> cdk.Stack:
-        return getattr(self.stages[env], name)
+        stack: cdk.Stack | None = getattr(self.stages[env], name)
+        assert stack is not None, f"{env} has no {name} stack"
+        return stack
+
+    def stack_names(self, env: str) -> tuple[str, ...]:
+        """The stacks of ``env``: the five of every stage, plus the migration stack if enabled."""
+        return STACKS + ((MIGRATION,) if self.stages[env].migration is not None else ())
 
     def template(self, env: str, name: str) -> Template:
         key = (env, name)
@@ -70,10 +78,9 @@ class Synth:
 
     def template_files(self) -> list[Path]:
         files = []
-        for stage in self.stages.values():
-            for name in STACKS:
-                stack: cdk.Stack = getattr(stage, name)
-                files.append(Path(stage.outdir) / stack.template_file)
+        for env, stage in self.stages.items():
+            for name in self.stack_names(env):
+                files.append(Path(stage.outdir) / self.stack(env, name).template_file)
         return files
 
 

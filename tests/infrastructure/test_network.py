@@ -74,7 +74,10 @@ def test_function_egress_is_https_only_and_migration_egress_stays_in_the_vpc(syn
 
 
 def test_no_vpn_unless_configured(synth: Synth) -> None:
-    synth.template("prod", "network").resource_count_is("AWS::EC2::VPNConnection", 0)
+    # dev has no network.vpn (prod enables it for the migration from the datacenter)
+    synth.template("dev", "network").resource_count_is("AWS::EC2::VPNConnection", 0)
+    synth.template("dev", "network").resource_count_is("AWS::EC2::VPNGateway", 0)
+    synth.template("prod", "network").resource_count_is("AWS::EC2::VPNConnection", 1)
 
 
 @pytest.fixture(scope="module")

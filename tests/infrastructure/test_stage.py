@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infrastructure.conftest import STACKS, Synth
+from tests.infrastructure.conftest import Synth
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_stacks_are_named_per_environment_in_the_default_region(synth: Synth, env: str) -> None:
-    for name in STACKS:
+    for name in synth.stack_names(env):
         stack = synth.stack(env, name)
         assert stack.stack_name == f"patronus-{env}-{name}"
         assert stack.region == "eu-west-3"
@@ -19,7 +19,7 @@ def test_stacks_are_named_per_environment_in_the_default_region(synth: Synth, en
 def test_every_taggable_resource_carries_project_environment_and_cost_centre(synth: Synth, env: str) -> None:
     expected = {"project": "patronus", "environment": env, "cost-centre": "patronus-it"}
     checked = 0
-    for name in STACKS:
+    for name in synth.stack_names(env):
         for logical_id, resource in synth.template(env, name).to_json()["Resources"].items():
             tags = resource.get("Properties", {}).get("Tags")
             if isinstance(tags, list):

@@ -1,0 +1,371 @@
+"""The one-off migration stack (DMS + DataSync): where it exists, its wiring, its config, its removal.
+
+cdk.json enables it in prod (with example ARNs) and not in dev, so the shared synth covers both;
+cdk-nag (test_nag.py) and cfn-lint (test_cfn_lint.py) run over it there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from app import build_app
+from stacks.config import ConfigError, load_config
+from tests.infrastructure.conftest import STACKS, Synth, cdk_context, synthesize, with_overrides
+
+ENV = "prod"
+# A secret's ARN without the 6 characters Secrets Manager appends to the name: not complete.
+PARTIAL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:legacy"
+
+
+def resources(synth: Synth, kind: str, stack: str = "migration") -> dict[str, Mapping[str, Any]]:
+    return dict(synth.template(ENV, stack).find_resources(kind))
+
+
+def the(found: Mapping[str, Mapping[str, Any]]) -> tuple[str, Mapping[str, Any]]:
+    assert len(found) == 1, sorted(found)
+    return next(iter(found.items()))
+
+
+def group_id(synth: Synth, description: str) -> dict[str, Any]:
+    logical_id, _ = the(
+        {
+            i: g
+            for i, g in resources(synth, "AWS::EC2::SecurityGroup").items()
+            if g["Properties"]["GroupDescription"] == description
+        }
+    )
+    return {"Fn::GetAtt": [logical_id, "GroupId"]}
+
+
+def replication_group(synth: Synth) -> dict[str, Any]:
+    return group_id(synth, "DMS replication of the legacy MySQL")
+
+
+def rules(synth: Synth, kind: str) -> list[Mapping[str, Any]]:
+    return [r["Properties"] for r in resources(synth, f"AWS::EC2::SecurityGroup{kind}").values()]
+
+
+def statements_of(synth: Synth, role_fragment: str) -> list[Mapping[str, Any]]:
+    found = []
+    for logical_id, policy in resources(synth, "AWS::IAM::Policy").items():
+        if role_fragment in logical_id:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert found, role_fragment
+    return found
+
+
+# -- where it exists -----------------------------------------------------------------------------
+
+
+def test_the_migration_stack_exists_only_where_enabled(synth: Synth) -> None:
+    # Given cdk.json: migration enabled in prod, not in dev
+    assert synth.stages["dev"].migration is None
+    dev_stacks = [
+        child.node.id for child in synth.stages["dev"].node.children if isinstance(child, cdk.Stack)
+    ]
+    assert sorted(dev_stacks) == ["Api", "Database", "Monitoring", "Network", "Storage"]
+    migration = synth.stack(ENV, "migration")
+    # Then prod has it, named like its siblings, removable (no termination protection)
+    assert migration.stack_name == "patronus-prod-migration"
+    assert migration.termination_protection is False
+    # And it builds on network, database and storage, and nothing builds on it
+    assert {synth.stack(ENV, name) for name in ("network", "database", "storage")} <= set(
+        migration.dependencies
+    )
+    assert all(migration not in synth.stack(ENV, name).dependencies for name in STACKS)
+
+
+def test_it_holds_nothing_that_must_outlive_the_cutover(synth: Synth) -> None:
+    template = synth.template(ENV, "migration").to_json()
+    # No data resource is kept when the stack goes: its key and logs are deleted with it
+    retained = [
+        i for i, r in template["Resources"].items() if r.get("DeletionPolicy") in ("Retain", "Snapshot")
+    ]
+    assert retained == []
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert not kinds & {"AWS::S3::Bucket", "AWS::RDS::DBCluster", "AWS::SecretsManager::Secret"}
+    # And it exports nothing: `cdk destroy prod/Migration` is never blocked by an importer
+    assert all("Export" not in output for output in template.get("Outputs", {}).values())
+
+
+# -- DMS -----------------------------------------------------------------------------------------
+
+
+def test_dms_runs_in_the_private_app_subnets_with_its_own_security_group(synth: Synth) -> None:
+    _, subnet_group = the(resources(synth, "AWS::DMS::ReplicationSubnetGroup"))
+    subnets = subnet_group["Properties"]["SubnetIds"]
+    # Then the replication uses the app subnets of the network stack, one per zone (3 in prod)
+    assert len(subnets) == 3
+    assert all(
+        "VpcappSubnet" in s["Fn::ImportValue"] and "patronus-prod-network" in s["Fn::ImportValue"]
+        for s in subnets
+    )
+    _, config = the(resources(synth, "AWS::DMS::ReplicationConfig"))
+    compute = config["Properties"]["ComputeConfig"]
+    assert compute["VpcSecurityGroupIds"] == [replication_group(synth)]
+    assert (compute["MinCapacityUnits"], compute["MaxCapacityUnits"]) == (1, 16)
+    assert config["Properties"]["ReplicationConfigIdentifier"] == "patronus-prod-legacy-db"
+    # And its group goes out to the legacy MySQL only through the VPN route (one /32 on 3306)
+    _, group = the(
+        {
+            i: g
+            for i, g in resources(synth, "AWS::EC2::SecurityGroup").items()
+            if "DMS" in g["Properties"]["GroupDescription"]
+        }
+    )
+    (legacy,) = group["Properties"]["SecurityGroupEgress"]
+    assert (legacy["CidrIp"], legacy["FromPort"], legacy["ToPort"]) == ("10.0.20.2/32", 3306, 3306)
+
+
+def test_the_dms_group_is_let_into_the_cluster_on_3306_by_rules_declared_once_here(synth: Synth) -> None:
+    dms = replication_group(synth)
+    ingress = [r for r in rules(synth, "Ingress") if "DatabaseSecurityGroup" in json.dumps(r["GroupId"])]
+    egress = [
+        r
+        for r in rules(synth, "Egress")
+        if "DatabaseSecurityGroup" in json.dumps(r["DestinationSecurityGroupId"])
+    ]
+    # Then one ingress rule on the cluster's group (an import of the database stack's), from DMS
+    (into_cluster,) = ingress
+    assert "patronus-prod-database" in into_cluster["GroupId"]["Fn::ImportValue"]
+    assert into_cluster["SourceSecurityGroupId"] == dms
+    assert (into_cluster["IpProtocol"], into_cluster["FromPort"], into_cluster["ToPort"]) == (
+        "tcp",
+        3306,
+        3306,
+    )
+    # And the matching egress of the DMS group
+    (to_cluster,) = egress
+    assert to_cluster["GroupId"] == dms and (to_cluster["FromPort"], to_cluster["ToPort"]) == (3306, 3306)
+    # And the database stack holds no rule for it (it never refers to the migration stack)
+    assert "ReplicationSecurityGroup" not in json.dumps(synth.template(ENV, "database").to_json())
+
+
+@pytest.mark.parametrize("kind", ["Ingress", "Egress"])
+def test_no_security_group_rule_is_declared_twice(synth: Synth, kind: str) -> None:
+    seen = set()
+    for rule in rules(synth, kind):
+        peer = (
+            rule.get("SourceSecurityGroupId") or rule.get("DestinationSecurityGroupId") or rule.get("CidrIp")
+        )
+        key = json.dumps([rule["GroupId"], peer, rule["IpProtocol"], rule["FromPort"]], sort_keys=True)
+        assert key not in seen, f"duplicate {kind.lower()} rule {key}"
+        seen.add(key)
+
+
+def test_dms_reads_its_secrets_through_the_secrets_manager_endpoint(synth: Synth) -> None:
+    dms = replication_group(synth)
+    (into_endpoints,) = [
+        r for r in rules(synth, "Ingress") if "EndpointsSecurityGroup" in json.dumps(r["GroupId"])
+    ]
+    assert into_endpoints["SourceSecurityGroupId"] == dms
+    assert (into_endpoints["FromPort"], into_endpoints["ToPort"]) == (443, 443)
+    (to_endpoints,) = [
+        r
+        for r in rules(synth, "Egress")
+        if "EndpointsSecurityGroup" in json.dumps(r["DestinationSecurityGroupId"])
+    ]
+    assert to_endpoints["GroupId"] == dms
+
+
+def test_dms_writes_the_aurora_schema_with_the_cluster_admin_secret(synth: Synth) -> None:
+    endpoints = {
+        e["Properties"]["EndpointType"]: e["Properties"]
+        for e in resources(synth, "AWS::DMS::Endpoint").values()
+    }
+    target, source = endpoints["target"], endpoints["source"]
+    # Then the target is the Aurora schema of database.name, with the database stack's admin secret
+    assert target["DatabaseName"] == "patronus"
+    assert "ClusterSecretAttachment" in target["MySqlSettings"]["SecretsManagerSecretId"]["Fn::ImportValue"]
+    # And the source secret's ARN takes the stage's account and region from CloudFormation
+    arn = source["MySqlSettings"]["SecretsManagerSecretId"]["Fn::Sub"]
+    assert arn.startswith("arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:")
+    # And the roles DMS assumes read those two secrets and nothing else
+    source_read, source_key = statements_of(synth, "SourceSecretRole")
+    assert source_read["Sid"] == "ReadTheEndpointSecret" and source_read["Resource"] == {"Fn::Sub": arn}
+    # (the legacy secret has a key of its own in cdk.json: DMS may decrypt with it, nothing more)
+    assert source_key["Action"] == "kms:Decrypt"
+    assert source_key["Resource"]["Fn::Sub"].startswith("arn:${AWS::Partition}:kms:${AWS::Region}:")
+    (target_read,) = [
+        s for s in statements_of(synth, "TargetSecretRole") if "secretsmanager" in str(s["Action"])
+    ]
+    assert target_read["Resource"] == target["MySqlSettings"]["SecretsManagerSecretId"]
+
+
+# -- DataSync ------------------------------------------------------------------------------------
+
+
+def test_datasync_writes_under_legacy_of_the_documents_bucket(synth: Synth) -> None:
+    _, location = the(resources(synth, "AWS::DataSync::LocationS3"))
+    bucket = {"Fn::ImportValue": "patronus-prod-storage-documents-bucket-arn"}
+    assert location["Properties"]["S3BucketArn"] == bucket
+    assert location["Properties"]["Subdirectory"] == "/legacy/"
+    _, smb = the(resources(synth, "AWS::DataSync::LocationSMB"))
+    assert smb["Properties"]["ServerHostname"] == "10.0.20.1"
+    assert smb["Properties"]["Password"].startswith("{{resolve:secretsmanager:patronus/datasync-smb:")
+    assert smb["Properties"]["AgentArns"][0]["Fn::Sub"].startswith("arn:${AWS::Partition}:datasync:")
+    objects = next(s for s in statements_of(synth, "LocationRole") if s.get("Sid") == "ObjectsUnderThePrefix")
+    assert objects["Resource"] == {"Fn::Join": ["", [bucket, "/legacy/*"]]}
+
+
+def test_the_datasync_roles_may_use_the_storage_key(synth: Synth) -> None:
+    storage_key = "patronus-prod-storage:ExportsOutputFnGetAttDocumentsKey"
+    # Then the location role may encrypt and decrypt with the documents key (SSE-KMS bucket)
+    (location_kms,) = [s for s in statements_of(synth, "LocationRole") if "kms" in json.dumps(s["Action"])]
+    assert set(location_kms["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert location_kms["Resource"]["Fn::ImportValue"].startswith(storage_key)
+    # And the report role may encrypt the reports it writes under datasync-reports/
+    (report_kms,) = [s for s in statements_of(synth, "ReportRole") if "kms" in json.dumps(s["Action"])]
+    assert report_kms["Action"] == "kms:GenerateDataKey"
+    assert report_kms["Resource"]["Fn::ImportValue"].startswith(storage_key)
+    _, task = the(resources(synth, "AWS::DataSync::Task"))
+    destination = task["Properties"]["TaskReportConfig"]["Destination"]["S3"]
+    assert destination["Subdirectory"] == "datasync-reports/"
+    assert destination["S3BucketArn"] == {"Fn::ImportValue": "patronus-prod-storage-documents-bucket-arn"}
+    # And the grants are principal policies of this stack: the key's policy stays as it is
+    assert "LegacyDocuments" not in json.dumps(synth.template(ENV, "storage").to_json())
+
+
+def test_the_task_follows_the_configured_bandwidth_and_schedule(synth: Synth) -> None:
+    _, task = the(resources(synth, "AWS::DataSync::Task"))
+    properties = task["Properties"]
+    assert properties["Name"] == "patronus-prod-legacy-documents"
+    assert properties["Options"]["BytesPerSecond"] == 50 * 1024 * 1024
+    assert properties["Schedule"] == {"ScheduleExpression": "cron(0 20 ? * MON-FRI *)", "Status": "ENABLED"}
+
+
+# -- outputs -------------------------------------------------------------------------------------
+
+
+def test_outputs_give_what_the_runbooks_need(synth: Synth) -> None:
+    outputs = synth.template(ENV, "migration").to_json()["Outputs"]
+    # Then the runbooks' ARNs, under these exact names (docs/migration.md, docs/migration-files.md)
+    replication_id, _ = the(resources(synth, "AWS::DMS::ReplicationConfig"))
+    task_id, _ = the(resources(synth, "AWS::DataSync::Task"))
+    assert outputs["ReplicationConfigArn"]["Value"] == {
+        "Fn::GetAtt": [replication_id, "ReplicationConfigArn"]
+    }
+    assert outputs["DataSyncTaskArn"]["Value"] == {"Fn::GetAtt": [task_id, "TaskArn"]}
+    # And the names of the secrets the operator fills in, with what goes in them
+    assert outputs["LegacyDatabaseSecretName"]["Value"] == "patronus/migration/legacy-dms"
+    assert '"host": "10.0.20.2", "port": 3306' in outputs["LegacyDatabaseSecretName"]["Description"]
+    assert outputs["LegacyShareSecretName"]["Value"] == "patronus/datasync-smb"
+    assert "PATRONUS\\svc-datasync" in outputs["LegacyShareSecretName"]["Description"]
+    assert set(outputs) == {
+        "ReplicationConfigArn",
+        "DataSyncTaskArn",
+        "LegacyDatabaseSecretName",
+        "LegacyShareSecretName",
+    }
+
+
+# -- removal -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def without_migration(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    # Given prod as in cdk.json, but with the migration disabled (as after the cutover)
+    context = with_overrides(cdk_context(env=ENV), ENV, {"migration.enabled": False})
+    return synthesize(Path(tmp_path_factory.mktemp("no-migration")), context=context)
+
+
+def _comparable(resources: Mapping[str, Any]) -> str:
+    # The api version's logical id hashes the function as resolved during synthesis, where token
+    # numbers show through: a second app in the same process gets another id. Separate `cdk synth`
+    # runs of both variants give the same id.
+    return re.sub(r"(ApiFunctionCurrentVersion[0-9A-F]{8})[0-9a-f]{32}", r"\1<hash>", json.dumps(resources))
+
+
+def test_destroying_the_stack_changes_no_resource_of_the_others(
+    synth: Synth, without_migration: Synth
+) -> None:
+    assert without_migration.stages[ENV].migration is None
+    for name in STACKS:
+        # Then every resource of the other stacks is the same with or without the migration stack
+        # (it only adds exports for its imports, which remain harmless until the next deployment)
+        with_it = synth.template(ENV, name).to_json()
+        without_it = without_migration.template(ENV, name).to_json()
+        assert _comparable(with_it["Resources"]) == _comparable(without_it["Resources"]), name
+        # And none of them refers to it
+        assert "patronus-prod-migration" not in json.dumps(with_it), name
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"migration.dms.source_secret_arn": "my-password"}, "migration.dms.source_secret_arn"),
+        ({"migration.dms.source_secret_arn": PARTIAL_SECRET_ARN}, "migration.dms.source_secret_arn"),
+        ({"migration.dms.max_capacity_units": 3}, "migration.dms.max_capacity_units"),
+        ({"migration.dms.min_capacity_units": 32}, "min_capacity_units must not exceed max_capacity_units"),
+        ({"migration.dms.source_port": 0}, "migration.dms.source_port"),
+        ({"migration.dms.source_server_timezone": "Paris"}, "migration.dms.source_server_timezone"),
+        (
+            {"migration.dms.table_selections": [{"schema_name": "%"}]},
+            "migration.dms.table_selections.0.schema_name",
+        ),
+        ({"migration.dms.source_prot": 3306}, "migration.dms.source_prot: Extra inputs are not permitted"),
+        ({"migration.dms.source_host": "192.168.1.5"}, "migration.dms.source_host 192.168.1.5 is not routed"),
+        ({"migration.datasync.agent_arns": ["agent-1"]}, "migration.datasync.agent_arns.0"),
+        ({"migration.datasync.agent_arns": []}, "migration.datasync.agent_arns"),
+        (
+            {
+                "migration.datasync.agent_arns": [
+                    "arn:aws:datasync:${Region}:123456789012:agent/agent-0123456789abcdefg"
+                ]
+            },
+            "only ${AWS::Partition}, ${AWS::Region}, ${AWS::AccountId} may be substituted",
+        ),
+        (
+            {"migration.datasync.smb_password_secret": PARTIAL_SECRET_ARN},
+            "migration.datasync.smb_password_secret",
+        ),
+        ({"migration.datasync.smb_share": "share/docs"}, "migration.datasync.smb_share"),
+        ({"migration.datasync.bytes_per_second": 0}, "migration.datasync.bytes_per_second"),
+        ({"migration.datasync.schedule_expression": "every night"}, "migration.datasync.schedule_expression"),
+        (
+            {"migration.dms": None, "migration.datasync": None},
+            "prod.migration: Value error, enabled: give the dms section",
+        ),
+        ({"network.vpn.enabled": False}, "migration.enabled needs network.vpn.enabled"),
+    ],
+)
+def test_a_wrong_migration_value_names_its_key(overrides: dict[str, Any], key: str) -> None:
+    # Given prod's migration section with one wrong value, When cdk.json is parsed
+    context = with_overrides(cdk_context(), ENV, overrides)
+    with pytest.raises(ConfigError) as raised:
+        load_config(context["patronus"])
+    # Then the error names the key (and the environment)
+    assert key in str(raised.value)
+    assert "patronus.environments.prod" in str(raised.value)
+
+
+def test_a_missing_migration_key_fails_synth_naming_it() -> None:
+    # Given an app whose prod DataSync section lacks its user
+    context = cdk_context(env=ENV)
+    del context["patronus"]["environments"][ENV]["migration"]["datasync"]["smb_user"]
+    app = cdk.App(context=context)
+    # When the app is built, Then it fails naming the key, before any stage exists
+    with pytest.raises(ConfigError, match=r"prod\.migration\.datasync\.smb_user: Field required"):
+        build_app(app, nag=False)
+    assert not app.node.children
+
+
+def test_one_part_of_the_migration_is_enough_and_disabled_sections_are_kept() -> None:
+    # DataSync only (the database goes through the dump importer, path B)
+    context = with_overrides(cdk_context(), ENV, {"migration.dms": None})
+    (prod,) = load_config(context["patronus"], only=ENV)
+    assert prod.migration.dms is None and prod.migration.datasync is not None
+    # Disabled, the settings stay validated for later, and no VPN is needed
+    context = with_overrides(cdk_context(), ENV, {"migration.enabled": False, "network.vpn.enabled": False})
+    (prod,) = load_config(context["patronus"], only=ENV)
+    assert not prod.migration.enabled and prod.migration.dms is not None
