@@ -16,7 +16,9 @@ import aws_cdk as cdk
 import pytest
 
 from app import build_app
-from stacks.config import ConfigError, load_config
+from stacks.config import ConfigError, load_config, secret_name
+from stacks.migration.datasync import LegacyDocumentsSyncProps
+from stacks.migration_stack import substituted
 from tests.infrastructure.conftest import STACKS, Synth, cdk_context, synthesize, with_overrides
 
 ENV = "prod"
@@ -369,3 +371,31 @@ def test_one_part_of_the_migration_is_enough_and_disabled_sections_are_kept() ->
     context = with_overrides(cdk_context(), ENV, {"migration.enabled": False, "network.vpn.enabled": False})
     (prod,) = load_config(context["patronus"], only=ENV)
     assert not prod.migration.enabled and prod.migration.dms is not None
+
+
+def test_arns_with_placeholders_are_left_to_cloudformation() -> None:
+    plain = "arn:aws:datasync:eu-west-3:123456789012:agent/agent-0123456789abcdefg"
+    assert substituted(plain) == plain
+    templated = substituted("arn:${AWS::Partition}:datasync:${AWS::Region}:${AWS::AccountId}:agent/agent-x")
+    assert cdk.Token.is_unresolved(templated)
+    assert (
+        secret_name("arn:aws:secretsmanager:eu-west-3:123456789012:secret:patronus/a-b-Ab12Cd")
+        == "patronus/a-b"
+    )
+    assert secret_name("patronus/datasync-smb") == "patronus/datasync-smb"
+
+
+def test_a_construct_refusing_a_value_fails_synth_naming_the_cdk_json_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a DataSync construct that refuses a value the configuration model let through
+    def refuse(self: LegacyDocumentsSyncProps) -> None:
+        raise ValueError("agent_arns: refused by the construct")
+
+    monkeypatch.setattr(LegacyDocumentsSyncProps, "validate", refuse)
+    app = cdk.App(context={**cdk_context(env=ENV), "aws:cdk:bundling-stacks": []})
+    # When the app is built, Then the error names the key under the environment's migration section
+    with pytest.raises(
+        ConfigError, match=r"^patronus\.environments\.prod\.migration\.datasync\.agent_arns: refused"
+    ):
+        build_app(app, nag=False)
