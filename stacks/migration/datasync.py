@@ -14,7 +14,7 @@ The construct creates:
   CloudWatch log group DataSync may write to.
 
 The agent itself is deployed on premises and activated by the operator (see
-docs/migration-files.md); its ARN comes in through the props. Wire it into a stack with::
+docs/migration.md, Part 2); its ARN comes in through the props. Wire it into a stack with::
 
     LegacyDocumentsSync(self, "LegacyDocumentsSync", LegacyDocumentsSyncProps(
         agent_arns=[config.migration.datasync_agent_arn],

@@ -248,7 +248,7 @@ def test_the_task_follows_the_configured_bandwidth_and_schedule(synth: Synth) ->
 
 def test_outputs_give_what_the_runbooks_need(synth: Synth) -> None:
     outputs = synth.template(ENV, "migration").to_json()["Outputs"]
-    # Then the runbooks' ARNs, under these exact names (docs/migration.md, docs/migration-files.md)
+    # Then the runbooks' ARNs, under these exact names (docs/migration.md, Parts 1 and 2)
     replication_id, _ = the(resources(synth, "AWS::DMS::ReplicationConfig"))
     task_id, _ = the(resources(synth, "AWS::DataSync::Task"))
     assert outputs["ReplicationConfigArn"]["Value"] == {
