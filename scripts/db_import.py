@@ -55,13 +55,6 @@ def _phases(value: str) -> tuple[str, ...]:
     return tuple(p for p in PHASES if p in phases)
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="db_import",
@@ -78,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_arguments(parser, role="target")
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=cli.positive_int,
         default=DEFAULT_WORKERS,
         help=f"parallel loading connections (default {DEFAULT_WORKERS})",
     )
@@ -105,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch-size",
-        type=_positive,
+        type=cli.positive_int,
         default=DEFAULT_BATCH_BYTES // 1024,
         metavar="KIB",
         help=f"group INSERTs into transactions of about KIB KiB (default {DEFAULT_BATCH_BYTES // 1024})",

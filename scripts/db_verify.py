@@ -48,13 +48,6 @@ def _checks(value: str) -> tuple[str, ...]:
     return tuple(c for c in CHECKS if c in checks)
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="db_verify",
@@ -74,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--chunk-size",
-        type=_positive,
+        type=cli.positive_int,
         default=DEFAULT_CHUNK_SIZE,
         metavar="ROWS",
         help=f"rows per checksum chunk (default {DEFAULT_CHUNK_SIZE})",

@@ -24,6 +24,10 @@ from aws_cdk import BundlingOptions, ILocalBundling, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from stacks.packaging import PIP_PLATFORM, PYTHON_VERSION, pip_install_command
+
+__all__ = ["PIP_PLATFORM", "PYTHON_VERSION", "pip_install_command"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 LAYER_DIR = REPO_ROOT / "layers" / "patronus"
@@ -31,9 +35,7 @@ LAYER_DIR = REPO_ROOT / "layers" / "patronus"
 RDS_CA_BUNDLE = FUNCTIONS_DIR / "db_migrate" / "certs" / "rds-global-bundle.pem"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
-PYTHON_VERSION = "3.13"
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PIP_PLATFORM = "manylinux2014_aarch64"
 POWERTOOLS_ACCOUNT = "017000801446"
 
 # Packages that the AWS-managed Powertools layer (or the runtime) already provides.
@@ -92,29 +94,6 @@ def check_layer_requirements(path: Path) -> None:
                 f"{path.name}: {name} is provided by the Powertools layer or the Lambda runtime; "
                 "shipping it again in the project layer would shadow that version"
             )
-
-
-def pip_install_command(requirements: Path, target: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "-r",
-        str(requirements),
-        "--target",
-        str(target),
-        "--platform",
-        PIP_PLATFORM,
-        "--implementation",
-        "cp",
-        "--python-version",
-        PYTHON_VERSION,
-        "--only-binary=:all:",
-    ]
 
 
 @jsii.implements(ILocalBundling)

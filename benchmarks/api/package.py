@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from benchmarks.api.environment import ROOT
+from stacks.packaging import pip_install_command
 
 GOAL_BYTES = 5 * 1000 * 1000
 SKIP = {"__pycache__", ".mypy_cache", ".pytest_cache"}
@@ -38,27 +38,8 @@ def _sizes(folder: Path, zip_path: Path) -> dict[str, int]:
 
 
 def _install_layer_requirements(target: Path) -> None:
-    requirements = ROOT / "layers" / "patronus" / "requirements.txt"
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "-r",
-        str(requirements),
-        "--target",
-        str(target),
-        "--platform",
-        "manylinux2014_aarch64",
-        "--implementation",
-        "cp",
-        "--python-version",
-        "3.12",
-        "--only-binary=:all:",
-    ]
+    """Install the layer's third-party packages exactly as the CDK bundling does."""
+    command = pip_install_command(ROOT / "layers" / "patronus" / "requirements.txt", target)
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"pip could not install the layer requirements:\n{result.stderr[-2000:]}")

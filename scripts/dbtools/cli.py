@@ -21,6 +21,16 @@ class UsageError(Exception):
     """A mistake of the operator (bad argument, missing file, refused login): no traceback."""
 
 
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of 1 or more."""
+    import argparse
+
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
