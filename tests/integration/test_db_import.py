@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from scripts.db_verify import main as verify_main
 from scripts.dbtools.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 from scripts.dbtools.importer import STATE_TABLE, Batch
 from scripts.devstack.database import connect
+from tests.fixtures.legacy_db import temporary_user
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource
@@ -327,20 +327,9 @@ def user_without_super(
     mysql_server_url: str, target_database: LegacySource, tmp_path: Path
 ) -> Iterator[tuple[str, Path]]:
     """A login with every privilege on the target database and none on the server (like Aurora's)."""
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    password = uuid.uuid4().hex
-    admin = connect(mysql_server_url, database=False)
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
-        cursor.execute(f"GRANT ALL PRIVILEGES ON `{target_database.name}`.* TO '{name}'@'%'")
-    password_file = tmp_path / "password"
-    password_file.write_text(password + "\n")
-    try:
-        yield name, password_file
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
-        admin.close()
+    grant = f"ALL PRIVILEGES ON `{target_database.name}`.*"
+    with temporary_user(mysql_server_url, "mig", grant, tmp_path) as user:
+        yield user
 
 
 def test_a_mysql57_dump_loads_as_a_user_without_super(

@@ -18,6 +18,7 @@ from scripts.devstack.database import connect
 from scripts.devstack.mariadb import SEARCH_PATH
 from scripts.devstack.ports import free_port, wait_for_port
 from scripts.dms_preflight import main as preflight_main
+from tests.fixtures.legacy_db import temporary_user
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource
@@ -58,20 +59,8 @@ def test_the_test_server_has_binary_logging_off_and_is_not_ready(
 def limited_user(
     mysql_server_url: str, legacy_source: LegacySource, tmp_path: Path
 ) -> Iterator[tuple[str, Path]]:
-    name = f"dms_{uuid.uuid4().hex[:8]}"
-    password = uuid.uuid4().hex
-    admin = connect(mysql_server_url, database=False)
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
-        cursor.execute(f"GRANT SELECT ON `{legacy_source.name}`.* TO '{name}'@'%'")
-    password_file = tmp_path / "dms.pw"
-    password_file.write_text(password)
-    try:
-        yield name, password_file
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
-        admin.close()
+    with temporary_user(mysql_server_url, "dms", f"SELECT ON `{legacy_source.name}`.*", tmp_path) as user:
+        yield user
 
 
 def test_a_user_without_replication_grants_is_told_what_to_grant(
