@@ -23,7 +23,6 @@ from scripts.db_verify import main as verify_main
 from scripts.dbtools.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 from scripts.dbtools.importer import STATE_TABLE, Batch
 from scripts.devstack.database import connect
-from tests.fixtures.legacy_db import temporary_user
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource
@@ -328,6 +327,8 @@ def user_without_super(
 ) -> Iterator[tuple[str, Path]]:
     """A login with every privilege on the target database and none on the server (like Aurora's)."""
     grant = f"ALL PRIVILEGES ON `{target_database.name}`.*"
+    from tests.fixtures.legacy_db import temporary_user  # registered as a plugin: no top import
+
     with temporary_user(mysql_server_url, "mig", grant, tmp_path) as user:
         yield user
 

@@ -18,7 +18,6 @@ from scripts.devstack.database import connect
 from scripts.devstack.mariadb import SEARCH_PATH
 from scripts.devstack.ports import free_port, wait_for_port
 from scripts.dms_preflight import main as preflight_main
-from tests.fixtures.legacy_db import temporary_user
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource
@@ -59,6 +58,8 @@ def test_the_test_server_has_binary_logging_off_and_is_not_ready(
 def limited_user(
     mysql_server_url: str, legacy_source: LegacySource, tmp_path: Path
 ) -> Iterator[tuple[str, Path]]:
+    from tests.fixtures.legacy_db import temporary_user  # registered as a plugin: no top import
+
     with temporary_user(mysql_server_url, "dms", f"SELECT ON `{legacy_source.name}`.*", tmp_path) as user:
         yield user
 
