@@ -320,6 +320,7 @@ print(v)' "$@"; }}
   DOCUMENT=$(echo "$UPLOAD" | jget document id)
   mapfile -t FORM < <(echo "$UPLOAD" | .venv/bin/python -m scripts.presigned_form)
   curl -s -o /dev/null -w 'upload: HTTP %{{http_code}}\\n' "${{FORM[@]}}" -F file=@hello.txt "$(echo "$UPLOAD" | jget upload url)"
+  sleep 1   # the S3 event reaches the document_events handler
   curl -s $API/v1/documents/$DOCUMENT -H "Authorization: Bearer $TOKEN" | jget status     # available
   curl -s -o hello.copy.txt "$(curl -s $API/v1/documents/$DOCUMENT/download -H "Authorization: Bearer $TOKEN" | jget url)"
   cmp hello.txt hello.copy.txt && echo 'identical'
