@@ -19,6 +19,9 @@ import sys  # noqa: E402
 
 
 class _Context:
+    """A stand-in Lambda context defined here, not imported, so that nothing of the project is
+    imported before the handler (scripts.devstack.gateway.LambdaContext elsewhere)."""
+
     function_name = "bench"
     function_version = "$LATEST"
     invoked_function_arn = "arn:aws:lambda:eu-west-3:000000000000:function:bench"

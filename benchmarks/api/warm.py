@@ -19,22 +19,10 @@ from tqdm import tqdm
 
 from benchmarks.api.environment import CODE_PATHS, BenchDatabase, get_event, list_event
 from benchmarks.api.stats import summary
+from scripts.devstack.gateway import LambdaContext
 
 GOAL_MS = 1.0
 _COLUMNS = "id, public_id, reference, title, description, status, owner, version, created_at, updated_at"
-
-
-class _Context:
-    function_name = "bench"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:eu-west-3:000000000000:function:bench"
-    memory_limit_in_mb = 512
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def _handlers(db_url: str) -> tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, Any]]]:
@@ -98,7 +86,7 @@ def _timed(call: Callable[[], Any], into: list[float]) -> Any:
 def measure(db: BenchDatabase, requests: int) -> dict[str, Any]:
     handler, baseline = _handlers(db.url)
     connection = _raw_connection(db.url)
-    context = _Context()
+    context = LambdaContext(function_name="bench")
     names = ("handler_get", "raw_get", "baseline_get", "handler_list", "raw_list", "baseline_list")
     samples: dict[str, list[float]] = {name: [] for name in names}
     get_sql = f"SELECT {_COLUMNS} FROM dossiers WHERE public_id = %s"
