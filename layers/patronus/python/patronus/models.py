@@ -94,12 +94,3 @@ class AuditEventRow(BaseModel):
     entity_type: str
     entity_id: str
     details: str | None
-
-
-class Page(BaseModel):
-    """One page of a keyset-paginated listing; ``next_after`` is the last id when more exist."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    items: list[BaseModel]
-    next_after: int | None

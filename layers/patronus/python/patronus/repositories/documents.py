@@ -52,18 +52,16 @@ def insert(
     return int(cursor.lastrowid)
 
 
-def get_by_public_id(cursor: Any, public_id: str, *, for_update: bool = False) -> DocumentRow | None:
-    lock = " FOR UPDATE" if for_update else ""
+def get_by_public_id(cursor: Any, public_id: str) -> DocumentRow | None:
     with translated_errors():
-        cursor.execute(f"{_SELECT} WHERE d.public_id = %s{lock}", (public_id,))
+        cursor.execute(f"{_SELECT} WHERE d.public_id = %s", (public_id,))
         row = cursor.fetchone()
     return DocumentRow.model_validate(row) if row else None
 
 
-def get_by_storage_key(cursor: Any, storage_key: str, *, for_update: bool = False) -> DocumentRow | None:
-    lock = " FOR UPDATE" if for_update else ""
+def get_by_storage_key(cursor: Any, storage_key: str) -> DocumentRow | None:
     with translated_errors():
-        cursor.execute(f"{_SELECT} WHERE d.storage_key = %s{lock}", (storage_key,))
+        cursor.execute(f"{_SELECT} WHERE d.storage_key = %s", (storage_key,))
         row = cursor.fetchone()
     return DocumentRow.model_validate(row) if row else None
 

@@ -45,13 +45,6 @@ def get_by_id(cursor: Any, dossier_id: int) -> DossierRow | None:
     return DossierRow.model_validate(row) if row else None
 
 
-def get_by_reference(cursor: Any, reference: str) -> DossierRow | None:
-    with translated_errors():
-        cursor.execute(f"SELECT {_COLUMNS} FROM dossiers WHERE reference = %s", (reference,))
-        row = cursor.fetchone()
-    return DossierRow.model_validate(row) if row else None
-
-
 def search(
     cursor: Any,
     *,
