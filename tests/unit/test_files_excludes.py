@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scripts.filetools.excludes import DEFAULT_EXCLUDES, ExcludeFilter, expand_pattern
-from stacks.migration.datasync import DEFAULT_EXCLUDE_PATTERNS
+from stacks.legacy_migration.datasync import DEFAULT_EXCLUDE_PATTERNS
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -95,3 +98,21 @@ def test_the_local_gateway_answers_the_root_with_a_page_that_links_to_the_docs()
     assert status == 200 and ("Content-Type", "text/html; charset=utf-8") in headers
     assert b'href="/docs"' in body
     assert home_page("GET", "/health") is None and home_page("POST", "/") is None
+
+
+def test_the_readme_lists_the_api_routes_with_their_roles() -> None:
+    # Given the README's table of the API ("method and path | role | what it does")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| method and path | role |") :].split("\n\n", 1)[0]
+    documented = set()
+    for row in table.splitlines()[2:]:
+        route, role = (cell.strip() for cell in row.strip("|").split("|")[:2])
+        method, path = route.strip("`").split(" ", 1)
+        documented.add((method, re.sub(r"\{[^}]*\}", "{}", path.split("?")[0]), role))
+    # Then it is the route table (but the documentation's own routes), with the declared roles
+    expected = {
+        (route.method, re.sub(r"\{[^}]*\}", "{}", route.path), "none" if route.public else route.access)
+        for route in routes()
+        if route.path not in {"/docs", "/openapi.json"}
+    }
+    assert documented == expected
