@@ -23,7 +23,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks.common import log_retention
+from stacks.common import log_retention, removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.nag import acknowledge, acknowledge_log_retention
 from stacks.network import MYSQL_PORT, NAMED_ZONES, NetworkStack
@@ -48,7 +48,7 @@ class DatabaseStack(Stack):
             "DatabaseKey",
             description=f"Patronus {config.name}: Aurora storage and Performance Insights",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(config),
         )
         self.cluster = self._build_cluster()
         # Schema migrations and secret rotation use the admin user on the writer directly.

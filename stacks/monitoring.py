@@ -9,7 +9,7 @@ the dashboard and notify the topic through one composite alarm.
 from __future__ import annotations
 
 import cdk_monitoring_constructs as mc
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.api import ApiStack
+from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
 
@@ -69,7 +70,7 @@ class MonitoringStack(Stack):
             "AlarmsKey",
             description=f"Patronus {self.config.name}: alarm notifications",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if self.config.retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(self.config),
         )
         # CloudWatch publishes to the encrypted topic with its service principal.
         key.add_to_resource_policy(

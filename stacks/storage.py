@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.nag import acknowledge
 
@@ -41,7 +42,7 @@ class StorageStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.config = config
-        removal = RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY
+        removal = removal_policy(config)
         self.key = kms.Key(
             self,
             "DocumentsKey",

@@ -49,7 +49,8 @@ class UserDirectoryProps:
         groups: the Cognito groups, one per role of the API.
         mfa_required: MFA for everyone (otherwise optional).
         threat_protection: the Plus plan with threat protection (otherwise Essentials).
-        retain: keep the pool when the stack goes away (deletion protection too).
+        removal_policy / deletion_protection: what becomes of the pool with the stack, and
+            whether it can be deleted at all.
         smoke_test_group: the smoke-test user's group.
         smoke_test_role_name: the fixed name of the role the pipeline assumes.
         smoke_test_account: the account trusted to assume that role (the pipeline's).
@@ -59,7 +60,8 @@ class UserDirectoryProps:
     groups: Sequence[str]
     mfa_required: bool
     threat_protection: bool
-    retain: bool
+    removal_policy: RemovalPolicy
+    deletion_protection: bool
     smoke_test_group: str
     smoke_test_role_name: str
     smoke_test_account: str
@@ -106,8 +108,8 @@ class UserDirectory(FlatScope):
             standard_threat_protection_mode=(
                 cognito.StandardThreatProtectionMode.FULL_FUNCTION if threat else None
             ),
-            deletion_protection=props.retain,
-            removal_policy=RemovalPolicy.RETAIN if props.retain else RemovalPolicy.DESTROY,
+            deletion_protection=props.deletion_protection,
+            removal_policy=props.removal_policy,
         )
 
     def _build_groups(self) -> None:

@@ -6,7 +6,6 @@ import pytest
 
 from tests.infrastructure.conftest import Synth
 
-
 # The legacy migration stack kept the CloudFormation name it was deployed with.
 STACK_NAMES = {"legacy_migration": "migration"}
 
