@@ -24,9 +24,5 @@ def requires(role: Role) -> dict[str, Any]:
 
 
 def public() -> dict[str, Any]:
-    """Route options: anyone may call the route, without a token.
-
-    In OpenAPI the route's security is one empty requirement (``[{}]``): no credentials, which
-    overrides the document's bearer default. (An empty list would be dropped by Powertools.)
-    """
-    return {"openapi_extensions": {ACCESS_EXTENSION: PUBLIC}, "security": [{}]}
+    """Route options: anyone may call the route, without a token (an empty OpenAPI security)."""
+    return {"openapi_extensions": {ACCESS_EXTENSION: PUBLIC}, "security": []}
