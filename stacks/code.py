@@ -160,6 +160,6 @@ def migration_fingerprint() -> str:
     layer_python = str(LAYER_DIR / "python")
     if layer_python not in sys.path:
         sys.path.append(layer_python)
-    from patronus.migrations import discover, fingerprint
+    from patronus.schema import discover, fingerprint
 
     return str(fingerprint(discover()))

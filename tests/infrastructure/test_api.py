@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from patronus.migrations import discover, fingerprint
+from patronus.schema import discover, fingerprint
 from stacks.api import OPEN_ROUTES, PROTECTED_ROUTES
 from stacks.code import powertools_layer_arn
 from tests.infrastructure.conftest import Synth

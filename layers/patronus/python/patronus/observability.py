@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
+from patronus.flags import env_flag
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
@@ -27,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def tracing_enabled(environ: Mapping[str, str]) -> bool:
     """True in Lambda (not under SAM local or Chalice) unless POWERTOOLS_TRACE_DISABLED is set."""
-    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in {"1", "true", "yes", "on"}:
+    if env_flag(environ, "POWERTOOLS_TRACE_DISABLED"):
         return False
     emulated = environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE")
     return bool(environ.get("LAMBDA_TASK_ROOT")) and not emulated
