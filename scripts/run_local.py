@@ -260,15 +260,7 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
             )
             with invoke_lock:
                 result = api_handler.handler(event, LambdaContext())
-            status, headers, data = response_parts(result)
-            self.send_response(status)
-            for name, value in headers:
-                if name.lower() not in {"content-length", "connection"}:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            _write_result(self, result)
 
         def _claims(self) -> dict[str, str] | None:
             authorization = self.headers.get("Authorization", "")
@@ -291,6 +283,19 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     return GatewayHandler
+
+
+def _write_result(request: BaseHTTPRequestHandler, result: dict[str, Any]) -> None:
+    """Send the handler's proxy-integration result as the HTTP response."""
+    status, headers, data = response_parts(result)
+    request.send_response(status)
+    for name, value in headers:
+        if name.lower() not in {"content-length", "connection"}:
+            request.send_header(name, value)
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    if request.command != "HEAD":
+        request.wfile.write(data)
 
 
 def _print_banner(stack: Stack) -> None:
