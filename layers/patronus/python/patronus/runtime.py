@@ -4,8 +4,9 @@ Every function that serves the application (``api``, ``document_events``) wires 
 way: its package holds one :class:`Runtime` (``runtime = Runtime()``), its handler module calls
 ``runtime.load(os.environ)`` once at import, and code below the handler asks the runtime for the
 database, the storage or a service. Nothing is created before it is first used, and the modules
-of a service are imported only then, so a cold start pays only for what the request needs (a
-dossier route never imports boto3 nor the document and storage modules).
+of a service are imported only then (the database driver, which every request needs, is loaded
+with the handler), so a cold start pays only for what the request needs: a dossier route never
+imports boto3 nor the document and storage modules.
 
 Each function has its own runtime, as each has its own execution environment in AWS; where several
 functions share a process (the local stack, the tests) they still get one connection each.
@@ -19,10 +20,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from patronus.db import Database  # every function needs the database: loaded with the handler
 from patronus.settings import Settings
 
 if TYPE_CHECKING:
-    from patronus.db import Database
     from patronus.services.documents import DocumentService
     from patronus.services.dossiers import DossierService
     from patronus.storage import DocumentStorage
@@ -65,8 +66,6 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        from patronus.db import Database
-
         return Database(self.settings.database, region=self.settings.storage.region)
 
     @cached_property
