@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.devstack.paths import data_dir
+from scripts.devstack.paths import local_data_dir
 from scripts.devstack.tokens import VALID_GROUPS, issue, load_secret
 
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=data_dir(),
+        default=local_data_dir(),
         help="local stack data folder (default: PATRONUS_DATA_DIR, else .local), as for make run",
     )
     args = parser.parse_args(argv)

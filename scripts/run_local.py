@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths, data_dir
+from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths, local_data_dir
 
 add_code_paths()
 
@@ -70,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=data_dir(),
+        default=local_data_dir(),
         help="where the database, the objects and the token secret live "
         "(default: PATRONUS_DATA_DIR, else .local)",
     )
@@ -78,8 +78,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--show-metrics",
         action="store_true",
-        help="print the functions' CloudWatch metrics (EMF JSON) as they would reach CloudWatch; "
-        "off by default, as is the AWS SDK's chatter (POWERTOOLS_METRICS_DISABLED=false does the same)",
+        help="print the functions' CloudWatch metrics (EMF JSON lines), hidden by default "
+        "(POWERTOOLS_METRICS_DISABLED=false does the same)",
     )
     return parser.parse_args(argv)
 

@@ -25,7 +25,7 @@ def add_code_paths() -> None:
             sys.path.insert(0, str(path))
 
 
-def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+def local_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """The local stack's data folder: ``PATRONUS_DATA_DIR`` if set (relative to the current
     folder), else ``.local`` in the repository. ``make run`` and the token tool share it."""
     configured = environ.get("PATRONUS_DATA_DIR", "").strip()

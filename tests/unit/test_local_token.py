@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scripts import local_token
-from scripts.devstack.paths import DEFAULT_DATA_DIR, data_dir
+from scripts.devstack.paths import DEFAULT_DATA_DIR, local_data_dir
 from scripts.devstack.tokens import InvalidToken, load_secret, verify
 
 
@@ -27,6 +27,6 @@ def test_the_token_is_signed_with_the_secret_of_patronus_data_dir(
 
 
 def test_the_data_folder_defaults_to_dot_local_and_ignores_a_blank_variable() -> None:
-    assert data_dir({}) == DEFAULT_DATA_DIR
-    assert data_dir({"PATRONUS_DATA_DIR": "  "}) == DEFAULT_DATA_DIR
-    assert data_dir({"PATRONUS_DATA_DIR": "/srv/patronus"}) == Path("/srv/patronus")
+    assert local_data_dir({}) == DEFAULT_DATA_DIR
+    assert local_data_dir({"PATRONUS_DATA_DIR": "  "}) == DEFAULT_DATA_DIR
+    assert local_data_dir({"PATRONUS_DATA_DIR": "/srv/patronus"}) == Path("/srv/patronus")
