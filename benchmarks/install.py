@@ -44,6 +44,7 @@ def measure(folder: Path) -> dict[str, Any]:
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_CONSTRAINT"):
         env.pop(name, None)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     seconds: dict[str, float] = {}
     pip_venv, uv_venv = folder / "pip", folder / "uv"
     for venv in (pip_venv, uv_venv):
@@ -96,7 +97,7 @@ def measure(folder: Path) -> dict[str, Any]:
     print(f"  {seconds['uv']:.1f} s (of which {bootstrap:.1f} s installing uv)", flush=True)
     return {
         "benchmark": "install",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_at": started_at,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "requirements": "requirements-dev.txt",
         "seconds": {
