@@ -52,6 +52,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: suite_rank(Path(item.path)))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_boto3_default_session() -> Iterator[None]:
+    """Each test's ``boto3.client(...)`` calls see the credentials of that test's environment.
+
+    boto3's default session resolves credentials once and keeps them, so a client made under
+    moto's fake keys would make every later test sign its S3 requests with them (403 from
+    SeaweedFS): the outcome of a test would depend on which tests ran before it.
+    """
+    yield
+    if "boto3" in sys.modules:  # never imported by the tests that do not use it
+        import boto3
+
+        boto3.DEFAULT_SESSION = None
+
+
 @pytest.fixture(scope="session")
 def mysql_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("PATRONUS_TEST_DB_URL")
