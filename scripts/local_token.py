@@ -11,9 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from scripts.devstack.paths import local_data_dir
 from scripts.devstack.tokens import VALID_GROUPS, issue, load_secret
-
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".local"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default: 3600)")
     parser.add_argument("--email", help="optional e-mail claim")
     parser.add_argument(
-        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="local stack data folder (default: .local)"
+        "--data-dir",
+        type=Path,
+        default=local_data_dir(),
+        help="local stack data folder (default: PATRONUS_DATA_DIR, else .local), as for make run",
     )
     args = parser.parse_args(argv)
     groups = [g.strip() for g in args.groups.split(",") if g.strip()]

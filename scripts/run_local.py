@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scripts.devstack.paths import ROOT, add_code_paths
+from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths, local_data_dir
 
 add_code_paths()
 
@@ -40,6 +41,7 @@ from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS  # noqa: E402
 from scripts.devstack.tokens import InvalidToken, authorizer_claims, load_secret, verify  # noqa: E402
 
+DEFAULT_PORT = 8080
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 BUCKET = "patronus-documents-local"
 log = logging.getLogger("patronus.local")
@@ -59,7 +61,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("PATRONUS_PORT", "8080")), help="API port"
+        "--port",
+        type=int,
+        default=int(os.environ.get("PATRONUS_PORT", str(DEFAULT_PORT))),
+        help=f"API port (default: PATRONUS_PORT, else {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--s3-port",
@@ -70,16 +75,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(os.environ.get("PATRONUS_DATA_DIR", ROOT / ".local")),
-        help="where the database, the objects and the token secret live (default: .local)",
+        default=local_data_dir(),
+        help="where the database, the objects and the token secret live "
+        "(default: PATRONUS_DATA_DIR, else .local)",
     )
     parser.add_argument("--no-seed", action="store_true", help="do not create demo dossiers")
+    parser.add_argument(
+        "--show-metrics",
+        action="store_true",
+        help="print the functions' CloudWatch metrics (EMF JSON lines), hidden by default "
+        "(POWERTOOLS_METRICS_DISABLED=false does the same)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials in environment ..."
     data_dir: Path = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     stoppers: list[Any] = []
@@ -95,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("Applying schema migrations ...")
         report = migrate_url(db_url)
         log.info("  schema at version %s (%d applied now)", report.current_version, len(report.applied))
-        _configure_environment(db_url, s3)
+        _configure_environment(db_url, s3, show_metrics=args.show_metrics)
         if not args.no_seed:
             _seed(db_url)
         relay = _start_event_relay(s3)
@@ -172,7 +185,7 @@ def _prepare_bucket(s3: ThrowawaySeaweedFS) -> None:
     )
 
 
-def _configure_environment(db_url: str, s3: ThrowawaySeaweedFS) -> None:
+def _configure_environment(db_url: str, s3: ThrowawaySeaweedFS, *, show_metrics: bool = False) -> None:
     os.environ.update(
         {
             "PATRONUS_ENVIRONMENT": "local",
@@ -187,6 +200,9 @@ def _configure_environment(db_url: str, s3: ThrowawaySeaweedFS) -> None:
     )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "patronus-local")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Metrics are quiet locally unless asked for (patronus.observability: off means silent).
+    if show_metrics:
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
@@ -257,19 +273,11 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
                 if claims is None:
                     self._send(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
                     return
-            status, headers, data = page or self._invoke(url.path, url.query, body, claims)
-            self.send_response(status)
-            for name, value in headers:
-                if name.lower() not in {"content-length", "connection"}:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            _write_result(self, page or self._invoke(url.path, url.query, body, claims))
 
         def _invoke(
             self, path: str, query: str, body: bytes | None, claims: dict[str, str] | None
-        ) -> tuple[int, list[tuple[str, str]], bytes]:
+        ) -> dict[str, Any]:
             event = rest_event(
                 self.command,
                 path,
@@ -280,7 +288,7 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             with invoke_lock:
-                return response_parts(api_handler.handler(event, LambdaContext()))
+                return api_handler.handler(event, LambdaContext())
 
         def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -306,10 +314,29 @@ def _bearer_claims(secret: bytes, authorization: str) -> dict[str, str] | None:
         return None
 
 
-def _print_banner(stack: Stack) -> None:
+def _write_result(request: BaseHTTPRequestHandler, result: dict[str, Any]) -> None:
+    """Send the handler's proxy-integration result as the HTTP response."""
+    status, headers, data = response_parts(result)
+    request.send_response(status)
+    for name, value in headers:
+        if name.lower() not in {"content-length", "connection"}:
+            request.send_header(name, value)
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    if request.command != "HEAD":
+        request.wfile.write(data)
+
+
+def banner(stack: Stack) -> str:
+    """What `make run` prints once the stack is up: the addresses, then the walkthrough."""
     api = stack.api_url
-    sys.stdout.write(
-        f"""
+    exports = []
+    if urlsplit(api).port != DEFAULT_PORT:
+        exports.append(f"export PATRONUS_PORT={urlsplit(api).port}")
+    if stack.data_dir.resolve() != DEFAULT_DATA_DIR.resolve():
+        exports.append(f"export PATRONUS_DATA_DIR={shlex.quote(str(stack.data_dir))}")
+    after = f", after `{'; '.join(exports)}`" if exports else ""
+    return f"""
 Patronus is running locally.
   API            {api}      (health: {api}/health)
   API docs       {api}/docs  (OpenAPI: {api}/openapi.json)
@@ -317,30 +344,16 @@ Patronus is running locally.
   Database       {_redact(stack.db_url)}
   Data folder    {stack.data_dir}
 
-Walkthrough (bash, from the repository folder, in another shell):
+Walkthrough: paste this in another shell, from the repository folder{after}.
+It stops at the first error, and can be run again (each run creates its own dossier):
 
-  API={api}
-  TOKEN=$(.venv/bin/python -m scripts.local_token alice --groups editors)
-  jget() {{ .venv/bin/python -c 'import json,sys; v=json.load(sys.stdin)
-for k in sys.argv[1:]: v=v[k]
-print(v)' "$@"; }}
-  DOSSIER=$(curl -s -X POST $API/v1/dossiers -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' -d '{{"reference":"DOS-2026-0001","title":"First dossier"}}' | jget id)
-  echo 'Hello, Patronus' > hello.txt
-  UPLOAD=$(curl -s -X POST $API/v1/dossiers/$DOSSIER/documents -H "Authorization: Bearer $TOKEN" \\
-    -H 'Content-Type: application/json' \\
-    -d "{{\\"filename\\":\\"hello.txt\\",\\"content_type\\":\\"text/plain\\",\\"size_bytes\\":$(stat -c%s hello.txt)}}")
-  DOCUMENT=$(echo "$UPLOAD" | jget document id)
-  mapfile -t FORM < <(echo "$UPLOAD" | .venv/bin/python -m scripts.presigned_form)
-  curl -s -o /dev/null -w 'upload: HTTP %{{http_code}}\\n' "${{FORM[@]}}" -F file=@hello.txt "$(echo "$UPLOAD" | jget upload url)"
-  sleep 1   # the S3 event reaches the document_events handler
-  curl -s $API/v1/documents/$DOCUMENT -H "Authorization: Bearer $TOKEN" | jget status     # available
-  curl -s -o hello.copy.txt "$(curl -s $API/v1/documents/$DOCUMENT/download -H "Authorization: Bearer $TOKEN" | jget url)"
-  cmp hello.txt hello.copy.txt && echo 'identical'
-
+{WALKTHROUGH.read_text()}
 Press Ctrl-C to stop.
 """
-    )
+
+
+def _print_banner(stack: Stack) -> None:
+    sys.stdout.write(banner(stack))
     sys.stdout.flush()
 
 

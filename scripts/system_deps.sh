@@ -15,10 +15,12 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "Missing system packages: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}) and retry." >&2
   exit 1
 fi
-echo "Installing system packages: ${missing[*]}"
+echo "Installing system packages with apt-get: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+echo "apt-get update ..."
 apt-get update -qq
 # The package's own service is not needed: the stack starts its own server.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# -q keeps one line per package set up, so a slow install is never silent.
+apt-get install -y -q --no-install-recommends -o Dpkg::Progress-Fancy=0 "${missing[@]}"

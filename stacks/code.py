@@ -156,6 +156,6 @@ def project_layer(scope: Construct, construct_id: str = "PatronusLayer") -> lamb
 @cache
 def migration_fingerprint() -> str:
     """One hash of the schema migration set, so the migration custom resource reruns on change."""
-    from patronus.migrations import discover, fingerprint
+    from patronus.schema import discover, fingerprint
 
     return str(fingerprint(discover()))

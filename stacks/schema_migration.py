@@ -7,7 +7,7 @@ new version is published. Delete does nothing: removing the stack never drops da
 
 ``db_migrate`` signs in to the writer with the admin secret (read by ARN at each run, never held
 in the environment), creates the database and the IAM-authenticated application user
-idempotently, then calls ``patronus.migrations.migrate``. It runs in the given subnets with the
+idempotently, then calls ``patronus.schema.migrate``. It runs in the given subnets with the
 given security group; the rules that let that group reach the cluster and the Secrets Manager
 endpoint belong to the stacks that own the cluster and the endpoint (declared once, there).
 """
@@ -45,7 +45,7 @@ class SchemaMigrationProps:
         port: the cluster's port.
         vpc / subnets / security_group: where the function runs; the group must already be
             allowed into the cluster and to the Secrets Manager endpoint.
-        layers: Powertools and the project layer (``patronus.migrations``).
+        layers: Powertools and the project layer (``patronus.schema``).
         database_name / app_user: the schema to create and migrate, the IAM application user.
         sizing: memory and timeout of the function (the timeout bounds one migration run).
         environment_name / log_level: recorded in the function's environment.

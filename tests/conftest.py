@@ -7,6 +7,8 @@
 * ``s3_bucket``: a fresh versioned bucket on it, emptied and removed after the test.
 * ``local_stack``: the local stack (``python -m scripts.run_local``) started as a user would,
   on its own database of the session's server, reached over HTTP.
+
+The suites run fastest first (``SUITE_ORDER``), whatever order they are collected in.
 """
 
 from __future__ import annotations
@@ -31,6 +33,38 @@ from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
 from scripts.devstack.tokens import issue, load_secret
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+# Fastest first, so that a broken unit test is reported in seconds, not after the load test.
+SUITE_ORDER = ("unit", "infrastructure", "integration", "e2e", "hardening")
+
+
+def suite_rank(path: Path) -> int:
+    """The position of the suite holding ``path`` (after every suite when it is in none)."""
+    try:
+        suite = path.resolve().relative_to(TESTS).parts[0]
+    except (ValueError, IndexError):
+        return len(SUITE_ORDER)
+    return SUITE_ORDER.index(suite) if suite in SUITE_ORDER else len(SUITE_ORDER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the suites in SUITE_ORDER; the order inside a suite is pytest's (a stable sort)."""
+    items.sort(key=lambda item: suite_rank(Path(item.path)))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_boto3_default_session() -> Iterator[None]:
+    """Each test's ``boto3.client(...)`` calls see the credentials of that test's environment.
+
+    boto3's default session resolves credentials once and keeps them, so a client made under
+    moto's fake keys would make every later test sign its S3 requests with them (403 from
+    SeaweedFS): the outcome of a test would depend on which tests ran before it.
+    """
+    yield
+    if "boto3" in sys.modules:  # never imported by the tests that do not use it
+        import boto3
+
+        boto3.DEFAULT_SESSION = None
 
 
 @pytest.fixture(scope="session")

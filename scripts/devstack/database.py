@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pymysql
 import pymysql.cursors
 
-from patronus.migrations import MigrationReport, migrate
+from patronus.schema import SchemaMigrationReport, migrate
 from patronus.settings import DatabaseSettings
 
 
@@ -56,7 +56,7 @@ def drop_database(server_url: str, name: str) -> None:
         connection.close()
 
 
-def migrate_url(url: str) -> MigrationReport:
+def migrate_url(url: str) -> SchemaMigrationReport:
     connection = connect(url)
     try:
         return migrate(connection)

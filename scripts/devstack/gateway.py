@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from patronus_api.route_table import ApiRoute
 
-HOME_PAGE = b"""<!doctype html>
+HOME_PAGE = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Patronus (local)</title></head>
 <body>
@@ -153,8 +153,13 @@ def needs_token(routes: Sequence[ApiRoute], method: str, path: str) -> bool:
     return not any(route.public and route.matches(method, path) for route in routes)
 
 
-def home_page(method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
-    """The gateway's own answer to ``GET /`` (a page that links to the docs), else None."""
+def home_page(method: str, path: str) -> dict[str, Any] | None:
+    """The gateway's own answer to ``GET /`` (a page that links to the docs), in the shape of a
+    proxy-integration result; None for every other request."""
     if path != "/" or method.upper() not in {"GET", "HEAD"}:
         return None
-    return 200, [("Content-Type", "text/html; charset=utf-8")], HOME_PAGE
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "text/html; charset=utf-8"},
+        "body": HOME_PAGE,
+    }

@@ -33,7 +33,7 @@ internet.
 
 The stack that holds the construct outputs ``replication_config_arn``; start the replication with
 ``aws dms start-replication --replication-config-arn <that ARN> --start-replication-type
-start-replication``: see docs/migration.md, Part 1 (``stacks/migration_stack.py`` names the
+start-replication``: see docs/migration.md, Part 1 (``stacks/legacy_migration_stack.py`` names the
 output ``ReplicationConfigArn``).
 """
 

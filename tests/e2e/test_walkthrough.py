@@ -4,12 +4,64 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
+from scripts.devstack.ports import free_port
 from scripts.devstack.tokens import issue, load_secret
-from tests.conftest import LocalStack
+from tests.conftest import ROOT, LocalStack
+from tests.readme import readme_walkthrough
+
+
+def run_readme_walkthrough(folder: Path, port: int, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the README's walkthrough with bash in ``folder``, as a reader in the repository folder
+    would: ``.venv/bin/python`` and ``scripts/`` are there; the stack is named by the variables
+    the README tells the reader to export."""
+    python = folder / ".venv" / "bin" / "python"
+    if not python.exists():
+        python.parent.mkdir(parents=True)
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
+        (folder / "scripts").symlink_to(ROOT / "scripts")
+    env = {**os.environ, "PATRONUS_PORT": str(port), "PATRONUS_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        ["bash", "-c", readme_walkthrough()],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_readme_walkthrough_runs_twice_on_the_same_stack(local_stack: LocalStack, tmp_path: Path) -> None:
+    port = urlsplit(local_stack.url).port
+    assert port is not None
+    # Given the local stack, When a reader runs the README walkthrough twice in a row
+    runs = [run_readme_walkthrough(tmp_path, port, local_stack.data_dir) for _ in range(2)]
+    # Then both runs succeed to the end, each with a dossier of its own
+    for run in runs:
+        assert run.returncode == 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}"
+        assert run.stdout.splitlines()[-3:] == ["upload: HTTP 204", "status: available", "identical"]
+    dossiers = [run.stdout.splitlines()[0] for run in runs]
+    assert dossiers[0] != dossiers[1]
+    # And nothing was left in the folder it ran from
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".venv", "scripts"]
+
+
+def test_the_walkthrough_stops_at_the_first_failure(local_stack: LocalStack, tmp_path: Path) -> None:
+    # Given a port where no stack listens
+    run = run_readme_walkthrough(tmp_path, free_port(), local_stack.data_dir)
+    # Then the first request fails and the walkthrough stops there, with curl's error
+    assert run.returncode != 0
+    assert run.stdout == ""
+    assert "curl" in run.stderr
 
 
 def wait_available(stack: LocalStack, document_id: str, timeout: float = 20) -> dict:

@@ -194,12 +194,12 @@ def test_s3_events_meeting_a_dead_database_fail_for_a_retry_then_succeed(
     from patronus.errors import Unavailable
     from patronus_api.runtime import runtime
     from patronus_document_events import handler as events_handler
-    from patronus_document_events import service as events_service
+    from patronus_document_events.runtime import runtime as events_runtime
     from scripts.devstack.gateway import LambdaContext
     from scripts.devstack.s3events import object_created_event
 
     # Given a pending document and the document_events function on the same database
-    events_service.configure(runtime.settings)
+    events_runtime.configure(runtime.settings)
     dossier = create_dossier(db_api, "EVENTS-1").json
     created = db_api(
         "POST", f"/v1/dossiers/{dossier['id']}/documents", {"filename": "e.pdf", "size_bytes": 5}
@@ -220,7 +220,7 @@ def test_s3_events_meeting_a_dead_database_fail_for_a_retry_then_succeed(
         assert events_handler.handler(event, context) == {"outcome": "made_available"}
         assert db_api("GET", f"/v1/documents/{created['document']['id']}").json["status"] == "available"
     finally:
-        events_service.documents().db.close()
+        events_runtime.close()
 
 
 # -- the S3 emulator -----------------------------------------------------------------------------

@@ -71,6 +71,8 @@ def _fuzzed(exercise: Any, cases: st.SearchStrategy[Any]) -> Any:
     )(given(case=cases, aim=st.booleans())(lambda case, aim: exercise(case, aim)))
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_every_operation_answers_generated_requests_as_documented(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from patronus.migrations import discover, fingerprint
 from patronus.models import Role
+from patronus.schema import discover, fingerprint
 from patronus_api.access import requires
 from patronus_api.app import app
 from patronus_api.route_table import ApiRoute, routes

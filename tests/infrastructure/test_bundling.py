@@ -76,7 +76,7 @@ def test_the_project_layer_is_built_for_arm64_without_the_powertools_packages(
         assert metadata["aws:asset:is-bundled"] is True
         content = (folder / metadata["aws:asset:path"]).resolve()
         assert (content / "python" / "patronus" / "__init__.py").is_file()
-        assert (content / "python" / "patronus" / "migrations" / "sql").is_dir()
+        assert (content / "python" / "patronus" / "schema" / "sql").is_dir()
         assert (content / "python" / "pymysql" / "__init__.py").is_file()
         assert not (content / "python" / "pydantic").exists()
         assert not (content / "python" / "aws_lambda_powertools").exists()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from patronus.migrations import discover, fingerprint
+from patronus.schema import discover, fingerprint
 from stacks.config import ConfigError, load_config
 from tests.infrastructure.conftest import Synth, cdk_context, with_overrides
 

@@ -10,6 +10,8 @@ from cfnlint.api import lint_file as lint
 
 from tests.infrastructure.conftest import Synth
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def findings(synth: Synth) -> dict[str, list[str]]:

@@ -245,6 +245,7 @@ def test_cdk_nag_acknowledgments_carry_reasons(
         assert "DataSync creates the object names" in text
 
 
+@pytest.mark.slow
 def test_cfn_lint_finds_nothing(synthesized: tuple[cdk.App, cdk.Stack, dict[str, Any]]) -> None:
     from cfnlint.api import ManualArgs, lint
 

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from patronus.migrations import discover
+from patronus.schema import discover
 from patronus_db_migrate.bootstrap import BootstrapError, admin_credentials, ensure_app_user
 from scripts.devstack.database import connect, drop_database, with_database
 

@@ -258,6 +258,7 @@ def test_cdk_nag_acknowledgments_carry_reasons(synthesized: tuple[cdk.App, dict[
     assert "IAM5" not in text
 
 
+@pytest.mark.slow
 def test_cfn_lint_finds_no_error(synthesized: tuple[cdk.App, dict[str, Any]]) -> None:
     from cfnlint.api import ManualArgs, lint
 

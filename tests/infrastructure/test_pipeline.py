@@ -347,6 +347,7 @@ def test_cdk_nag_is_clean_over_the_pipeline_and_its_environments(
     assert violations(cross_account.outdir) == []
 
 
+@pytest.mark.slow
 def test_cfn_lint_finds_no_error_in_the_pipeline_template(
     pipeline: Pipeline, cross_account: Pipeline
 ) -> None:

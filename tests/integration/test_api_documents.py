@@ -143,10 +143,10 @@ def test_object_created_event_makes_the_document_available_once(
     api: Caller, dossier: dict, api_settings, s3_server
 ) -> None:
     from patronus_document_events import handler as events_handler
-    from patronus_document_events import service as events_service
+    from patronus_document_events.runtime import runtime as events_runtime
     from scripts.devstack.gateway import LambdaContext
 
-    events_service.configure(api_settings)
+    events_runtime.configure(api_settings)
     data = b"event-driven"
     created = request_upload(api, dossier, "e.pdf", data)
     assert post_form(created["upload"], data).status_code in (200, 204)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from patronus.migrations import Migration, MigrationError, discover, migrate
+from patronus.schema import SchemaMigration, SchemaMigrationError, discover, migrate
 from scripts.devstack.database import connect
 
 
@@ -33,22 +33,22 @@ def test_refuses_to_run_when_an_applied_migration_was_edited(empty_database_url:
     connection = connect(empty_database_url)
     migrate(connection)
     edited = [
-        Migration(m.version, m.name, m.sql + "\n-- edited afterwards\n") if i == 0 else m
+        SchemaMigration(m.version, m.name, m.sql + "\n-- edited afterwards\n") if i == 0 else m
         for i, m in enumerate(discover())
     ]
     # When the runner sees an edited copy of an applied migration, Then it refuses
-    with pytest.raises(MigrationError, match="edited after it was applied"):
+    with pytest.raises(SchemaMigrationError, match="edited after it was applied"):
         migrate(connection, edited)
 
 
 def test_refuses_when_an_applied_migration_file_is_missing(empty_database_url: str) -> None:
     connection = connect(empty_database_url)
     migrate(connection)
-    with pytest.raises(MigrationError, match="file is missing"):
+    with pytest.raises(SchemaMigrationError, match="file is missing"):
         migrate(connection, discover()[1:] if len(discover()) > 1 else [])
 
 
 def test_a_failing_migration_names_its_version(empty_database_url: str, tmp_path: Path) -> None:
-    broken = [Migration("900", "broken", "CREATE TABLE nope (;")]
-    with pytest.raises(MigrationError, match="V900"):
+    broken = [SchemaMigration("900", "broken", "CREATE TABLE nope (;")]
+    with pytest.raises(SchemaMigrationError, match="V900"):
         migrate(connect(empty_database_url), broken)

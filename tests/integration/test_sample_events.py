@@ -34,9 +34,10 @@ def test_api_sample_events(api: Caller) -> None:
 
 
 def test_document_events_sample_event(api_settings: Settings, api: Caller) -> None:
-    from patronus_document_events import handler, service
+    from patronus_document_events import handler
+    from patronus_document_events.runtime import runtime
 
-    service.configure(api_settings)
+    runtime.configure(api_settings)
     event = load("document-events-object-created.json")
     event["detail"]["bucket"]["name"] = api_settings.storage.bucket
     # An object nobody registered is logged and ignored

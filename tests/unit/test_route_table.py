@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -11,7 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from patronus.models import Role
 from patronus_api.access import public, requires
 from patronus_api.route_table import ApiRoute, RouteTableError, public_routes, routes
-from scripts.devstack.gateway import home_page, needs_token
+from scripts.devstack.gateway import home_page, needs_token, response_parts
+from tests.readme import README
 
 
 def test_every_route_of_the_api_declares_its_access() -> None:
@@ -94,7 +94,7 @@ def test_the_local_gateway_lets_only_the_public_routes_through_without_a_token(
 def test_the_local_gateway_answers_the_root_with_a_page_that_links_to_the_docs() -> None:
     page = home_page("GET", "/")
     assert page is not None
-    status, headers, body = page
+    status, headers, body = response_parts(page)
     assert status == 200 and ("Content-Type", "text/html; charset=utf-8") in headers
     assert b'href="/docs"' in body
     assert home_page("GET", "/health") is None and home_page("POST", "/") is None
@@ -102,7 +102,7 @@ def test_the_local_gateway_answers_the_root_with_a_page_that_links_to_the_docs()
 
 def test_the_readme_lists_the_api_routes_with_their_roles() -> None:
     # Given the README's table of the API ("method and path | role | what it does")
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
     table = readme[readme.index("| method and path | role |") :].split("\n\n", 1)[0]
     documented = set()
     for row in table.splitlines()[2:]:

@@ -16,8 +16,8 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
-from patronus.migrations import MigrationReport, migrate
-from patronus_db_migrate.settings import IDENTIFIER, MigrateSettings
+from patronus.schema import SchemaMigrationReport, migrate
+from patronus_db_migrate.settings import IDENTIFIER, SchemaMigrationSettings
 
 APP_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 _IDENTIFIER = re.compile(IDENTIFIER)
@@ -37,7 +37,7 @@ class AdminCredentials:
 class BootstrapResult:
     database: str
     app_user: str
-    report: MigrationReport
+    report: SchemaMigrationReport
 
 
 def admin_credentials(secrets: Any, secret_arn: str) -> AdminCredentials:
@@ -50,7 +50,7 @@ def admin_credentials(secrets: Any, secret_arn: str) -> AdminCredentials:
         raise BootstrapError("the admin secret has no JSON username and password") from exc
 
 
-def tls_context(settings: MigrateSettings) -> ssl.SSLContext | None:
+def tls_context(settings: SchemaMigrationSettings) -> ssl.SSLContext | None:
     """TLS to the writer; verified against the RDS CA bundle when the package ships it."""
     if not settings.tls:
         return None
@@ -65,7 +65,9 @@ def tls_context(settings: MigrateSettings) -> ssl.SSLContext | None:
     return context
 
 
-def connect(settings: MigrateSettings, credentials: AdminCredentials) -> pymysql.connections.Connection:
+def connect(
+    settings: SchemaMigrationSettings, credentials: AdminCredentials
+) -> pymysql.connections.Connection:
     """An autocommit DictCursor connection to the server (no database selected)."""
     return pymysql.connect(
         host=settings.host,
@@ -107,7 +109,7 @@ def ensure_app_user(cursor: Any, user: str, database: str, *, iam: bool) -> None
     cursor.execute(f"GRANT {APP_PRIVILEGES} ON `{database}`.* TO '{user}'@'%'")
 
 
-def bootstrap(settings: MigrateSettings, secrets: Any) -> BootstrapResult:
+def bootstrap(settings: SchemaMigrationSettings, secrets: Any) -> BootstrapResult:
     """Prepare the database and bring its schema up to date."""
     credentials = admin_credentials(secrets, settings.secret_arn)
     try:

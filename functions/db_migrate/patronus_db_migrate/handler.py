@@ -14,10 +14,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from patronus_db_migrate.bootstrap import bootstrap
-from patronus_db_migrate.settings import MigrateSettings
+from patronus_db_migrate.settings import SchemaMigrationSettings
 
 logger = Logger()
-settings = MigrateSettings.from_env(os.environ)
+settings = SchemaMigrationSettings.from_env(os.environ)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -1,4 +1,4 @@
-"""Settings of the migration function, read once from the environment by the handler."""
+"""Settings of the schema-migration function, read once from the environment by the handler."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from patronus.flags import env_flag
+from patronus.settings import SettingsError
+
 IDENTIFIER = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 
 
-class SettingsError(RuntimeError):
-    """The environment does not describe a usable configuration."""
-
-
-class MigrateSettings(BaseModel):
+class SchemaMigrationSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     secret_arn: Annotated[str, Field(min_length=1)]
@@ -31,10 +30,7 @@ class MigrateSettings(BaseModel):
     connect_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> MigrateSettings:
-        def flag(name: str, default: str) -> bool:
-            return env.get(name, default).strip().lower() in {"1", "true", "yes"}
-
+    def from_env(cls, env: Mapping[str, str]) -> SchemaMigrationSettings:
         try:
             return cls(
                 secret_arn=env["PATRONUS_DB_SECRET_ARN"],
@@ -43,9 +39,9 @@ class MigrateSettings(BaseModel):
                 database=env.get("PATRONUS_DB_NAME", "patronus"),
                 app_user=env.get("PATRONUS_DB_APP_USER", "patronus_app"),
                 region=env.get("PATRONUS_REGION", env.get("AWS_REGION", "eu-west-3")),
-                tls=flag("PATRONUS_DB_TLS", "true"),
+                tls=env_flag(env, "PATRONUS_DB_TLS", default=True),
                 tls_ca_file=env.get("PATRONUS_DB_TLS_CA_FILE") or None,
-                iam_user=flag("PATRONUS_DB_IAM_USER", "true"),
+                iam_user=env_flag(env, "PATRONUS_DB_IAM_USER", default=True),
             )
         except KeyError as exc:
             raise SettingsError(f"missing configuration variable {exc.args[0]}") from exc

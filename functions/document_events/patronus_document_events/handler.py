@@ -14,10 +14,10 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from patronus.observability import logger, metrics, tracer
-from patronus_document_events import service
 from patronus_document_events.events import handle_object_created
+from patronus_document_events.runtime import runtime
 
-service.load(os.environ)
+runtime.load(os.environ)
 
 
 @logger.inject_lambda_context
@@ -25,4 +25,4 @@ service.load(os.environ)
 @metrics.log_metrics
 @event_parser(model=S3EventNotificationEventBridgeModel)
 def handler(event: S3EventNotificationEventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    return {"outcome": handle_object_created(event, service.documents()).value}
+    return {"outcome": handle_object_created(event, runtime.documents).value}

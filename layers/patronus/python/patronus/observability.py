@@ -8,6 +8,10 @@ is set (the same rule the Powertools Tracer applies). Elsewhere (local stack, te
 turned off) a stand-in with the same decorators is used, because the Powertools Tracer imports
 the X-Ray SDK, and with it botocore, even when tracing is disabled: about half a second of cold
 start for nothing.
+
+Metrics follow Powertools' own switch, POWERTOOLS_METRICS_DISABLED (the local stack sets it; in
+AWS it is unset). Off means silent: Powertools alone would still print the cold-start metric and
+warn "No application metrics to publish" on every request that added none.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+from patronus.flags import env_flag
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -27,7 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def tracing_enabled(environ: Mapping[str, str]) -> bool:
     """True in Lambda (not under SAM local or Chalice) unless POWERTOOLS_TRACE_DISABLED is set."""
-    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in {"1", "true", "yes", "on"}:
+    if env_flag(environ, "POWERTOOLS_TRACE_DISABLED"):
         return False
     emulated = environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE")
     return bool(environ.get("LAMBDA_TASK_ROOT")) and not emulated
@@ -51,6 +59,20 @@ class DisabledTracer:
         return None
 
 
+class MetricsProvider(AmazonCloudWatchEMFProvider):
+    """Powertools' CloudWatch EMF provider, silent while metrics are disabled."""
+
+    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
+        if is_metrics_disabled():
+            self.clear_metrics()
+            return
+        super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+
+    def add_cold_start_metric(self, context: Any) -> None:
+        if not is_metrics_disabled():
+            super().add_cold_start_metric(context)
+
+
 def _tracer() -> Tracer | DisabledTracer:
     if not tracing_enabled(os.environ):
         return DisabledTracer()
@@ -61,4 +83,4 @@ def _tracer() -> Tracer | DisabledTracer:
 
 logger = Logger()
 tracer = _tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(provider=MetricsProvider(namespace=METRICS_NAMESPACE))

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from patronus.flags import FlagError, env_flag
+
 
 class DatabaseSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -76,17 +78,16 @@ class Settings(BaseModel):
         """Build the settings from ``PATRONUS_*`` variables; a bad value names the variable."""
         try:
             return cls._from_env(environ)
-        except ValidationError as exc:
+        except (ValidationError, FlagError) as exc:
             raise SettingsError(f"invalid configuration: {exc}") from exc
         except KeyError as exc:
             raise SettingsError(f"missing configuration variable {exc.args[0]}") from exc
 
     @classmethod
     def _from_env(cls, env: Mapping[str, str]) -> Settings:
-        flag = lambda name, default="false": env.get(name, default).lower() in {"1", "true", "yes"}  # noqa: E731
         db_overrides: dict[str, object] = {
-            "iam_auth": flag("PATRONUS_DB_IAM_AUTH"),
-            "tls": flag("PATRONUS_DB_TLS"),
+            "iam_auth": env_flag(env, "PATRONUS_DB_IAM_AUTH"),
+            "tls": env_flag(env, "PATRONUS_DB_TLS"),
         }
         if "PATRONUS_DB_TLS_CA_FILE" in env:
             db_overrides["tls_ca_file"] = env["PATRONUS_DB_TLS_CA_FILE"]

@@ -1,4 +1,8 @@
-"""Versioned schema migrations and the one runner that applies them.
+"""Schema migrations of the application database, and the one runner that applies them.
+
+"Migration" here means a change of this database's schema, shipped with the code that needs it.
+The one-off move of the legacy data into AWS (DMS, DataSync, the dump importer, the cutover) is
+another thing, and lives in ``scripts/`` and the migration stack, never in this package.
 
 Files are ``sql/V<number>__<name>.sql``, applied in version order. Each applied version is
 recorded in ``schema_migrations`` with the SHA-256 of its file; the runner refuses to run when a
@@ -29,12 +33,12 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
-class MigrationError(RuntimeError):
+class SchemaMigrationError(RuntimeError):
     """The migration history and the files disagree, or a migration failed."""
 
 
 @dataclass(frozen=True)
-class Migration:
+class SchemaMigration:
     version: str
     name: str
     sql: str
@@ -44,20 +48,20 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
-def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
+def discover(sql_dir: Path = SQL_DIR) -> list[SchemaMigration]:
     migrations = []
     for path in sorted(sql_dir.glob("*.sql")):
         match = _FILE_NAME.match(path.name)
         if not match:
-            raise MigrationError(f"migration file {path.name} does not match V<nnn>__<name>.sql")
-        migrations.append(Migration(match["version"], match["name"], path.read_text(encoding="utf-8")))
+            raise SchemaMigrationError(f"migration file {path.name} does not match V<nnn>__<name>.sql")
+        migrations.append(SchemaMigration(match["version"], match["name"], path.read_text(encoding="utf-8")))
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
-        raise MigrationError("two migration files share a version number")
+        raise SchemaMigrationError("two migration files share a version number")
     return sorted(migrations, key=lambda m: int(m.version))
 
 
-def fingerprint(migrations: list[Migration]) -> str:
+def fingerprint(migrations: list[SchemaMigration]) -> str:
     """One hash over the whole migration set (changes whenever a migration is added)."""
     digest = hashlib.sha256()
     for migration in migrations:
@@ -66,7 +70,7 @@ def fingerprint(migrations: list[Migration]) -> str:
 
 
 @dataclass(frozen=True)
-class MigrationReport:
+class SchemaMigrationReport:
     applied: list[str]
     already_applied: list[str]
 
@@ -76,7 +80,7 @@ class MigrationReport:
         return max(versions, key=int) if versions else None
 
 
-def migrate(connection: Any, migrations: list[Migration] | None = None) -> MigrationReport:
+def migrate(connection: Any, migrations: list[SchemaMigration] | None = None) -> SchemaMigrationReport:
     """Apply the pending migrations over an autocommit pymysql connection.
 
     A named lock keeps two runners (two deploys, or a test and the local stack) from applying
@@ -91,7 +95,7 @@ def migrate(connection: Any, migrations: list[Migration] | None = None) -> Migra
         row = cursor.fetchone()
         got = row["got"] if isinstance(row, dict) else row[0]
         if got != 1:
-            raise MigrationError("another migration runner holds the lock; try again later")
+            raise SchemaMigrationError("another migration runner holds the lock; try again later")
         try:
             cursor.execute(_CREATE_HISTORY)
             cursor.execute("SELECT version, checksum FROM schema_migrations")
@@ -110,7 +114,7 @@ def migrate(connection: Any, migrations: list[Migration] | None = None) -> Migra
                 try:
                     run_script(cursor, migration.sql)
                 except Exception as exc:
-                    raise MigrationError(
+                    raise SchemaMigrationError(
                         f"migration V{migration.version} ({migration.name}) failed: {exc}"
                     ) from exc
                 cursor.execute(
@@ -119,20 +123,20 @@ def migrate(connection: Any, migrations: list[Migration] | None = None) -> Migra
                     (migration.version, migration.name, migration.checksum),
                 )
                 newly_applied.append(migration.version)
-            return MigrationReport(newly_applied, sorted(applied, key=int))
+            return SchemaMigrationReport(newly_applied, sorted(applied, key=int))
         finally:
             cursor.execute("SELECT RELEASE_LOCK(%s)", (LOCK_NAME,))
             cursor.fetchall()
 
 
-def _check_history(applied: dict[str, str], migrations: list[Migration]) -> None:
+def _check_history(applied: dict[str, str], migrations: list[SchemaMigration]) -> None:
     known = {m.version: m for m in migrations}
     for version, checksum in sorted(applied.items()):
         migration = known.get(version)
         if migration is None:
-            raise MigrationError(f"migration V{version} is recorded as applied but its file is missing")
+            raise SchemaMigrationError(f"migration V{version} is recorded as applied but its file is missing")
         if migration.checksum != checksum:
-            raise MigrationError(
+            raise SchemaMigrationError(
                 f"migration V{version} ({migration.name}) was edited after it was applied "
                 "(checksum differs); add a new migration instead of editing an applied one"
             )
