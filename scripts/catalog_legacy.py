@@ -58,10 +58,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.filetools import cli, db
-from scripts.filetools.excludes import ExcludeFilter
-from scripts.filetools.paths import UncRoot, normalise_prefix
-from scripts.filetools.s3 import DEFAULT_REGION, ObjectInfo, iter_objects, make_client
+from scripts.operator_tools.documents import cli, db
+from scripts.operator_tools.documents.excludes import ExcludeFilter
+from scripts.operator_tools.documents.paths import UncRoot, normalise_prefix
+from scripts.operator_tools.documents.s3 import DEFAULT_REGION, ObjectInfo, iter_objects, make_client
 
 ACTOR = "legacy-import"
 MAX_STORAGE_KEY = 760

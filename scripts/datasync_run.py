@@ -29,8 +29,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.filetools import cli
-from scripts.filetools.s3 import DEFAULT_REGION, make_client
+from scripts.operator_tools.documents import cli
+from scripts.operator_tools.documents.s3 import DEFAULT_REGION, make_client
 
 RUNNING = {"QUEUED", "LAUNCHING", "INITIALIZING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING"}
 FINISHED_OK = {"SUCCESS"}

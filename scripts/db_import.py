@@ -28,9 +28,9 @@ from typing import Any
 if __package__ in {None, ""}:  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dbtools import cli
-from scripts.dbtools.connection import add_connection_arguments, spec_from_args
-from scripts.dbtools.importer import (
+from scripts.operator_tools.database import cli
+from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.importer import (
     DEFAULT_BATCH_BYTES,
     DEFAULT_WORKERS,
     PHASES,
@@ -44,7 +44,7 @@ from scripts.dbtools.importer import (
     Plan,
     plan_dump,
 )
-from scripts.dbtools.rewrite import RewriteOptions
+from scripts.operator_tools.database.rewrite import RewriteOptions
 
 
 def _phases(value: str) -> tuple[str, ...]:

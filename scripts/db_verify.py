@@ -29,9 +29,9 @@ from typing import Any
 if __package__ in {None, ""}:  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dbtools import cli
-from scripts.dbtools.connection import add_connection_arguments, spec_from_args
-from scripts.dbtools.verifier import (
+from scripts.operator_tools.database import cli
+from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.verifier import (
     CHECKS,
     DEFAULT_CHUNK_SIZE,
     VerifyError,

@@ -24,9 +24,9 @@ from pathlib import Path
 if __package__ in {None, ""}:  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dbtools import cli
-from scripts.dbtools.connection import add_connection_arguments, spec_from_args
-from scripts.dbtools.preflight import BLOCKER, Finding, blockers, evaluate, gather
+from scripts.operator_tools.database import cli
+from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.preflight import BLOCKER, Finding, blockers, evaluate, gather
 
 LABELS = {"ok": "OK", "info": "INFO", "warning": "WARNING", "blocker": "BLOCKER"}
 

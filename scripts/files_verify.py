@@ -21,7 +21,7 @@ The comparison walks both sides one folder at a time (a delimiter listing per fo
 in which a server lists keys does not matter. Folders and files are processed by ``--workers``
 threads; hashing runs in parallel (hashlib releases the GIL).
 
-Exclude patterns follow the DataSync task's rules (see ``scripts/filetools/excludes.py``); the
+Exclude patterns follow the DataSync task's rules (see ``scripts/operator_tools/documents/excludes.py``); the
 defaults are the task's (Thumbs.db, desktop.ini, ~$*, .DS_Store). Excluded names are skipped on
 both sides.
 
@@ -45,11 +45,17 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.filetools import cli
-from scripts.filetools.excludes import ExcludeFilter
-from scripts.filetools.hashing import CHUNK_SIZE, sha256_file, uniform_parts
-from scripts.filetools.paths import normalise_prefix
-from scripts.filetools.s3 import DEFAULT_REGION, iter_objects, list_folder, make_client, parse_s3_url
+from scripts.operator_tools.documents import cli
+from scripts.operator_tools.documents.excludes import ExcludeFilter
+from scripts.operator_tools.documents.hashing import CHUNK_SIZE, sha256_file, uniform_parts
+from scripts.operator_tools.documents.paths import normalise_prefix
+from scripts.operator_tools.documents.s3 import (
+    DEFAULT_REGION,
+    iter_objects,
+    list_folder,
+    make_client,
+    parse_s3_url,
+)
 
 DIFFERENCE_KINDS = ("missing", "extra", "size_mismatch", "content_mismatch", "error")
 VERIFIED_BY = ("sha256_checksum", "sha256_composite", "sha256_metadata", "deep")

@@ -56,9 +56,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.filetools import cli, db
-from scripts.filetools.paths import LegacyPathParser, UnsafePathError, normalise_prefix, smb_fold
-from scripts.filetools.s3 import DEFAULT_REGION, iter_objects, make_client
+from scripts.operator_tools.documents import cli, db
+from scripts.operator_tools.documents.paths import (
+    LegacyPathParser,
+    UnsafePathError,
+    normalise_prefix,
+    smb_fold,
+)
+from scripts.operator_tools.documents.s3 import DEFAULT_REGION, iter_objects, make_client
 
 PROBLEM_KINDS = ("dangling", "ambiguous", "invalid", "unmapped", "too_long")
 _LOOKS_LIKE_PATH = re.compile(r"^([\\/]{2}[^\\/]|[A-Za-z]:[\\/])")

@@ -34,9 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.filetools.excludes import ExcludeFilter
-from scripts.filetools.hashing import sha256_file
-from scripts.filetools.s3 import iter_objects, list_folder
+from scripts.operator_tools.documents.excludes import ExcludeFilter
+from scripts.operator_tools.documents.hashing import sha256_file
+from scripts.operator_tools.documents.s3 import iter_objects, list_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "files_verify.json"
@@ -252,7 +252,7 @@ def per_folder_count(client: Any, bucket: str, prefix: str) -> tuple[int, int]:
 
 def measure_listing(scratch: Path, files: int, upload_workers: int, verify: bool) -> dict[str, Any]:
     from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-    from scripts.filetools.s3 import make_client
+    from scripts.operator_tools.documents.s3 import make_client
 
     root = scratch / "listing"
     started = time.perf_counter()

@@ -12,7 +12,7 @@ import pytest
 from scripts import catalog_legacy
 from scripts.devstack.database import connect
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.filetools import cli
+from scripts.operator_tools.documents import cli
 from tests.conftest import s3_client_for
 
 UNC = r"\\10.0.20.1\share"

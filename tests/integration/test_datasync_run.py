@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from scripts import datasync_run
-from scripts.filetools import cli
+from scripts.operator_tools.documents import cli
 
 REGION = "eu-west-3"
 REPORT_CONFIG = {

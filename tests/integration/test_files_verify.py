@@ -13,7 +13,7 @@ from boto3.s3.transfer import TransferConfig
 
 from scripts import files_verify
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.filetools import cli
+from scripts.operator_tools.documents import cli
 from tests.conftest import s3_client_for
 
 PREFIX = "legacy/"

@@ -11,7 +11,7 @@ import pytest
 from scripts import rewrite_refs
 from scripts.devstack.database import connect
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.filetools import cli
+from scripts.operator_tools.documents import cli
 from tests.conftest import s3_client_for
 
 KEYS = [

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from scripts.dbtools.dumpparser import DumpReader, split_statements
-from scripts.dbtools.importer import Batch, to_load_data
+from scripts.operator_tools.database.dumpparser import DumpReader, split_statements
+from scripts.operator_tools.database.importer import Batch, to_load_data
 
 
 def batch(*statements: bytes, delimiter: bytes = b";") -> Batch:

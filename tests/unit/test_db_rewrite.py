@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.dbtools.importer import plan_dump
-from scripts.dbtools.rewrite import (
+from scripts.operator_tools.database.importer import plan_dump
+from scripts.operator_tools.database.rewrite import (
     Classified,
     RewriteOptions,
     classify,
@@ -185,7 +185,7 @@ def test_a_mysql57_dump_is_planned_with_every_rewrite_counted() -> None:
 
 
 def test_a_dump_of_several_databases_is_refused(tmp_path: Path) -> None:
-    from scripts.dbtools.cli import UsageError
+    from scripts.operator_tools.database.cli import UsageError
 
     dump = tmp_path / "two.sql"
     dump.write_text("USE `a`;\nCREATE TABLE t (x INT);\nUSE `b`;\nCREATE TABLE t (x INT);\n")

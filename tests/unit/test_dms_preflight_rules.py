@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.dbtools.preflight import (
+from scripts.operator_tools.database.preflight import (
     BLOCKER,
     OK,
     WARNING,

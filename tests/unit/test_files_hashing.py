@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.filetools.hashing import CHUNK_SIZE, sha256_file, uniform_parts
+from scripts.operator_tools.documents.hashing import CHUNK_SIZE, sha256_file, uniform_parts
 
 
 def test_whole_file_digest_matches_hashlib(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.filetools.paths import (
+from scripts.operator_tools.documents.paths import (
     LegacyPathParser,
     ParsedPath,
     UncRoot,

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from scripts.filetools.cli import CliError
+from scripts.operator_tools.documents.cli import CliError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 

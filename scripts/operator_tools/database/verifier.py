@@ -31,9 +31,9 @@ from typing import Any
 
 import pymysql
 
-from scripts.dbtools.cli import progress_bar
-from scripts.dbtools.connection import ConnectionSpec
-from scripts.dbtools.rewrite import quote_identifier, remove_definer
+from scripts.operator_tools.database.cli import progress_bar
+from scripts.operator_tools.database.connection import ConnectionSpec
+from scripts.operator_tools.database.rewrite import quote_identifier, remove_definer
 
 CHECKS = ("schema", "objects", "rows", "checksums")
 DEFAULT_CHUNK_SIZE = 10_000

@@ -27,7 +27,7 @@ import pymysql
 import pymysql.cursors
 from pymysql.constants import CLIENT
 
-from scripts.dbtools.cli import UsageError
+from scripts.operator_tools.database.cli import UsageError
 
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT = 10

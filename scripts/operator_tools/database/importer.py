@@ -43,10 +43,16 @@ from typing import Any, Protocol
 
 import pymysql
 
-from scripts.dbtools.cli import UsageError, progress_bar
-from scripts.dbtools.connection import ConnectionSpec
-from scripts.dbtools.dumpparser import DumpReader, DumpSyntaxError, fingerprint, is_gzip, open_dump
-from scripts.dbtools.rewrite import (
+from scripts.operator_tools.database.cli import UsageError, progress_bar
+from scripts.operator_tools.database.connection import ConnectionSpec
+from scripts.operator_tools.database.dumpparser import (
+    DumpReader,
+    DumpSyntaxError,
+    fingerprint,
+    is_gzip,
+    open_dump,
+)
+from scripts.operator_tools.database.rewrite import (
     POST_KINDS,
     Classified,
     RewriteOptions,

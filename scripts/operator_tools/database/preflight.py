@@ -15,7 +15,7 @@ from typing import Any
 
 import pymysql
 
-from scripts.dbtools.connection import ConnectionSpec
+from scripts.operator_tools.database.connection import ConnectionSpec
 
 OK, INFO, WARNING, BLOCKER = "ok", "info", "warning", "blocker"
 VARIABLES = (

@@ -1,0 +1,9 @@
+"""The engines of the operator tools, and the toolkit they share.
+
+The tools themselves are the thin modules ``scripts/<tool>.py`` (``python -m scripts.<tool>``):
+each parses its arguments, calls an engine from here, prints a summary and exits.
+
+* :mod:`.database`: the legacy database (dump parsing and import, verification, DMS pre-flight).
+* :mod:`.documents`: the legacy share's files (paths, excludes, hashing, S3, DataSync runs,
+  verification, catalog, reference rewrite).
+"""
