@@ -58,7 +58,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.operator_tools.documents import cli, db
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents import db
 from scripts.operator_tools.documents.excludes import ExcludeFilter
 from scripts.operator_tools.documents.paths import UncRoot, normalise_prefix
 from scripts.operator_tools.documents.s3 import DEFAULT_REGION, ObjectInfo, iter_objects, make_client
@@ -109,32 +110,32 @@ class CatalogConfig:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise cli.CliError(f"cannot read the config file: {exc}") from exc
+            raise toolkit.ToolError(f"cannot read the config file: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
-            raise cli.CliError(f"{path} is not valid TOML: {exc}") from exc
+            raise toolkit.ToolError(f"{path} is not valid TOML: {exc}") from exc
         unknown = set(data) - {"unc_root", "default_dossier", "rules"}
         if unknown:
-            raise cli.CliError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+            raise toolkit.ToolError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         default = data.get("default_dossier", {})
         if not isinstance(default, dict) or set(default) - {"reference", "title", "owner", "description"}:
-            raise cli.CliError(f"{path}: [default_dossier] takes reference, title, owner, description")
+            raise toolkit.ToolError(f"{path}: [default_dossier] takes reference, title, owner, description")
         spec = DossierSpec(**{k: str(v) for k, v in default.items()})
         if not spec.reference or len(spec.reference) > 64:
-            raise cli.CliError(f"{path}: default_dossier.reference must be 1 to 64 characters")
+            raise toolkit.ToolError(f"{path}: default_dossier.reference must be 1 to 64 characters")
         rules = []
         for number, raw in enumerate(data.get("rules", []), start=1):
             if not isinstance(raw, dict) or "pattern" not in raw:
-                raise cli.CliError(f"{path}: rule {number} needs a pattern")
+                raise toolkit.ToolError(f"{path}: rule {number} needs a pattern")
             if set(raw) - {"pattern", "create_missing", "title"}:
-                raise cli.CliError(f"{path}: rule {number} takes pattern, create_missing, title")
+                raise toolkit.ToolError(f"{path}: rule {number} takes pattern, create_missing, title")
             try:
                 pattern = re.compile(str(raw["pattern"]))
             except re.error as exc:
-                raise cli.CliError(
+                raise toolkit.ToolError(
                     f"{path}: rule {number} pattern is not a valid regular expression: {exc}"
                 ) from exc
             if not pattern.groups:
-                raise cli.CliError(
+                raise toolkit.ToolError(
                     f"{path}: rule {number} pattern needs a group holding the dossier reference"
                 )
             rules.append(
@@ -466,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region (default {DEFAULT_REGION})")
     parser.add_argument("--endpoint-url", help="S3 endpoint (a local S3-compatible server)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    toolkit.add_progress_arguments(parser)
     db.add_arguments(parser)
     return parser
 
@@ -474,21 +475,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     args = build_parser().parse_args(argv)
     if args.batch_size < 1 or args.workers < 1:
-        raise cli.CliError("--batch-size and --workers must be at least 1")
+        raise toolkit.ToolError("--batch-size and --workers must be at least 1")
     config = CatalogConfig.load(args.config)
     unc_text = args.unc_root or config.unc_root
     if not unc_text:
-        raise cli.CliError(
+        raise toolkit.ToolError(
             "the UNC root of the share is needed: --unc-root '\\\\10.0.20.1\\share' or unc_root in --config"
         )
     try:
         unc_root = UncRoot.parse(unc_text)
         excludes = ExcludeFilter.from_cli(args.exclude)
     except ValueError as exc:
-        raise cli.CliError(str(exc)) from exc
+        raise toolkit.ToolError(str(exc)) from exc
     prefix = normalise_prefix(args.prefix)
     if not prefix:
-        raise cli.CliError("--prefix cannot be empty: the catalog only registers migrated files")
+        raise toolkit.ToolError("--prefix cannot be empty: the catalog only registers migrated files")
     s3 = client or make_client(
         "s3", region=args.region, endpoint_url=args.endpoint_url, max_pool_connections=args.workers + 2
     )
@@ -496,8 +497,8 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     connection = db.connect_from_args(args)
     catalog = Catalog(connection, config, unc_root, prefix, dry_run=args.dry_run)
     fetcher = ChecksumFetcher(s3, args.bucket, args.workers) if args.fetch_checksums else None
-    started = cli.utc_now()
-    bar = cli.progress(enabled=not args.no_progress, unit=" objects", desc="cataloguing")
+    started = toolkit.utc_now()
+    bar = toolkit.progress(desc="cataloguing", unit=" objects", enabled=args.progress)
     try:
         objects = eligible(iter_objects(s3, args.bucket, prefix), catalog, excludes, prefix)
         for batch in batched(objects, args.batch_size):
@@ -516,8 +517,8 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         "prefix": prefix,
         "unc_root": unc_root.unc(),
         "dry_run": args.dry_run,
-        "started_at": cli.iso(started),
-        "finished_at": cli.iso(cli.utc_now()),
+        "started_at": toolkit.iso(started),
+        "finished_at": toolkit.iso(toolkit.utc_now()),
         "counts": {
             "listed": counts["listed"],
             "registered": counts["to_register"] if args.dry_run else counts["registered"],
@@ -534,7 +535,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         "problems": catalog.problems,
         "ok": not_registered == 0,
     }
-    cli.write_report(args.report, report)
+    toolkit.write_report(args.report, report)
     verb = "would register" if args.dry_run else "registered"
     c = report["counts"]
     print(
@@ -550,8 +551,8 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     )
     for problem in catalog.problems[:20]:
         print(f"  {problem['kind']:<15} {problem['key']}: {problem['detail']}")
-    return cli.EXIT_OK if report["ok"] else cli.EXIT_FAILED
+    return toolkit.EXIT_OK if report["ok"] else toolkit.EXIT_FAILED
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

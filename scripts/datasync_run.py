@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.operator_tools.documents import cli
+from scripts.operator_tools import toolkit
 from scripts.operator_tools.documents.s3 import DEFAULT_REGION, make_client
 
 RUNNING = {"QUEUED", "LAUNCHING", "INITIALIZING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING"}
@@ -78,7 +78,7 @@ class Follower:
     """Polls ``describe_task_execution`` and drives a progress bar until the execution ends."""
 
     def __init__(
-        self, client: Any, *, poll_interval: float, show_progress: bool, sleep: Callable[[float], None]
+        self, client: Any, *, poll_interval: float, show_progress: bool | None, sleep: Callable[[float], None]
     ):
         self.client = client
         self.poll_interval = poll_interval
@@ -86,9 +86,7 @@ class Follower:
         self.sleep = sleep
 
     def follow(self, execution_arn: str) -> dict[str, Any]:
-        bar = cli.progress(
-            enabled=self.show_progress, unit="B", unit_scale=True, unit_divisor=1024, desc="starting"
-        )
+        bar = toolkit.progress(desc="starting", enabled=self.show_progress)
         phases: list[str] = []
         try:
             while True:
@@ -115,7 +113,7 @@ class Follower:
         bar.set_postfix(
             files=f"{described.get('FilesTransferred', 0)}/{described.get('EstimatedFilesToTransfer', '?')}",
             verified=described.get("FilesVerified", 0),
-            written=cli.human_bytes(int(described.get("BytesWritten") or 0)),
+            written=toolkit.human_bytes(int(described.get("BytesWritten") or 0)),
             refresh=False,
         )
         bar.refresh()
@@ -146,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", help="write the final execution description as JSON here")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region (default {DEFAULT_REGION})")
     parser.add_argument("--endpoint-url", help="DataSync endpoint (tests, moto server)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    toolkit.add_progress_arguments(parser)
     return parser
 
 
@@ -155,16 +153,16 @@ def main(
 ) -> int:
     args = build_parser().parse_args(argv)
     if args.poll_interval < 0:
-        raise cli.CliError("--poll-interval cannot be negative")
+        raise toolkit.ToolError("--poll-interval cannot be negative")
     if args.follow and (args.final or args.transfer_mode or args.include or args.no_wait):
-        raise cli.CliError(
+        raise toolkit.ToolError(
             "--follow only follows: --final, --transfer-mode, --include and --no-wait start a run"
         )
     datasync = client or make_client("datasync", region=args.region, endpoint_url=args.endpoint_url)
 
     if args.follow:
         if "/execution/" not in args.follow:
-            raise cli.CliError(
+            raise toolkit.ToolError(
                 f"{args.follow!r} is not a task execution ARN (…:task/task-…/execution/exec-…)"
             )
         execution_arn = args.follow
@@ -176,12 +174,10 @@ def main(
         print(f"started {kind}: {execution_arn}")
         if args.no_wait:
             print(f"follow it with: python -m scripts.datasync_run --follow {execution_arn}")
-            return cli.EXIT_OK
+            return toolkit.EXIT_OK
 
     task = datasync.describe_task(TaskArn=task_arn)
-    follower = Follower(
-        datasync, poll_interval=args.poll_interval, show_progress=not args.no_progress, sleep=sleep
-    )
+    follower = Follower(datasync, poll_interval=args.poll_interval, show_progress=args.progress, sleep=sleep)
     try:
         final = follower.follow(execution_arn)
     except KeyboardInterrupt:
@@ -190,12 +186,12 @@ def main(
             f"  python -m scripts.datasync_run --follow {execution_arn}",
             file=sys.stderr,
         )
-        return cli.EXIT_INTERRUPTED
+        return toolkit.EXIT_INTERRUPTED
 
     outcome = summarise(task, final)
-    cli.write_report(args.report, outcome)
+    toolkit.write_report(args.report, outcome)
     print_outcome(outcome)
-    return cli.EXIT_OK if outcome["status"] in FINISHED_OK else cli.EXIT_FAILED
+    return toolkit.EXIT_OK if outcome["status"] in FINISHED_OK else toolkit.EXIT_FAILED
 
 
 def _start(datasync: Any, task_arn: str, args: argparse.Namespace) -> str:
@@ -209,11 +205,11 @@ def _start(datasync: Any, task_arn: str, args: argparse.Namespace) -> str:
             raise
         current = _current_execution(datasync, task_arn)
         if current:
-            raise cli.CliError(
+            raise toolkit.ToolError(
                 f"the task is already running ({current}); follow it with "
                 f"python -m scripts.datasync_run --follow {current}"
             ) from exc
-        raise cli.CliError(
+        raise toolkit.ToolError(
             f"DataSync refused to start {task_arn}: {exc.response['Error'].get('Message')}"
         ) from exc
 
@@ -290,8 +286,8 @@ def print_outcome(outcome: dict[str, Any]) -> None:
             f"{counters.get('FilesDeleted', 0)} deleted"
         )
         lines.append(
-            f"bytes        {cli.human_bytes(counters.get('BytesTransferred', 0))} transferred, "
-            f"{cli.human_bytes(counters.get('BytesWritten', 0))} written"
+            f"bytes        {toolkit.human_bytes(counters.get('BytesTransferred', 0))} transferred, "
+            f"{toolkit.human_bytes(counters.get('BytesWritten', 0))} written"
         )
     if outcome.get("files_failed"):
         lines.append(f"failed files {outcome['files_failed']}")
@@ -313,4 +309,4 @@ def print_outcome(outcome: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

@@ -45,7 +45,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.operator_tools.documents import cli
+from scripts.operator_tools import toolkit
 from scripts.operator_tools.documents.excludes import ExcludeFilter
 from scripts.operator_tools.documents.hashing import CHUNK_SIZE, sha256_file, uniform_parts
 from scripts.operator_tools.documents.paths import normalise_prefix
@@ -413,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region (default {DEFAULT_REGION})")
     parser.add_argument("--endpoint-url", help="S3 endpoint (a local S3-compatible server)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    toolkit.add_progress_arguments(parser)
     return parser
 
 
@@ -421,25 +421,23 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     args = build_parser().parse_args(argv)
     source: Path = args.source
     if not source.is_dir():
-        raise cli.CliError(f"source {source} is not a folder (is the share mounted?)")
+        raise toolkit.ToolError(f"source {source} is not a folder (is the share mounted?)")
     if args.workers < 1:
-        raise cli.CliError("--workers must be at least 1")
+        raise toolkit.ToolError("--workers must be at least 1")
     try:
         bucket, raw_prefix = parse_s3_url(args.target)
         excludes = ExcludeFilter.from_cli(args.exclude, defaults=not args.no_default_excludes)
     except ValueError as exc:
-        raise cli.CliError(str(exc)) from exc
+        raise toolkit.ToolError(str(exc)) from exc
     prefix = normalise_prefix(raw_prefix)
     s3 = client or make_client(
         "s3", region=args.region, endpoint_url=args.endpoint_url, max_pool_connections=args.workers + 4
     )
     s3.head_bucket(Bucket=bucket)
 
-    started = cli.utc_now()
+    started = toolkit.utc_now()
     clock = time.monotonic()
-    bar = cli.progress(
-        enabled=not args.no_progress, unit="B", unit_scale=True, unit_divisor=1024, desc="verifying"
-    )
+    bar = toolkit.progress(desc="verifying", enabled=args.progress)
     verifier = Verifier(
         source=source,
         bucket=bucket,
@@ -463,8 +461,8 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     report = {
         "source": str(source.resolve()),
         "target": f"s3://{bucket}/{prefix}",
-        "started_at": cli.iso(started),
-        "finished_at": cli.iso(cli.utc_now()),
+        "started_at": toolkit.iso(started),
+        "finished_at": toolkit.iso(toolkit.utc_now()),
         "duration_seconds": round(elapsed, 3),
         "workers": args.workers,
         "deep": args.deep,
@@ -483,9 +481,9 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         "differences_truncated": recorder.difference_count > len(recorder.differences),
         "ok": not failed,
     }
-    cli.write_report(args.report, report)
+    toolkit.write_report(args.report, report)
     print_summary(report, elapsed)
-    return cli.EXIT_FAILED if failed else cli.EXIT_OK
+    return toolkit.EXIT_FAILED if failed else toolkit.EXIT_OK
 
 
 def print_summary(report: dict[str, Any], elapsed: float) -> None:
@@ -496,8 +494,8 @@ def print_summary(report: dict[str, Any], elapsed: float) -> None:
     lines = [
         f"source       {report['source']}",
         f"target       {report['target']}",
-        f"compared     {summary['files_compared']} files, {cli.human_bytes(summary['bytes_compared'])} "
-        f"in {elapsed:.1f} s ({cli.human_bytes(rate)}/s)",
+        f"compared     {summary['files_compared']} files, {toolkit.human_bytes(summary['bytes_compared'])} "
+        f"in {elapsed:.1f} s ({toolkit.human_bytes(rate)}/s)",
         f"content      {verified['sha256_checksum']} by SHA-256 checksum, {verified['sha256_composite']} by "
         f"composite checksum, {verified['sha256_metadata']} by sha256 metadata, "
         f"{verified['deep']} byte for byte; "
@@ -515,4 +513,4 @@ def print_summary(report: dict[str, Any], elapsed: float) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

@@ -56,7 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.operator_tools.documents import cli, db
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents import db
 from scripts.operator_tools.documents.paths import (
     LegacyPathParser,
     UnsafePathError,
@@ -139,7 +140,7 @@ class ColumnRef:
         elif len(parts) == 3:
             schema, table, column = parts
         else:
-            raise cli.CliError(f"{text!r}: expected table.column or schema.table.column")
+            raise toolkit.ToolError(f"{text!r}: expected table.column or schema.table.column")
         for name in filter(None, (schema, table, column)):
             db.quote_identifier(name)
         return cls(schema, table, column)
@@ -167,29 +168,31 @@ class RewriteConfig:
             try:
                 data = tomllib.loads(args.config.read_text(encoding="utf-8"))
             except OSError as exc:
-                raise cli.CliError(f"cannot read the config file: {exc}") from exc
+                raise toolkit.ToolError(f"cannot read the config file: {exc}") from exc
             except tomllib.TOMLDecodeError as exc:
-                raise cli.CliError(f"{args.config} is not valid TOML: {exc}") from exc
+                raise toolkit.ToolError(f"{args.config} is not valid TOML: {exc}") from exc
             unknown = set(data) - {"columns", "share_roots", "drives", "prefix"}
             if unknown:
-                raise cli.CliError(f"{args.config}: unknown setting(s) {', '.join(sorted(unknown))}")
+                raise toolkit.ToolError(f"{args.config}: unknown setting(s) {', '.join(sorted(unknown))}")
         columns = [ColumnRef.parse(c) for c in (args.column or data.get("columns") or [])]
         if not columns:
-            raise cli.CliError("no columns to rewrite: pass --column table.column or columns in --config")
+            raise toolkit.ToolError(
+                "no columns to rewrite: pass --column table.column or columns in --config"
+            )
         roots = args.share_root or data.get("share_roots") or []
         drives = dict(data.get("drives") or {})
         for item in args.drive or []:
             letter, sep, target = item.partition("=")
             if not sep:
-                raise cli.CliError(f"--drive {item!r}: expected LETTER=\\\\server\\share")
+                raise toolkit.ToolError(f"--drive {item!r}: expected LETTER=\\\\server\\share")
             drives[letter] = target
         try:
             parser = LegacyPathParser.from_strings(roots, drives)
         except ValueError as exc:
-            raise cli.CliError(str(exc)) from exc
+            raise toolkit.ToolError(str(exc)) from exc
         prefix = normalise_prefix(args.prefix or data.get("prefix") or "legacy/")
         if not prefix:
-            raise cli.CliError("the prefix cannot be empty")
+            raise toolkit.ToolError("the prefix cannot be empty")
         return cls(columns, parser, prefix)
 
 
@@ -259,7 +262,7 @@ class Rewriter:
             )
             columns = [row["COLUMN_NAME"] for row in cursor.fetchall()]
         if not columns:
-            raise cli.CliError(f"table {ref.sql_table} does not exist or has no primary key")
+            raise toolkit.ToolError(f"table {ref.sql_table} does not exist or has no primary key")
         return columns
 
     def column_length(self, ref: ColumnRef) -> int | None:
@@ -272,9 +275,9 @@ class Rewriter:
             )
             row = cursor.fetchone()
         if row is None:
-            raise cli.CliError(f"column {ref.name} does not exist")
+            raise toolkit.ToolError(f"column {ref.name} does not exist")
         if str(row["type"]).lower() not in {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"}:
-            raise cli.CliError(f"column {ref.name} is {row['type']}, not a text column")
+            raise toolkit.ToolError(f"column {ref.name} is {row['type']}, not a text column")
         return int(row["length"]) if row["length"] is not None else None
 
     # -- classification ------------------------------------------------------------------
@@ -429,7 +432,7 @@ def restore(connection: Any, path: Path, *, dry_run: bool, batch_size: int) -> C
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
-        raise cli.CliError(f"cannot read the rollback file: {exc}") from exc
+        raise toolkit.ToolError(f"cannot read the rollback file: {exc}") from exc
     with handle:
         batch: list[dict[str, Any]] = []
         for number, line in enumerate(handle, start=1):
@@ -445,7 +448,7 @@ def restore(connection: Any, path: Path, *, dry_run: bool, batch_size: int) -> C
                 if not isinstance(entry["old"], str | None) or not isinstance(entry["new"], str):
                     raise ValueError("old and new must be text")
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise cli.CliError(f"{path}:{number} is not a rollback line ({exc})") from exc
+                raise toolkit.ToolError(f"{path}:{number} is not a rollback line ({exc})") from exc
             batch.append(entry)
             if len(batch) >= batch_size:
                 _restore_batch(connection, batch, counts, dry_run)
@@ -525,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region (default {DEFAULT_REGION})")
     parser.add_argument("--endpoint-url", help="S3 endpoint (a local S3-compatible server)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    toolkit.add_progress_arguments(parser)
     db.add_arguments(parser)
     return parser
 
@@ -533,22 +536,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     args = build_parser().parse_args(argv)
     if args.batch_size < 1:
-        raise cli.CliError("--batch-size must be at least 1")
+        raise toolkit.ToolError("--batch-size must be at least 1")
     if args.rollback:
         return _main_rollback(args)
     if not args.bucket:
-        raise cli.CliError("--bucket is required to rewrite (the objects decide what a path becomes)")
+        raise toolkit.ToolError("--bucket is required to rewrite (the objects decide what a path becomes)")
     config = RewriteConfig.from_args(args)
     s3 = client or make_client("s3", region=args.region, endpoint_url=args.endpoint_url)
     s3.head_bucket(Bucket=args.bucket)
     connection = db.connect_from_args(args)
-    started = cli.utc_now()
+    started = toolkit.utc_now()
     rollback_path = args.rollback_file or Path(f"rewrite-refs-rollback-{started:%Y%m%dT%H%M%SZ}.jsonl")
     results: list[ColumnResult] = []
     with tempfile.TemporaryDirectory(prefix="rewrite-refs-") as scratch:
         index = KeyIndex(scratch, config.prefix)
         try:
-            listing = cli.progress(enabled=not args.no_progress, unit=" keys", desc="listing S3")
+            listing = toolkit.progress(desc="listing S3", unit=" keys", enabled=args.progress)
             with listing:
                 index.load(_counted(iter_objects(s3, args.bucket, config.prefix), listing))
             rollback = None if args.dry_run else rollback_path.open("a", encoding="utf-8")
@@ -564,7 +567,7 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
                     max_listed=args.max_listed,
                 )
                 for ref in config.columns:
-                    with cli.progress(enabled=not args.no_progress, unit=" rows", desc=ref.name) as bar:
+                    with toolkit.progress(desc=ref.name, unit=" rows", enabled=args.progress) as bar:
                         results.append(rewriter.rewrite_column(ref, bar))
             finally:
                 if rollback is not None:
@@ -584,8 +587,8 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         "prefix": config.prefix,
         "dry_run": args.dry_run,
         "force": args.force,
-        "started_at": cli.iso(started),
-        "finished_at": cli.iso(cli.utc_now()),
+        "started_at": toolkit.iso(started),
+        "finished_at": toolkit.iso(toolkit.utc_now()),
         "rollback_file": None if args.dry_run or not rollback_path.exists() else str(rollback_path),
         "objects": object_count,
         "columns": {r.column: dict(sorted(r.counts.items())) for r in results},
@@ -595,9 +598,9 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         "plan": rewriter.plan if args.dry_run else [],
         "ok": sum(problems.values()) == 0,
     }
-    cli.write_report(args.report, report)
+    toolkit.write_report(args.report, report)
     _print_summary(report, args.dry_run)
-    return cli.EXIT_OK if report["ok"] else cli.EXIT_FAILED
+    return toolkit.EXIT_OK if report["ok"] else toolkit.EXIT_FAILED
 
 
 def _counted(items: Iterator[Any], bar: Any) -> Iterator[str]:
@@ -657,15 +660,15 @@ def _main_rollback(args: argparse.Namespace) -> int:
     finally:
         connection.close()
     report = {"rollback_file": str(args.rollback), "dry_run": args.dry_run, "counts": dict(counts)}
-    cli.write_report(args.report, report)
+    toolkit.write_report(args.report, report)
     verb = "would restore" if args.dry_run else "restored"
     done = counts["to_restore"] if args.dry_run else counts["restored"]
     print(
         f"{'DRY RUN: ' if args.dry_run else ''}{verb} {done} value(s); left alone {counts['changed_since']} "
         f"changed since the rewrite and {counts['row_gone']} whose row is gone"
     )
-    return cli.EXIT_OK
+    return toolkit.EXIT_OK
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

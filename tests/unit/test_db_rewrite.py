@@ -185,9 +185,9 @@ def test_a_mysql57_dump_is_planned_with_every_rewrite_counted() -> None:
 
 
 def test_a_dump_of_several_databases_is_refused(tmp_path: Path) -> None:
-    from scripts.operator_tools.database.cli import UsageError
+    from scripts.operator_tools.toolkit import ToolError
 
     dump = tmp_path / "two.sql"
     dump.write_text("USE `a`;\nCREATE TABLE t (x INT);\nUSE `b`;\nCREATE TABLE t (x INT);\n")
-    with pytest.raises(UsageError, match="several databases"):
+    with pytest.raises(ToolError, match="several databases"):
         plan_dump(dump, progress=False)

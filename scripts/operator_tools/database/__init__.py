@@ -1,7 +1,6 @@
-"""Shared code of the database migration tools (db_import, db_verify, dms_preflight).
+"""The engines of the database tools (db_import, db_verify, dms_preflight).
 
-* :mod:`scripts.operator_tools.database.dumpparser`: streams a mysqldump/mariadb-dump file into statements.
-* :mod:`scripts.operator_tools.database.rewrite`: classifies statements and rewrites what Aurora refuses.
-* :mod:`scripts.operator_tools.database.connection`: connection options (URL or flags, password sources).
-* :mod:`scripts.operator_tools.database.cli`: report, summary and exit-code helpers shared by the scripts.
+* :mod:`.dumpparser`: streams a mysqldump/mariadb-dump file into statements.
+* :mod:`.rewrite`: classifies statements and rewrites what Aurora refuses.
+* :mod:`.connection`: connection options (URL or flags, password sources).
 """

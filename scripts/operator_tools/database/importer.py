@@ -43,7 +43,6 @@ from typing import Any, Protocol
 
 import pymysql
 
-from scripts.operator_tools.database.cli import UsageError, progress_bar
 from scripts.operator_tools.database.connection import ConnectionSpec
 from scripts.operator_tools.database.dumpparser import (
     DumpReader,
@@ -62,6 +61,7 @@ from scripts.operator_tools.database.rewrite import (
     quote_identifier,
     rewrite_statement,
 )
+from scripts.operator_tools.toolkit import ToolError, progress
 
 STATE_TABLE = "__db_import_state"
 DEFAULT_BATCH_BYTES = 4 << 20
@@ -226,7 +226,7 @@ class DumpScanner:
         desc: str = "scanning dump",
     ) -> None:
         if not path.is_file():
-            raise UsageError(f"the dump {path} does not exist or is not a file")
+            raise ToolError(f"the dump {path} does not exist or is not a file")
         self.path = path
         self.rewrite = rewrite or RewriteOptions()
         self.batch_bytes = batch_bytes
@@ -241,7 +241,7 @@ class DumpScanner:
     def scan(self, sink: ScanSink) -> Plan:
         plan = self.plan
         stream, raw = open_dump(self.path)
-        self.bar = bar = progress_bar(total=plan.size, desc=self.desc, enabled=self.progress)
+        self.bar = bar = progress(total=plan.size, desc=self.desc, enabled=self.progress)
         wants_data = sink.wants_data
 
         def want_text(head: bytes) -> bool:
@@ -342,7 +342,7 @@ class DumpScanner:
                     if named and classified.name and classified.name not in plan.source_databases:
                         plan.source_databases.append(classified.name)
                         if len(plan.source_databases) > 1:
-                            raise UsageError(
+                            raise ToolError(
                                 f"{self.path} holds several databases ({', '.join(plan.source_databases)}): "
                                 "dump and import one database at a time"
                             )
@@ -350,9 +350,9 @@ class DumpScanner:
                     plan.skipped[classified.kind] += 1
             close_table()
         except DumpSyntaxError as exc:
-            raise UsageError(f"{self.path}: cannot read the dump at {exc}") from exc
+            raise ToolError(f"{self.path}: cannot read the dump at {exc}") from exc
         except (OSError, EOFError) as exc:
-            raise UsageError(f"{self.path}: cannot read the dump: {exc}") from exc
+            raise ToolError(f"{self.path}: cannot read the dump: {exc}") from exc
         finally:
             bar.close()
             raw.close()
@@ -503,7 +503,7 @@ class Importer:
 
     def __init__(self, dump: Path, target: ConnectionSpec, options: ImportOptions) -> None:
         if not target.database:
-            raise UsageError("name the target database")
+            raise ToolError("name the target database")
         self.target = target
         self.options = options
         self.scanner = DumpScanner(
@@ -608,7 +608,7 @@ class Importer:
         error = self._error
         if error is None:
             return
-        if isinstance(error, ImportFailed | UsageError | ImportInterrupted):
+        if isinstance(error, ImportFailed | ToolError | ImportInterrupted):
             raise error
         if isinstance(error, pymysql.err.MySQLError):
             raise ImportFailed(f"loading failed: {_sql_error(error)}") from error
@@ -641,7 +641,7 @@ class Importer:
             rows = cursor.fetchall()
             fingerprints = {row[2] for row in rows}
             if fingerprints and fingerprints != {self.plan.fingerprint} and not self.options.restart:
-                raise UsageError(
+                raise ToolError(
                     f"the target database {self.target.database} holds an unfinished import of another dump; "
                     "pass --restart to start over from this dump"
                 )
@@ -681,7 +681,7 @@ class Importer:
         names = [row[0] for row in self._main_cursor.fetchall()]
         if names:
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-            raise UsageError(
+            raise ToolError(
                 f"the target database {self.target.database} already holds {len(names)} tables or views "
                 f"({shown}); import into an empty database, "
                 "or pass --force to replace the tables the dump contains"

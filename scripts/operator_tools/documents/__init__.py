@@ -5,5 +5,4 @@
 * :mod:`.hashing`: streamed SHA-256, including the composite checksum of multipart objects.
 * :mod:`.s3`: S3 client construction and listings.
 * :mod:`.db`: MySQL connections for the operator scripts.
-* :mod:`.cli`: exit codes, errors, reports and progress bars shared by the command lines.
 """
