@@ -14,6 +14,7 @@ from boto3.s3.transfer import TransferConfig
 from scripts import files_verify
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
 from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents import verifier as tree_verifier
 from tests.conftest import s3_client_for
 
 PREFIX = "legacy/"
@@ -265,7 +266,7 @@ def test_an_unreadable_source_folder_is_an_error_not_a_list_of_extras(
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(files_verify.os, "scandir", scandir)
+    monkeypatch.setattr(tree_verifier.os, "scandir", scandir)
     report = tmp_path / "report.json"
     # When compared
     code, result = run(
