@@ -13,6 +13,7 @@ from scripts import catalog_legacy
 from scripts.devstack.database import connect
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
 from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents.catalog import Catalog
 from tests.conftest import s3_client_for
 
 UNC = r"\\10.0.20.1\share"
@@ -168,16 +169,16 @@ def test_an_interrupted_run_resumes_without_duplicates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a run that dies after its first committed batch of two
-    original = catalog_legacy.Catalog.register
+    original = Catalog.register
     calls = {"n": 0}
 
-    def dies_on_second_batch(self: catalog_legacy.Catalog, batch: Any, fetch: Any = None) -> int:
+    def dies_on_second_batch(self: Catalog, batch: Any, fetch: Any = None) -> int:
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return original(self, batch, fetch)
 
-    monkeypatch.setattr(catalog_legacy.Catalog, "register", dies_on_second_batch)
+    monkeypatch.setattr(Catalog, "register", dies_on_second_batch)
     report = tmp_path / "report.json"
     code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client),
@@ -187,7 +188,7 @@ def test_an_interrupted_run_resumes_without_duplicates(
     assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 2
 
     # When it runs again
-    monkeypatch.setattr(catalog_legacy.Catalog, "register", original)
+    monkeypatch.setattr(Catalog, "register", original)
     code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client),
         argv(migrated, database_url, config_file, report, "--batch-size", "2"),
