@@ -138,147 +138,193 @@ class DumpReader:
         trusted_inserts: bool = False,
     ) -> None:
         self._stream = stream
-        self._want_text = want_text
-        self._on_read = on_read
-        self._chunk_size = chunk_size
-        self._head_size = head_size
-        self._trusted_inserts = trusted_inserts
+        self.want_text = want_text
+        self.on_read = on_read
+        self.chunk_size = chunk_size
+        self.head_size = head_size
+        self.trusted_inserts = trusted_inserts
         self.stats = ReaderStats()
 
     def __iter__(self) -> Iterator[Statement]:
-        return self._statements()
+        return _Splitter(self).statements()
 
-    def _statements(self) -> Iterator[Statement]:
-        buf = bytearray()
-        base = 0  # stream offset of buf[0]
-        pos = 0  # scan position in buf
-        limit = 0  # scanning stops here: just after the last complete line (or at the end)
-        line = 1  # line number at buf[line_pos]
-        line_pos = 0
-        start: int | None = None  # start of the current statement in buf
-        delimiter = DEFAULT_DELIMITER
-        body = _pattern_for(delimiter)
-        eof = False
-
-        while True:
-            if start is None:
-                pos = _LEADING.match(buf, pos, limit).end()  # type: ignore[union-attr]
-                if pos >= limit or _UNTERMINATED_COMMENT.match(buf, pos, limit):
-                    if eof:
-                        if pos < len(buf):
-                            line += buf.count(b"\n", line_pos, pos)
-                            raise DumpSyntaxError("unterminated comment", line)
-                        return
-                    buf, base, _, line, line_pos = self._compact(buf, base, pos, line, line_pos)
-                    pos = 0
-                    eof, limit = self._fill(buf)
-                    continue
-                marker = _SANDBOX.match(buf, pos, limit)
-                if marker:
-                    self.stats.sandbox_markers += 1
-                    pos = marker.end()
-                    continue
-                command = _DELIMITER_COMMAND.match(buf, pos, limit)
-                if command:
-                    delimiter = bytes(command.group(1))
-                    body = _pattern_for(delimiter)
-                    self.stats.delimiter_commands += 1
-                    pos = command.end()
-                    continue
-                start = pos
-            if (
-                self._trusted_inserts
-                and delimiter == b";"
-                and buf.startswith(b"INSERT INTO ", start)
-                and limit - start < FAST_PATH_LIMIT
-            ):
-                # mysqldump and mariadb-dump escape newlines inside strings, so in their INSERTs
-                # every raw newline is outside a string: the statement ends at the first ";\n".
-                found = buf.find(b";\n", pos, limit)
-                if found >= 0:
-                    pos = found
-                elif not (eof and limit == len(buf)):
-                    pos = max(start, limit - 1)
-                    buf, base, shift, line, line_pos = self._compact(buf, base, start, line, line_pos)
-                    pos -= shift
-                    start -= shift
-                    eof, limit = self._fill(buf)
-                    continue
-                else:
-                    pos = body.match(buf, start, limit).end()  # type: ignore[union-attr]
-            else:
-                pos = body.match(buf, pos, limit).end()  # type: ignore[union-attr]
-            if pos < limit and buf.startswith(delimiter, pos):
-                body_end = pos
-                while body_end > start and buf[body_end - 1] in b" \t\r\n\f\v":
-                    body_end -= 1
-                line += buf.count(b"\n", line_pos, start)
-                line_pos = start
-                head = bytes(buf[start : min(body_end, start + self._head_size)])
-                want = self._want_text is None or self._want_text(head)
-                self.stats.statements += 1
-                yield Statement(
-                    head=head,
-                    sql=bytes(buf[start:body_end]) if want else None,
-                    delimiter=delimiter,
-                    offset=base + start,
-                    body_end=base + body_end,
-                    end=base + pos + len(delimiter),
-                    line=line,
-                )
-                pos += len(delimiter)
-                start = None
-                continue
-            if eof and limit == len(buf):
-                line += buf.count(b"\n", line_pos, start)
-                line_pos = start
-                if pos == len(buf):
-                    text = bytes(buf[start:pos]).rstrip()
-                    if text:  # a last statement without its delimiter, as the client accepts
-                        self.stats.statements += 1
-                        yield Statement(
-                            head=text[: self._head_size],
-                            sql=text,
-                            delimiter=delimiter,
-                            offset=base + start,
-                            body_end=base + start + len(text),
-                            end=base + pos,
-                            line=line,
-                        )
-                    return
-                what = {39: "string", 34: "string", 96: "identifier"}.get(buf[pos], "comment")
-                raise DumpSyntaxError(f"unterminated {what} in the statement that starts here", line)
-            # The statement goes on past the scanned lines: read more, keep the statement.
-            keep_from = start
-            buf, base, shift, line, line_pos = self._compact(buf, base, keep_from, line, line_pos)
-            pos -= shift
-            start -= shift
-            eof, limit = self._fill(buf)
-
-    @staticmethod
-    def _compact(
-        buf: bytearray, base: int, keep_from: int, line: int, line_pos: int
-    ) -> tuple[bytearray, int, int, int, int]:
-        """Drop ``buf[:keep_from]``; returns the new buffer state and how far it shifted."""
-        if keep_from == 0:
-            return buf, base, 0, line, line_pos
-        line += buf.count(b"\n", line_pos, keep_from)
-        del buf[:keep_from]
-        return buf, base + keep_from, keep_from, line, 0
-
-    def _fill(self, buf: bytearray) -> tuple[bool, int]:
+    def fill(self, buf: bytearray) -> tuple[bool, int]:
         """Read until the buffer ends with a complete line (or the stream ends)."""
         while True:
-            chunk = self._stream.read(self._chunk_size)
+            chunk = self._stream.read(self.chunk_size)
             if not chunk:
                 return True, len(buf)
             self.stats.bytes_read += len(chunk)
             buf += chunk
-            if self._on_read is not None:
-                self._on_read(len(chunk))
+            if self.on_read is not None:
+                self.on_read(len(chunk))
             newline = buf.rfind(b"\n", len(buf) - len(chunk))
             if newline >= 0:
                 return False, newline + 1
+
+
+_BLANKS = b" \t\r\n\f\v"
+_NO_STATEMENT = -1
+
+
+class _Splitter:
+    """One pass over a reader's stream: the buffer, the scan position and the current statement.
+
+    The buffer holds the unread rest of the current statement and the chunks read after it;
+    ``limit`` is the end of its last complete line (scanning never goes past it until the
+    stream ends), ``start`` the start of the statement being read (-1 between statements),
+    ``base`` the stream offset of ``buf[0]`` and ``line`` the line number at ``line_pos``.
+    """
+
+    def __init__(self, reader: DumpReader) -> None:
+        self.reader = reader
+        self.stats = reader.stats
+        self.buf = bytearray()
+        self.base = 0
+        self.pos = 0
+        self.limit = 0
+        self.line = 1
+        self.line_pos = 0
+        self.start = _NO_STATEMENT
+        self.delimiter = DEFAULT_DELIMITER
+        self.body = _pattern_for(DEFAULT_DELIMITER)
+        self.eof = False
+        self.ended = False
+
+    def statements(self) -> Iterator[Statement]:
+        while not self.ended:
+            if self.start == _NO_STATEMENT and not self._find_start():
+                continue
+            if not self._scan_body():
+                continue
+            if self.pos < self.limit and self.buf.startswith(self.delimiter, self.pos):
+                yield self._complete()
+            elif self.eof and self.limit == len(self.buf):
+                yield from self._last()
+            else:  # the statement goes on past the scanned lines: read more, keep the statement
+                self._read_more(keep_from=self.start)
+
+    # -- between statements ----------------------------------------------------------------
+    def _find_start(self) -> bool:
+        """Skip blanks, comments and client commands; True once a statement starts at ``pos``."""
+        buf, limit = self.buf, self.limit
+        self.pos = pos = _LEADING.match(buf, self.pos, limit).end()  # type: ignore[union-attr]
+        if pos >= limit or _UNTERMINATED_COMMENT.match(buf, pos, limit):
+            self._end_between_statements()
+            return False
+        marker = _SANDBOX.match(buf, pos, limit)
+        if marker:
+            self.stats.sandbox_markers += 1
+            self.pos = marker.end()
+            return False
+        command = _DELIMITER_COMMAND.match(buf, pos, limit)
+        if command:
+            self.delimiter = bytes(command.group(1))
+            self.body = _pattern_for(self.delimiter)
+            self.stats.delimiter_commands += 1
+            self.pos = command.end()
+            return False
+        self.start = pos
+        return True
+
+    def _end_between_statements(self) -> None:
+        """At the end of the scanned lines with no statement open: read on, or stop."""
+        if not self.eof:
+            self._read_more(keep_from=self.pos)
+            return
+        if self.pos < len(self.buf):
+            self._count_lines_to(self.pos)
+            raise DumpSyntaxError("unterminated comment", self.line)
+        self.ended = True
+
+    # -- inside a statement ----------------------------------------------------------------
+    def _scan_body(self) -> bool:
+        """Move ``pos`` to the delimiter or as far as the text goes; False when more input had
+        to be read first."""
+        buf, start = self.buf, self.start
+        fast = (
+            self.reader.trusted_inserts
+            and self.delimiter == b";"
+            and buf.startswith(b"INSERT INTO ", start)
+            and self.limit - start < FAST_PATH_LIMIT
+        )
+        if not fast:
+            self.pos = self.body.match(self.buf, self.pos, self.limit).end()  # type: ignore[union-attr]
+            return True
+        # mysqldump and mariadb-dump escape newlines inside strings, so in their INSERTs every raw
+        # newline is outside a string: the statement ends at the first ";\n".
+        found = self.buf.find(b";\n", self.pos, self.limit)
+        if found >= 0:
+            self.pos = found
+        elif self.eof and self.limit == len(self.buf):
+            self.pos = self.body.match(self.buf, start, self.limit).end()  # type: ignore[union-attr]
+        else:
+            self.pos = max(start, self.limit - 1)
+            self._read_more(keep_from=start)
+            return False
+        return True
+
+    def _complete(self) -> Statement:
+        """The statement that ends at ``pos``, where its delimiter starts."""
+        buf, start, pos = self.buf, self.start, self.pos
+        body_end = pos
+        while body_end > start and buf[body_end - 1] in _BLANKS:
+            body_end -= 1
+        self._count_lines_to(start)
+        head = bytes(buf[start : min(body_end, start + self.reader.head_size)])
+        want = self.reader.want_text is None or self.reader.want_text(head)
+        self.stats.statements += 1
+        statement = Statement(
+            head=head,
+            sql=bytes(buf[start:body_end]) if want else None,
+            delimiter=self.delimiter,
+            offset=self.base + start,
+            body_end=self.base + body_end,
+            end=self.base + pos + len(self.delimiter),
+            line=self.line,
+        )
+        self.pos = pos + len(self.delimiter)
+        self.start = _NO_STATEMENT
+        return statement
+
+    def _last(self) -> Iterator[Statement]:
+        """At the end of the stream inside a statement: a last one without its delimiter (as the
+        client accepts), else an unterminated string, identifier or comment."""
+        buf, start, pos = self.buf, self.start, self.pos
+        self._count_lines_to(start)
+        self.ended = True
+        if pos != len(buf):
+            what = {39: "string", 34: "string", 96: "identifier"}.get(buf[pos], "comment")
+            raise DumpSyntaxError(f"unterminated {what} in the statement that starts here", self.line)
+        text = bytes(buf[start:pos]).rstrip()
+        if text:
+            self.stats.statements += 1
+            yield Statement(
+                head=text[: self.reader.head_size],
+                sql=text,
+                delimiter=self.delimiter,
+                offset=self.base + start,
+                body_end=self.base + start + len(text),
+                end=self.base + pos,
+                line=self.line,
+            )
+
+    def _count_lines_to(self, offset: int) -> None:
+        self.line += self.buf.count(b"\n", self.line_pos, offset)
+        self.line_pos = offset
+
+    # -- input -----------------------------------------------------------------------------
+    def _read_more(self, *, keep_from: int) -> None:
+        """Drop ``buf[:keep_from]`` (positions shift with it), then read at least one more line."""
+        if keep_from:
+            self._count_lines_to(keep_from)
+            del self.buf[:keep_from]
+            self.base += keep_from
+            self.line_pos = 0
+            self.pos -= keep_from
+            if self.start != _NO_STATEMENT:
+                self.start -= keep_from
+        self.eof, self.limit = self.reader.fill(self.buf)
 
 
 def is_gzip(path: Path) -> bool:
