@@ -31,20 +31,17 @@ if __package__ in {None, ""}:  # run as a file: make the repository root importa
 from scripts.operator_tools import toolkit
 from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
 from scripts.operator_tools.database.importer import (
-    DEFAULT_BATCH_BYTES,
     DEFAULT_WORKERS,
     PHASES,
     STATE_TABLE,
-    Batch,
     Importer,
     ImportFailed,
     ImportInterrupted,
     ImportOptions,
     ImportResult,
-    Plan,
-    plan_dump,
 )
 from scripts.operator_tools.database.rewrite import RewriteOptions
+from scripts.operator_tools.database.scanner import DEFAULT_BATCH_BYTES, Batch, Plan, plan_dump
 
 
 def _phases(value: str) -> tuple[str, ...]:

@@ -7,7 +7,8 @@ import io
 import pytest
 
 from scripts.operator_tools.database.dumpparser import DumpReader, split_statements
-from scripts.operator_tools.database.importer import Batch, to_load_data
+from scripts.operator_tools.database.loaddata import to_load_data
+from scripts.operator_tools.database.scanner import Batch
 
 
 def batch(*statements: bytes, delimiter: bytes = b";") -> Batch:

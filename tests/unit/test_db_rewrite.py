@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from scripts.operator_tools.database.importer import plan_dump
 from scripts.operator_tools.database.rewrite import (
     Classified,
     RewriteOptions,
@@ -19,6 +18,7 @@ from scripts.operator_tools.database.rewrite import (
     rewrite_statement,
     sql_security_invoker,
 )
+from scripts.operator_tools.database.scanner import plan_dump
 
 FIXTURE_DUMP = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_mysql57_dump.sql"
 
