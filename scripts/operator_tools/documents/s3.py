@@ -1,4 +1,4 @@
-"""S3 clients and listings for the migration tools.
+"""S3 and DataSync clients, and S3 listings, for the document tools.
 
 Credentials come from the standard AWS chain (environment, profile, SSO, instance role), read
 when the client is made (each client has its own session: boto3's default session would keep
