@@ -15,6 +15,8 @@ While it runs, a progress bar shows the phase and the files and bytes transferre
 error if any, and where the task report and the logs are. Ctrl-C stops following, not the
 execution (``--follow`` picks it up again).
 
+The engine is ``scripts/operator_tools/documents/datasync.py``.
+
 Exit status: 0 on SUCCESS (or when started with ``--no-wait``), 1 when the execution ends in
 ERROR, 2 on bad input or AWS errors, 130 when interrupted.
 """
@@ -25,100 +27,21 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+if __package__ in {None, ""}:  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.filetools import cli
-from scripts.filetools.s3 import DEFAULT_REGION, make_client
-
-RUNNING = {"QUEUED", "LAUNCHING", "INITIALIZING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING"}
-FINISHED_OK = {"SUCCESS"}
-FINISHED_FAILED = {"ERROR"}
-
-
-def start_request(
-    task_arn: str, *, final: bool, transfer_mode: str | None, includes: str | None
-) -> dict[str, Any]:
-    """The ``start_task_execution`` parameters for an incremental or a final run."""
-    request: dict[str, Any] = {"TaskArn": task_arn}
-    overrides: dict[str, str] = {}
-    if final:
-        overrides["VerifyMode"] = "POINT_IN_TIME_CONSISTENT"
-        overrides["TransferMode"] = transfer_mode or "CHANGED"
-    elif transfer_mode:
-        overrides["TransferMode"] = transfer_mode
-    if overrides:
-        request["OverrideOptions"] = overrides
-    if includes:
-        request["Includes"] = [{"FilterType": "SIMPLE_PATTERN", "Value": includes}]
-    return request
-
-
-def report_location(task_report_config: dict[str, Any] | None) -> str | None:
-    """``s3://bucket/prefix/`` of the task report, from a TaskReportConfig."""
-    destination = ((task_report_config or {}).get("Destination") or {}).get("S3") or {}
-    bucket_arn = destination.get("S3BucketArn")
-    if not bucket_arn:
-        return None
-    bucket = bucket_arn.split(":::", 1)[-1]
-    subdirectory = (destination.get("Subdirectory") or "").strip("/")
-    return f"s3://{bucket}/{subdirectory}/" if subdirectory else f"s3://{bucket}/"
-
-
-def execution_id(execution_arn: str) -> str:
-    return execution_arn.rsplit("/", 1)[-1]
-
-
-def task_arn_of(execution_arn: str) -> str:
-    return execution_arn.split("/execution/", 1)[0]
-
-
-class Follower:
-    """Polls ``describe_task_execution`` and drives a progress bar until the execution ends."""
-
-    def __init__(
-        self, client: Any, *, poll_interval: float, show_progress: bool, sleep: Callable[[float], None]
-    ):
-        self.client = client
-        self.poll_interval = poll_interval
-        self.show_progress = show_progress
-        self.sleep = sleep
-
-    def follow(self, execution_arn: str) -> dict[str, Any]:
-        bar = cli.progress(
-            enabled=self.show_progress, unit="B", unit_scale=True, unit_divisor=1024, desc="starting"
-        )
-        phases: list[str] = []
-        try:
-            while True:
-                described = self.client.describe_task_execution(TaskExecutionArn=execution_arn)
-                status = described.get("Status", "UNKNOWN")
-                if not phases or phases[-1] != status:
-                    phases.append(status)
-                self._update(bar, described)
-                if status not in RUNNING:
-                    described["_phases"] = phases
-                    return described
-                self.sleep(self.poll_interval)
-        finally:
-            bar.close()
-
-    @staticmethod
-    def _update(bar: Any, described: dict[str, Any]) -> None:
-        estimated = described.get("EstimatedBytesToTransfer")
-        if estimated and bar.total != estimated:
-            bar.total = estimated
-        transferred = int(described.get("BytesTransferred") or 0)
-        bar.n = transferred
-        bar.set_description(str(described.get("Status", "")).lower())
-        bar.set_postfix(
-            files=f"{described.get('FilesTransferred', 0)}/{described.get('EstimatedFilesToTransfer', '?')}",
-            verified=described.get("FilesVerified", 0),
-            written=cli.human_bytes(int(described.get("BytesWritten") or 0)),
-            refresh=False,
-        )
-        bar.refresh()
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents.datasync import (
+    FINISHED_OK,
+    Follower,
+    start_execution,
+    summarise,
+    task_arn_of,
+)
+from scripts.operator_tools.documents.s3 import DEFAULT_REGION, make_client
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", help="write the final execution description as JSON here")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region (default {DEFAULT_REGION})")
     parser.add_argument("--endpoint-url", help="DataSync endpoint (tests, moto server)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    toolkit.add_progress_arguments(parser)
     return parser
 
 
@@ -154,34 +77,22 @@ def main(
     argv: Sequence[str] | None = None, *, client: Any = None, sleep: Callable[[float], None] = time.sleep
 ) -> int:
     args = build_parser().parse_args(argv)
-    if args.poll_interval < 0:
-        raise cli.CliError("--poll-interval cannot be negative")
-    if args.follow and (args.final or args.transfer_mode or args.include or args.no_wait):
-        raise cli.CliError(
-            "--follow only follows: --final, --transfer-mode, --include and --no-wait start a run"
-        )
+    _check(args)
     datasync = client or make_client("datasync", region=args.region, endpoint_url=args.endpoint_url)
-
     if args.follow:
-        if "/execution/" not in args.follow:
-            raise cli.CliError(
-                f"{args.follow!r} is not a task execution ARN (…:task/task-…/execution/exec-…)"
-            )
         execution_arn = args.follow
-        task_arn = task_arn_of(execution_arn)
     else:
-        task_arn = args.task_arn
-        execution_arn = _start(datasync, task_arn, args)
+        execution_arn = start_execution(
+            datasync, args.task_arn, final=args.final, transfer_mode=args.transfer_mode, includes=args.include
+        )
         kind = "final pass (point-in-time verification)" if args.final else "incremental run"
         print(f"started {kind}: {execution_arn}")
         if args.no_wait:
             print(f"follow it with: python -m scripts.datasync_run --follow {execution_arn}")
-            return cli.EXIT_OK
+            return toolkit.EXIT_OK
 
-    task = datasync.describe_task(TaskArn=task_arn)
-    follower = Follower(
-        datasync, poll_interval=args.poll_interval, show_progress=not args.no_progress, sleep=sleep
-    )
+    task = datasync.describe_task(TaskArn=task_arn_of(execution_arn))
+    follower = Follower(datasync, poll_interval=args.poll_interval, show_progress=args.progress, sleep=sleep)
     try:
         final = follower.follow(execution_arn)
     except KeyboardInterrupt:
@@ -190,87 +101,25 @@ def main(
             f"  python -m scripts.datasync_run --follow {execution_arn}",
             file=sys.stderr,
         )
-        return cli.EXIT_INTERRUPTED
+        return toolkit.EXIT_INTERRUPTED
 
     outcome = summarise(task, final)
-    cli.write_report(args.report, outcome)
+    toolkit.write_report(args.report, outcome)
     print_outcome(outcome)
-    return cli.EXIT_OK if outcome["status"] in FINISHED_OK else cli.EXIT_FAILED
+    return toolkit.EXIT_OK if outcome["status"] in FINISHED_OK else toolkit.EXIT_FAILED
 
 
-def _start(datasync: Any, task_arn: str, args: argparse.Namespace) -> str:
-    request = start_request(
-        task_arn, final=args.final, transfer_mode=args.transfer_mode, includes=args.include
-    )
-    try:
-        return str(datasync.start_task_execution(**request)["TaskExecutionArn"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "InvalidRequestException":
-            raise
-        current = _current_execution(datasync, task_arn)
-        if current:
-            raise cli.CliError(
-                f"the task is already running ({current}); follow it with "
-                f"python -m scripts.datasync_run --follow {current}"
-            ) from exc
-        raise cli.CliError(
-            f"DataSync refused to start {task_arn}: {exc.response['Error'].get('Message')}"
-        ) from exc
-
-
-def _current_execution(datasync: Any, task_arn: str) -> str | None:
-    try:
-        task = datasync.describe_task(TaskArn=task_arn)
-    except ClientError:
-        return None
-    current = task.get("CurrentTaskExecutionArn")
-    return str(current) if current and task.get("Status") == "RUNNING" else None
-
-
-def summarise(task: dict[str, Any], execution: dict[str, Any]) -> dict[str, Any]:
-    result = execution.get("Result") or {}
-    report_config = execution.get("TaskReportConfig") or task.get("TaskReportConfig")
-    location = report_location(report_config)
-    counters = (
-        "EstimatedFilesToTransfer",
-        "EstimatedBytesToTransfer",
-        "FilesPrepared",
-        "FilesTransferred",
-        "FilesVerified",
-        "FilesSkipped",
-        "FilesDeleted",
-        "BytesTransferred",
-        "BytesWritten",
-        "BytesCompressed",
-    )
-    return {
-        "task_arn": task.get("TaskArn"),
-        "task_name": task.get("Name"),
-        "execution_arn": execution.get("TaskExecutionArn"),
-        "status": execution.get("Status"),
-        "phases_seen": execution.get("_phases", []),
-        "options": execution.get("Options") or task.get("Options"),
-        "result": {
-            "prepare": result.get("PrepareStatus"),
-            "transfer": result.get("TransferStatus"),
-            "verify": result.get("VerifyStatus"),
-            "error_code": result.get("ErrorCode"),
-            "error_detail": result.get("ErrorDetail"),
-            "total_duration_ms": result.get("TotalDuration"),
-        },
-        "counters": {name: execution.get(name) for name in counters if execution.get(name) is not None},
-        "files_failed": execution.get("FilesFailed"),
-        "start_time": execution.get("StartTime"),
-        "end_time": execution.get("EndTime"),
-        "task_report": {
-            "location": location,
-            "task_id": execution_id(task.get("TaskArn") or ""),
-            "execution_id": execution_id(execution.get("TaskExecutionArn") or ""),
-            "status": (execution.get("ReportResult") or {}).get("Status"),
-            "error": (execution.get("ReportResult") or {}).get("ErrorDetail"),
-        },
-        "log_group_arn": task.get("CloudWatchLogGroupArn"),
-    }
+def _check(args: argparse.Namespace) -> None:
+    if args.poll_interval < 0:
+        raise toolkit.ToolError("--poll-interval cannot be negative")
+    if args.follow and (args.final or args.transfer_mode or args.include or args.no_wait):
+        raise toolkit.ToolError(
+            "--follow only follows: --final, --transfer-mode, --include and --no-wait start a run"
+        )
+    if args.follow and "/execution/" not in args.follow:
+        raise toolkit.ToolError(
+            f"{args.follow!r} is not a task execution ARN (…:task/task-…/execution/exec-…)"
+        )
 
 
 def print_outcome(outcome: dict[str, Any]) -> None:
@@ -290,8 +139,8 @@ def print_outcome(outcome: dict[str, Any]) -> None:
             f"{counters.get('FilesDeleted', 0)} deleted"
         )
         lines.append(
-            f"bytes        {cli.human_bytes(counters.get('BytesTransferred', 0))} transferred, "
-            f"{cli.human_bytes(counters.get('BytesWritten', 0))} written"
+            f"bytes        {toolkit.human_bytes(counters.get('BytesTransferred', 0))} transferred, "
+            f"{toolkit.human_bytes(counters.get('BytesWritten', 0))} written"
         )
     if outcome.get("files_failed"):
         lines.append(f"failed files {outcome['files_failed']}")
@@ -313,4 +162,4 @@ def print_outcome(outcome: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

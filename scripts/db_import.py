@@ -28,23 +28,20 @@ from typing import Any
 if __package__ in {None, ""}:  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dbtools import cli
-from scripts.dbtools.connection import add_connection_arguments, spec_from_args
-from scripts.dbtools.importer import (
-    DEFAULT_BATCH_BYTES,
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.importer import (
     DEFAULT_WORKERS,
     PHASES,
     STATE_TABLE,
-    Batch,
     Importer,
     ImportFailed,
     ImportInterrupted,
     ImportOptions,
     ImportResult,
-    Plan,
-    plan_dump,
 )
-from scripts.dbtools.rewrite import RewriteOptions
+from scripts.operator_tools.database.rewrite import RewriteOptions
+from scripts.operator_tools.database.scanner import DEFAULT_BATCH_BYTES, Batch, Plan, plan_dump
 
 
 def _phases(value: str) -> tuple[str, ...]:
@@ -71,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_arguments(parser, role="target")
     parser.add_argument(
         "--workers",
-        type=cli.positive_int,
+        type=toolkit.positive_int,
         default=DEFAULT_WORKERS,
         help=f"parallel loading connections (default {DEFAULT_WORKERS})",
     )
@@ -98,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch-size",
-        type=cli.positive_int,
+        type=toolkit.positive_int,
         default=DEFAULT_BATCH_BYTES // 1024,
         metavar="KIB",
         help=f"group INSERTs into transactions of about KIB KiB (default {DEFAULT_BATCH_BYTES // 1024})",
@@ -141,7 +138,7 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     )
     report: dict[str, Any] = {
         "tool": "db_import",
-        "started_at": cli.now_iso(),
+        "started_at": toolkit.iso(),
         "dry_run": args.dry_run,
         "target": target.public(),
         "workers": args.workers,
@@ -153,10 +150,10 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
         )
         print_header(plan, target.describe())
         print_plan(plan, detailed=True)
-        report.update(plan=plan.summary(), outcome="planned", finished_at=cli.now_iso())
-        cli.write_report(args.report, report)
+        report.update(plan=plan.summary(), outcome="planned", finished_at=toolkit.iso())
+        toolkit.write_report(args.report, report)
         print("dry run: nothing was changed")
-        return cli.EXIT_OK
+        return toolkit.EXIT_OK
 
     options = ImportOptions(
         workers=args.workers,
@@ -173,7 +170,7 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     importer = Importer(args.dump, target, options)
     print_header(importer.plan, target.describe())
     sys.stdout.flush()
-    code = cli.EXIT_OK
+    code = toolkit.EXIT_OK
     try:
         importer.run()
         report["outcome"] = "complete"
@@ -184,15 +181,15 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
             "the tables finished so far are kept: fix the cause and run the same command again to resume",
             file=sys.stderr,
         )
-        code = cli.EXIT_FAILED
+        code = toolkit.EXIT_FAILED
     except ImportInterrupted:
         report.update(outcome="interrupted")
         print("interrupted: run the same command again to resume", file=sys.stderr)
-        code = cli.EXIT_FAILED
+        code = toolkit.EXIT_FAILED
     report.update(
-        plan=importer.plan.summary(), finished_at=cli.now_iso(), result=result_summary(importer.result)
+        plan=importer.plan.summary(), finished_at=toolkit.iso(), result=result_summary(importer.result)
     )
-    cli.write_report(args.report, report)
+    toolkit.write_report(args.report, report)
     print_plan(importer.plan, detailed=False)
     print_result(importer.result, args.report)
     return code
@@ -214,7 +211,7 @@ def result_summary(result: ImportResult) -> dict[str, Any]:
 
 def print_header(plan: Plan, target: str) -> None:
     kind = "gzip" if plan.compressed else "plain"
-    print(f"dump: {plan.dump} ({cli.human_bytes(plan.size)}, {kind}) -> {target}")
+    print(f"dump: {plan.dump} ({toolkit.human_bytes(plan.size)}, {kind}) -> {target}")
 
 
 def _plural(count: int, word: str) -> str:
@@ -226,12 +223,12 @@ def print_plan(plan: Plan, *, detailed: bool) -> None:
     batches = sum(t.batches for t in plan.tables.values())
     statements = sum(t.statements for t in plan.tables.values())
     print(
-        f"plan: {_plural(len(plan.tables), 'table')}, {cli.human_bytes(plan.data_bytes)} of rows "
+        f"plan: {_plural(len(plan.tables), 'table')}, {toolkit.human_bytes(plan.data_bytes)} of rows "
         f"in {_plural(statements, 'statement')} ({_plural(batches, 'batch')}); {objects}"
     )
     if detailed:
         for table in plan.tables.values():
-            size = cli.human_bytes(table.bytes)
+            size = toolkit.human_bytes(table.bytes)
             print(f"  table {table.name}: {size}, {_plural(table.statements, 'statement')}")
     rewrites = ", ".join(f"{k} {v}" for k, v in sorted(plan.rewrites.items())) or "none"
     print(f"rewrites: {rewrites}")
@@ -268,4 +265,4 @@ def print_result(result: ImportResult, report: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

@@ -29,9 +29,9 @@ from typing import Any
 if __package__ in {None, ""}:  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dbtools import cli
-from scripts.dbtools.connection import add_connection_arguments, spec_from_args
-from scripts.dbtools.verifier import (
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.verifier import (
     CHECKS,
     DEFAULT_CHUNK_SIZE,
     VerifyError,
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--chunk-size",
-        type=cli.positive_int,
+        type=toolkit.positive_int,
         default=DEFAULT_CHUNK_SIZE,
         metavar="ROWS",
         help=f"rows per checksum chunk (default {DEFAULT_CHUNK_SIZE})",
@@ -102,19 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         exclude_tables=frozenset(args.exclude_table),
         progress=args.progress,
     )
-    started = cli.now_iso()
+    started = toolkit.iso()
     try:
         result = verify(source, target, options)
     except VerifyError as exc:
         print(f"error: could not verify: {exc}", file=sys.stderr)
-        cli.write_report(
+        toolkit.write_report(
             args.report, {"tool": "db_verify", "started_at": started, "outcome": "error", "error": str(exc)}
         )
-        return cli.EXIT_USAGE
+        return toolkit.EXIT_USAGE
     report: dict[str, Any] = {
         "tool": "db_verify",
         "started_at": started,
-        "finished_at": cli.now_iso(),
+        "finished_at": toolkit.iso(),
         "source": source.public(),
         "target": target.public(),
         "server_versions": result.server_versions,
@@ -130,9 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tables": {name: vars(report) for name, report in result.tables.items()},
         "seconds": result.seconds,
     }
-    cli.write_report(args.report, report)
+    toolkit.write_report(args.report, report)
     print_summary(result, source.describe(), target.describe(), options, args.report)
-    return cli.EXIT_OK if result.equal else cli.EXIT_FAILED
+    return toolkit.EXIT_OK if result.equal else toolkit.EXIT_FAILED
 
 
 def print_summary(
@@ -164,4 +164,4 @@ def print_summary(
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

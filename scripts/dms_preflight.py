@@ -24,9 +24,9 @@ from pathlib import Path
 if __package__ in {None, ""}:  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.dbtools import cli
-from scripts.dbtools.connection import add_connection_arguments, spec_from_args
-from scripts.dbtools.preflight import BLOCKER, Finding, blockers, evaluate, gather
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.preflight import BLOCKER, Finding, blockers, evaluate, gather
 
 LABELS = {"ok": "OK", "info": "INFO", "warning": "WARNING", "blocker": "BLOCKER"}
 
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     source = spec_from_args(args, role="source")
-    started = cli.now_iso()
+    started = toolkit.iso()
     facts = gather(source)
     findings = evaluate(
         facts,
@@ -66,12 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     blocking = blockers(findings)
     warnings = [f for f in findings if f.status == "warning"]
-    cli.write_report(
+    toolkit.write_report(
         args.report,
         {
             "tool": "dms_preflight",
             "started_at": started,
-            "finished_at": cli.now_iso(),
+            "finished_at": toolkit.iso(),
             "source": source.public(),
             "server_version": facts.version,
             "user": facts.current_user,
@@ -87,9 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"NOT READY: {len(blocking)} blocker(s), {len(warnings)} warning(s): "
             "DMS change data capture cannot run until the blockers are fixed"
         )
-        return cli.EXIT_FAILED
+        return toolkit.EXIT_FAILED
     print(f"READY: no blocker, {len(warnings)} warning(s)")
-    return cli.EXIT_OK
+    return toolkit.EXIT_OK
 
 
 def print_findings(source: str, findings: list[Finding]) -> None:
@@ -104,4 +104,4 @@ def print_findings(source: str, findings: list[Finding]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(toolkit.run(main))

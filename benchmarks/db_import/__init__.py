@@ -2,10 +2,10 @@
 
 ``python -m benchmarks.db_import [--size-mb 200]`` writes a dump of at least ``--size-mb`` MiB in
 mysqldump's format, starts a private MariaDB (or uses ``--server-url``), loads the dump once with
-``mariadb < dump.sql`` and once with ``python -m scripts.db_import``, proves both databases equal
-with ``python -m scripts.db_verify``, prints a table and writes
-``benchmarks/results/db_import.json``. The figure that matters is the ratio of the two times
-measured in the same run on the same server.
+``mariadb < dump.sql`` and once with db_import's engine (the ``Importer`` that ``python -m
+scripts.db_import`` runs), proves both databases equal with db_verify's engine, prints a table
+and writes ``benchmarks/results/db_import.json``. The figure that matters is the ratio of the two
+times measured in the same run on the same server.
 
 A top-level runner calls :func:`run` (it returns the result it writes).
 """
@@ -18,14 +18,17 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from benchmarks.db_import.generate import write_dump
+from scripts.operator_tools.database.connection import ConnectionSpec
+from scripts.operator_tools.database.importer import Importer, ImportOptions
+from scripts.operator_tools.database.verifier import VerifyOptions, VerifyResult, verify
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results" / "db_import.json"
@@ -49,12 +52,16 @@ def _client_args(server_url: str, database: str) -> tuple[list[str], dict[str, s
     ], env
 
 
-def _url(server_url: str, database: str) -> str:
+def _spec(server_url: str, database: str) -> ConnectionSpec:
+    """The engines' view of ``database`` on the server of ``server_url``."""
     parts = urlsplit(server_url)
-    netloc = parts.netloc.rsplit("@", 1)
-    host = netloc[-1]
-    user = unquote(parts.username or "root")
-    return f"mysql://{user}@{host}/{database}"
+    return ConnectionSpec(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username or "root"),
+        password=unquote(parts.password) if parts.password else None,
+        database=database,
+    )
 
 
 def _sql(server_url: str, statement: str) -> None:
@@ -107,6 +114,19 @@ def _quiesce(server_url: str, timeout: float = 180.0) -> bool:
     return True
 
 
+@dataclass
+class Measurements:
+    """What the rounds measured, in the order they ran."""
+
+    client_s: list[float] = field(default_factory=list)
+    import_s: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    quiesced: bool = False
+    importer: Importer | None = None
+    verified: VerifyResult | None = None
+    verify_s: float = 0.0
+
+
 def run(
     size_mb: float = 200.0,
     *,
@@ -134,121 +154,116 @@ def run(
             server = ThrowawayMariaDB(base / "mariadb").start()
             server_url = server.url
         log(f"server: {server_url}")
-        env = dict(os.environ)
-        env.pop("MYSQL_PWD", None)
-        client_times: list[float] = []
-        import_times: list[float] = []
-        ratios: list[float] = []
-        verify_report = base / "verify.json"
-        verify_seconds, verify_out, quiesced = 0.0, "", False
-        import_report: dict[str, Any] = {}
+        measured = Measurements()
         for round_no in range(rounds):
-            client_db, import_db = f"bench_client_{round_no}", f"bench_import_{round_no}"
-            for name in (client_db, import_db):
-                _sql(server_url, f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
-            order = ("client", "db_import") if round_no % 2 == 0 else ("db_import", "client")
-            for tool in order:
-                quiesced = _quiesce(server_url)
-                if tool == "client":
-                    args, client_env = _client_args(server_url, client_db)
-                    seconds, _ = _timed(args, client_env, stdin=dump)
-                    client_times.append(seconds)
-                else:
-                    report = base / f"import-{round_no}.json"
-                    command = [
-                        sys.executable,
-                        "-m",
-                        "scripts.db_import",
-                        str(dump),
-                        "--url",
-                        _url(server_url, import_db),
-                        "--workers",
-                        str(workers),
-                        "--no-progress",
-                        "--report",
-                        str(report),
-                    ]
-                    seconds, _ = _timed(command, env)
-                    import_times.append(seconds)
-                    import_report = json.loads(report.read_text())
-                log(f"round {round_no + 1}: {tool} {seconds:.1f} s")
-            ratios.append(client_times[-1] / import_times[-1])
-            if round_no == 0:  # prove the first pair equal, then free the server for the next round
-                verify_seconds, verify_out = _timed(
-                    [
-                        sys.executable,
-                        "-m",
-                        "scripts.db_verify",
-                        "--source-url",
-                        _url(server_url, client_db),
-                        "--target-url",
-                        _url(server_url, import_db),
-                        "--no-progress",
-                        "--report",
-                        str(verify_report),
-                    ],
-                    env,
-                )
-            if not keep:
-                _sql(server_url, f"DROP DATABASE `{client_db}`; DROP DATABASE `{import_db}`")
-        verdict = json.loads(verify_report.read_text())
-        client_s = statistics.median(client_times)
-        import_s = statistics.median(import_times)
-        dump_bytes = dump.stat().st_size
-        result: dict[str, Any] = {
-            "benchmark": "db_import",
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "system": platform.platform(),
-            },
-            "server": "private MariaDB (scripts.devstack.mariadb)" if server else "given by --server-url",
-            "dump": {
-                "bytes": dump_bytes,
-                "mib": round(dump_bytes / 2**20, 1),
-                "tables": sizes,
-                "generated_s": round(generated, 1),
-            },
-            "workers": workers,
-            "rounds": rounds,
-            "runs": {
-                "mariadb_client_s": [round(t, 2) for t in client_times],
-                "db_import_s": [round(t, 2) for t in import_times],
-                "ratios": [round(r, 2) for r in ratios],
-            },
-            "mariadb_client_s": round(client_s, 2),
-            "db_import_s": round(import_s, 2),
-            "ratio": round(statistics.median(ratios), 2),
-            "ratio_note": "median of the per-round ratios; each round times both loads back to back on "
-            "the same server, alternating which goes first, each starting after InnoDB flushed the "
-            "pages dirtied by the loads before it",
-            "quiesced_between_loads": quiesced,
-            "goal_ratio": GOAL,
-            "goal_met": statistics.median(ratios) >= GOAL,
-            "db_import": {
-                "batches": import_report.get("result", {}).get("batches"),
-                "load_data": import_report.get("result", {}).get("load_data"),
-                "rewrites": import_report.get("plan", {}).get("rewrites"),
-            },
-            "verify": {
-                "equal": verdict.get("equal"),
-                "seconds": round(verify_seconds, 2),
-                "rows": sum((t.get("rows_source") or 0) for t in verdict.get("tables", {}).values()),
-            },
-        }
+            _round(server_url, dump, workers, round_no, measured, keep=keep, log=log)
+        result = _result(dump, sizes, generated, workers, rounds, measured, private_server=server is not None)
         if results is not None:
             results.parent.mkdir(parents=True, exist_ok=True)
             results.write_text(json.dumps(result, indent=2) + "\n")
         log(table(result))
-        if verify_out and not verdict.get("equal"):
-            log(verify_out)
+        if measured.verified is not None and not measured.verified.equal:
+            log("\n".join(f"  - {d.object}: {d.detail}" for d in measured.verified.differences))
         return result
     finally:
         if server is not None:
             server.stop()
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def _round(
+    server_url: str, dump: Path, workers: int, round_no: int, measured: Measurements, *, keep: bool, log: Any
+) -> None:
+    """Both loads into fresh databases, alternating which goes first; the first pair is verified."""
+    client_db, import_db = f"bench_client_{round_no}", f"bench_import_{round_no}"
+    for name in (client_db, import_db):
+        _sql(server_url, f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
+    order = ("client", "db_import") if round_no % 2 == 0 else ("db_import", "client")
+    for tool in order:
+        measured.quiesced = _quiesce(server_url)
+        if tool == "client":
+            args, client_env = _client_args(server_url, client_db)
+            seconds, _ = _timed(args, client_env, stdin=dump)
+            measured.client_s.append(seconds)
+        else:
+            seconds, measured.importer = _import(dump, _spec(server_url, import_db), workers)
+            measured.import_s.append(seconds)
+        log(f"round {round_no + 1}: {tool} {seconds:.1f} s")
+    measured.ratios.append(measured.client_s[-1] / measured.import_s[-1])
+    if round_no == 0:  # prove the first pair equal, then free the server for the next round
+        started = time.perf_counter()
+        measured.verified = verify(
+            _spec(server_url, client_db), _spec(server_url, import_db), VerifyOptions(progress=False)
+        )
+        measured.verify_s = time.perf_counter() - started
+    if not keep:
+        _sql(server_url, f"DROP DATABASE `{client_db}`; DROP DATABASE `{import_db}`")
+
+
+def _import(dump: Path, target: ConnectionSpec, workers: int) -> tuple[float, Importer]:
+    """db_import's engine with the command's defaults; (seconds, the finished importer)."""
+    started = time.perf_counter()
+    importer = Importer(dump, target, ImportOptions(workers=workers, progress=False))
+    importer.run()
+    return time.perf_counter() - started, importer
+
+
+def _result(
+    dump: Path,
+    sizes: dict[str, int],
+    generated: float,
+    workers: int,
+    rounds: int,
+    measured: Measurements,
+    *,
+    private_server: bool,
+) -> dict[str, Any]:
+    ratio = statistics.median(measured.ratios)
+    dump_bytes = dump.stat().st_size
+    importer, verified = measured.importer, measured.verified
+    return {
+        "benchmark": "db_import",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+        },
+        "server": "private MariaDB (scripts.devstack.mariadb)" if private_server else "given by --server-url",
+        "dump": {
+            "bytes": dump_bytes,
+            "mib": round(dump_bytes / 2**20, 1),
+            "tables": sizes,
+            "generated_s": round(generated, 1),
+        },
+        "workers": workers,
+        "rounds": rounds,
+        "runs": {
+            "mariadb_client_s": [round(t, 2) for t in measured.client_s],
+            "db_import_s": [round(t, 2) for t in measured.import_s],
+            "ratios": [round(r, 2) for r in measured.ratios],
+        },
+        "mariadb_client_s": round(statistics.median(measured.client_s), 2),
+        "db_import_s": round(statistics.median(measured.import_s), 2),
+        "ratio": round(ratio, 2),
+        "ratio_note": "median of the per-round ratios; each round times both loads back to back on "
+        "the same server, alternating which goes first, each starting after InnoDB flushed the "
+        "pages dirtied by the loads before it",
+        "quiesced_between_loads": measured.quiesced,
+        "goal_ratio": GOAL,
+        "goal_met": ratio >= GOAL,
+        "db_import": {
+            "batches": dict(importer.result.batches) if importer else None,
+            "load_data": importer.result.load_data if importer else None,
+            "rewrites": dict(sorted(importer.plan.rewrites.items())) if importer else None,
+        },
+        "verify": {
+            "equal": verified.equal if verified else None,
+            "seconds": round(measured.verify_s, 2),
+            "rows": sum(t.rows_source or 0 for t in verified.tables.values()) if verified else 0,
+        },
+    }
 
 
 def table(result: dict[str, Any]) -> str:

@@ -33,7 +33,7 @@ from constructs import Construct
 
 # DataSync matches filter patterns against "/<path relative to the location>", case-sensitively,
 # "*" spanning folders: "*/Thumbs.db" excludes Thumbs.db in every folder. Keep in step with
-# scripts/filetools/excludes.py (a unit test checks both agree).
+# scripts/operator_tools/documents/excludes.py (a unit test checks both agree).
 DEFAULT_EXCLUDE_PATTERNS: tuple[str, ...] = ("*/Thumbs.db", "*/desktop.ini", "*/~$*", "*/.DS_Store")
 
 UNLIMITED_BANDWIDTH = -1

@@ -5,7 +5,7 @@ Kept out of the unit suite because it imports the CDK construct (and with it aws
 
 from __future__ import annotations
 
-from scripts.filetools.excludes import DEFAULT_EXCLUDES, ExcludeFilter
+from scripts.operator_tools.documents.excludes import DEFAULT_EXCLUDES, ExcludeFilter
 from stacks.legacy_migration.datasync import DEFAULT_EXCLUDE_PATTERNS
 
 

@@ -12,7 +12,8 @@ import pytest
 from scripts import catalog_legacy
 from scripts.devstack.database import connect
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.filetools import cli
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents.catalog import Catalog
 from tests.conftest import s3_client_for
 
 UNC = r"\\10.0.20.1\share"
@@ -87,14 +88,14 @@ def test_registers_every_object_once_with_its_dossier_audit_and_legacy_path(
     report = tmp_path / "report.json"
 
     # When the catalog runs (with the SHA-256 S3 holds fetched)
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client),
         argv(migrated, database_url, config_file, report, "--fetch-checksums", "--batch-size", "2"),
     )
 
     # Then the six files are documents (not the folder marker, not Thumbs.db, not the app's own keys)
     result = json.loads(report.read_text())
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert result["counts"]["registered"] == 6
     assert result["counts"]["excluded"] == 1 and result["counts"]["folder_markers"] == 1
     documents = {
@@ -133,11 +134,11 @@ def test_registers_every_object_once_with_its_dossier_audit_and_legacy_path(
     assert json.loads(audits[0]["details"])["storage_key"] in documents
 
     # When it runs again, Then nothing is registered twice
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client), argv(migrated, database_url, config_file, report)
     )
     again = json.loads(report.read_text())
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert again["counts"]["registered"] == 0 and again["counts"]["already_registered"] == 6
     assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 6
     assert rows(database_url, "SELECT COUNT(*) AS n FROM dossiers")[0]["n"] == 3
@@ -147,12 +148,12 @@ def test_dry_run_changes_nothing(
     tmp_path: Path, client: Any, migrated: str, database_url: str, config_file: Path
 ) -> None:
     report = tmp_path / "report.json"
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client),
         argv(migrated, database_url, config_file, report, "--dry-run"),
     )
     result = json.loads(report.read_text())
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert result["counts"]["registered"] == 6 and result["counts"]["dossiers_created"] == 3
     assert result["per_dossier"] == {"D-2024-0001": 2, "D-2024-0002": 1, "LEGACY-IMPORT": 3}
     assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 0
@@ -168,34 +169,34 @@ def test_an_interrupted_run_resumes_without_duplicates(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a run that dies after its first committed batch of two
-    original = catalog_legacy.Catalog.register
+    original = Catalog.register
     calls = {"n": 0}
 
-    def dies_on_second_batch(self: catalog_legacy.Catalog, batch: Any, fetch: Any = None) -> int:
+    def dies_on_second_batch(self: Catalog, batch: Any, fetch: Any = None) -> int:
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return original(self, batch, fetch)
 
-    monkeypatch.setattr(catalog_legacy.Catalog, "register", dies_on_second_batch)
+    monkeypatch.setattr(Catalog, "register", dies_on_second_batch)
     report = tmp_path / "report.json"
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client),
         argv(migrated, database_url, config_file, report, "--batch-size", "2"),
     )
-    assert code == cli.EXIT_INTERRUPTED
+    assert code == toolkit.EXIT_INTERRUPTED
     assert rows(database_url, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == 2
 
     # When it runs again
-    monkeypatch.setattr(catalog_legacy.Catalog, "register", original)
-    code = cli.run(
+    monkeypatch.setattr(Catalog, "register", original)
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client),
         argv(migrated, database_url, config_file, report, "--batch-size", "2"),
     )
 
     # Then it registers the rest, each object exactly once, with one audit event each
     result = json.loads(report.read_text())
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert result["counts"]["already_registered"] == 2 and result["counts"]["registered"] == 4
     assert rows(database_url, "SELECT COUNT(DISTINCT storage_key) AS n, COUNT(*) AS m FROM documents")[0] == {
         "n": 6,
@@ -217,12 +218,12 @@ def test_keys_differing_by_case_or_accents_are_distinct_documents(
         client.put_object(Bucket=s3_bucket, Key=key, Body=key.encode())
     report = tmp_path / "report.json"
     # When catalogued
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, config_file, report)
     )
     # Then each is its own document: storage keys compare byte for byte
     result = json.loads(report.read_text())
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert result["counts"]["registered"] == 3
     assert result["problems"] == []
 
@@ -234,12 +235,12 @@ def test_keys_equal_but_for_trailing_spaces_are_reported(
     client.put_object(Bucket=s3_bucket, Key="legacy/divers/note", Body=b"1")
     client.put_object(Bucket=s3_bucket, Key="legacy/divers/note ", Body=b"2")
     report = tmp_path / "report.json"
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, config_file, report)
     )
     # Then one is registered and the other reported as a conflict, and the exit code says so
     result = json.loads(report.read_text())
-    assert code == cli.EXIT_FAILED
+    assert code == toolkit.EXIT_FAILED
     assert result["counts"]["registered"] == 1
     assert [p["kind"] for p in result["problems"]] == ["key_conflict"]
 
@@ -250,8 +251,8 @@ def test_bad_configuration_is_a_clear_error(
     bad = tmp_path / "bad.toml"
     bad.write_text("[[rules]]\npattern = '(unclosed'\n", encoding="utf-8")
     report = tmp_path / "r.json"
-    code = cli.run(
+    code = toolkit.run(
         lambda a: catalog_legacy.main(a, client=client), argv(s3_bucket, database_url, bad, report)
     )
-    assert code == cli.EXIT_USAGE
+    assert code == toolkit.EXIT_USAGE
     assert "not a valid regular expression" in capsys.readouterr().err

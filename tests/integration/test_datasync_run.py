@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from scripts import datasync_run
-from scripts.filetools import cli
+from scripts.operator_tools import toolkit
 
 REGION = "eu-west-3"
 REPORT_CONFIG = {
@@ -68,7 +68,7 @@ def task_arn(datasync: Any) -> str:
 
 
 def run(datasync: Any, argv: list[str]) -> int:
-    return cli.run(lambda a: datasync_run.main(a, client=datasync, sleep=lambda _s: None), argv)
+    return toolkit.run(lambda a: datasync_run.main(a, client=datasync, sleep=lambda _s: None), argv)
 
 
 def test_a_final_pass_is_started_with_full_verification_and_followed_to_success(
@@ -94,7 +94,7 @@ def test_a_final_pass_is_started_with_full_verification_and_followed_to_success(
     # ... it went through every phase to SUCCESS, and says where the report and the logs are
     outcome = json.loads(report.read_text())
     out = capsys.readouterr().out
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert outcome["status"] == "SUCCESS"
     assert outcome["phases_seen"] == ["INITIALIZING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS"]
     assert outcome["task_report"]["location"] == "s3://patronus-documents/datasync-reports/"
@@ -108,16 +108,16 @@ def test_no_wait_returns_at_once_and_a_second_start_names_the_running_execution(
     datasync: Any, task_arn: str, capsys: Any
 ) -> None:
     # When an incremental run is started without waiting
-    assert run(datasync, ["--task-arn", task_arn, "--no-wait", "--transfer-mode", "ALL"]) == cli.EXIT_OK
+    assert run(datasync, ["--task-arn", task_arn, "--no-wait", "--transfer-mode", "ALL"]) == toolkit.EXIT_OK
     out = capsys.readouterr().out
     execution = out.split("started incremental run: ")[1].split()[0]
     assert datasync.requests[0]["OverrideOptions"] == {"TransferMode": "ALL"}
     assert f"--follow {execution}" in out
     # Then starting again while it runs is refused with a way to follow the running one
-    assert run(datasync, ["--task-arn", task_arn]) == cli.EXIT_USAGE
+    assert run(datasync, ["--task-arn", task_arn]) == toolkit.EXIT_USAGE
     assert f"already running ({execution})" in capsys.readouterr().err
     # And following it reaches the end
-    assert run(datasync, ["--follow", execution, "--poll-interval", "0"]) == cli.EXIT_OK
+    assert run(datasync, ["--follow", execution, "--poll-interval", "0"]) == toolkit.EXIT_OK
 
 
 def test_a_cancelled_execution_is_a_failure(datasync: Any, task_arn: str, capsys: Any) -> None:
@@ -127,7 +127,7 @@ def test_a_cancelled_execution_is_a_failure(datasync: Any, task_arn: str, capsys
     current = datasync.describe_task(TaskArn=execution["TaskArn"])["CurrentTaskExecutionArn"]
     datasync.cancel_task_execution(TaskExecutionArn=current)
     # When it is followed, Then the outcome is a failure with exit code 1
-    assert run(datasync, ["--follow", current, "--poll-interval", "0"]) == cli.EXIT_FAILED
+    assert run(datasync, ["--follow", current, "--poll-interval", "0"]) == toolkit.EXIT_FAILED
     out = capsys.readouterr().out
     assert "status       ERROR" in out and "result       FAILED" in out
     assert "task report  none configured" in out
@@ -158,16 +158,16 @@ def test_an_execution_error_is_printed_with_its_code_and_detail(
     code = run(datasync, ["--task-arn", task_arn, "--poll-interval", "0", "--report", str(report)])
     # Then the exit code is 1 and the error code and detail are shown and recorded
     out = capsys.readouterr().out
-    assert code == cli.EXIT_FAILED
+    assert code == toolkit.EXIT_FAILED
     assert "error        SmbPermissionDenied: Access denied" in out
     assert "transfer ERROR" in out and "failed files {'Transfer': 1}" in out
     assert json.loads(report.read_text())["result"]["error_code"] == "SmbPermissionDenied"
 
 
 def test_bad_arguments(datasync: Any, capsys: Any) -> None:
-    assert run(datasync, ["--follow", "arn:aws:datasync:eu-west-3:1:task/task-1"]) == cli.EXIT_USAGE
-    assert run(datasync, ["--follow", "x/execution/y", "--final"]) == cli.EXIT_USAGE
+    assert run(datasync, ["--follow", "arn:aws:datasync:eu-west-3:1:task/task-1"]) == toolkit.EXIT_USAGE
+    assert run(datasync, ["--follow", "x/execution/y", "--final"]) == toolkit.EXIT_USAGE
     unknown = "arn:aws:datasync:eu-west-3:123456789012:task/task-00000000000000099"
-    assert run(datasync, ["--task-arn", unknown]) == cli.EXIT_USAGE
+    assert run(datasync, ["--task-arn", unknown]) == toolkit.EXIT_USAGE
     errors = capsys.readouterr().err
     assert "not a task execution ARN" in errors and "Traceback" not in errors

@@ -20,9 +20,10 @@ import pytest
 
 from scripts.db_import import main as import_main
 from scripts.db_verify import main as verify_main
-from scripts.dbtools.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
-from scripts.dbtools.importer import STATE_TABLE, Batch
 from scripts.devstack.database import connect
+from scripts.operator_tools.database.importer import STATE_TABLE
+from scripts.operator_tools.database.scanner import Batch
+from scripts.operator_tools.toolkit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource

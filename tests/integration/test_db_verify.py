@@ -10,10 +10,10 @@ import pytest
 
 from scripts.db_import import main as import_main
 from scripts.db_verify import main as verify_main
-from scripts.dbtools.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
-from scripts.dbtools.connection import parse_url
-from scripts.dbtools.verifier import Side
 from scripts.devstack.database import connect
+from scripts.operator_tools.database.connection import parse_url
+from scripts.operator_tools.database.verifier import Side
+from scripts.operator_tools.toolkit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from scripts.dbtools.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 from scripts.devstack.database import connect
 from scripts.devstack.mariadb import SEARCH_PATH
 from scripts.devstack.ports import free_port, wait_for_port
 from scripts.dms_preflight import main as preflight_main
+from scripts.operator_tools.toolkit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource

@@ -13,7 +13,8 @@ from boto3.s3.transfer import TransferConfig
 
 from scripts import files_verify
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.filetools import cli
+from scripts.operator_tools import toolkit
+from scripts.operator_tools.documents import verifier as tree_verifier
 from tests.conftest import s3_client_for
 
 PREFIX = "legacy/"
@@ -84,7 +85,7 @@ def upload_like_datasync(client: Any, bucket: str, files: dict[str, tuple[bytes,
 
 def run(argv: list[str], client: Any) -> tuple[int, dict[str, Any]]:
     report_path = Path(argv[argv.index("--report") + 1])
-    code = cli.run(lambda args: files_verify.main(args, client=client), argv)
+    code = toolkit.run(lambda args: files_verify.main(args, client=client), argv)
     return code, json.loads(report_path.read_text(encoding="utf-8"))
 
 
@@ -126,7 +127,7 @@ def test_an_identical_tree_verifies_by_checksums_including_a_multipart_object(
 
     # Then nothing differs; each file is content-checked by what S3 holds for it
     summary = result["summary"]
-    assert code == cli.EXIT_OK, result["differences"]
+    assert code == toolkit.EXIT_OK, result["differences"]
     assert result["ok"] is True
     assert summary["files_compared"] == len(SMALL_FILES) + 1
     assert summary["bytes_compared"] == sum(len(d) for d, _ in SMALL_FILES.values()) + 50 * MIB
@@ -142,7 +143,7 @@ def test_an_identical_tree_verifies_by_checksums_including_a_multipart_object(
 
     # And with --deep the object S3 holds no checksum for is downloaded and hashed too
     code, result = run([*argv, "--deep", "--require-content-check"], client)
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert result["summary"]["verified"]["deep"] == 1
     assert result["summary"]["not_content_checked"] == 0
 
@@ -175,7 +176,7 @@ def test_corrupted_missing_extra_and_resized_objects_are_all_detected(
 
     # Then every kind of difference is reported, with the right path, and the exit code says so
     found = {(d["kind"], d["path"]) for d in result["differences"]}
-    assert code == cli.EXIT_FAILED
+    assert code == toolkit.EXIT_FAILED
     assert found == {
         ("content_mismatch", contrat),
         ("missing", "日本語/資料 2024.docx"),
@@ -203,7 +204,7 @@ def test_whole_folders_missing_on_either_side(tmp_path: Path, client: Any, s3_bu
         ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client
     )
     # Then every file below them is listed; excluded names are still ignored
-    assert code == cli.EXIT_FAILED
+    assert code == toolkit.EXIT_FAILED
     assert {(d["kind"], d["path"]) for d in result["differences"]} == {
         ("missing", "new/deep/b.txt"),
         ("extra", "gone/c.txt"),
@@ -226,7 +227,7 @@ def test_the_command_line_with_an_endpoint_and_bad_input(
     endpoint = ["--endpoint-url", s3_server.endpoint, "--no-progress"]
     # When the script builds its own client, Then it verifies
     assert (
-        cli.run(
+        toolkit.run(
             files_verify.main, ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", *endpoint]
         )
         == 0
@@ -234,12 +235,14 @@ def test_the_command_line_with_an_endpoint_and_bad_input(
     assert "IDENTICAL" in capsys.readouterr().out
     # And operator mistakes are one-line errors with exit code 2, never tracebacks
     assert (
-        cli.run(files_verify.main, ["--source", str(tmp_path / "nope"), "--target", "s3://b/x", *endpoint])
+        toolkit.run(
+            files_verify.main, ["--source", str(tmp_path / "nope"), "--target", "s3://b/x", *endpoint]
+        )
         == 2
     )
-    assert cli.run(files_verify.main, ["--source", str(source), "--target", "b/legacy", *endpoint]) == 2
+    assert toolkit.run(files_verify.main, ["--source", str(source), "--target", "b/legacy", *endpoint]) == 2
     assert (
-        cli.run(
+        toolkit.run(
             files_verify.main, ["--source", str(source), "--target", "s3://no-such-bucket-here/", *endpoint]
         )
         == 2
@@ -263,13 +266,13 @@ def test_an_unreadable_source_folder_is_an_error_not_a_list_of_extras(
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(files_verify.os, "scandir", scandir)
+    monkeypatch.setattr(tree_verifier.os, "scandir", scandir)
     report = tmp_path / "report.json"
     # When compared
     code, result = run(
         ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client
     )
     # Then the folder is one error, its objects are not reported as extra, the rest is compared
-    assert code == cli.EXIT_FAILED
+    assert code == toolkit.EXIT_FAILED
     assert [(d["kind"], d["path"]) for d in result["differences"]] == [("error", "locked")]
     assert result["summary"]["files_compared"] == 1

@@ -11,7 +11,7 @@ import pytest
 from scripts import rewrite_refs
 from scripts.devstack.database import connect
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.filetools import cli
+from scripts.operator_tools import toolkit
 from tests.conftest import s3_client_for
 
 KEYS = [
@@ -99,7 +99,7 @@ def notes(url: str) -> dict[tuple[int, int], str]:
 
 
 def run(client: Any, args: list[str]) -> int:
-    return cli.run(lambda a: rewrite_refs.main(a, client=client), args)
+    return toolkit.run(lambda a: rewrite_refs.main(a, client=client), args)
 
 
 def base(bucket: str, url: str, config: Path, tmp_path: Path) -> list[str]:
@@ -121,7 +121,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     # Then the plan is printed, the findings reported, and the tables are untouched
     out = capsys.readouterr().out
     result = report(tmp_path)
-    assert code == cli.EXIT_FAILED  # some references do not resolve
+    assert code == toolkit.EXIT_FAILED  # some references do not resolve
     assert "DRY RUN" in out and "'legacy/Projects/2024/plan.dwg'" in out
     assert {(p["table"], p["new"]) for p in result["plan"]} == {
         ("attachments", "legacy/Clients/Dupont/Contrat signé.pdf"),
@@ -143,7 +143,7 @@ def test_rewrite_reports_dangling_and_orphans_is_idempotent_and_rolls_back(
 
     # Then resolvable paths become the keys of the objects (the objects' case, as SMB resolves names)
     result = report(tmp_path)
-    assert code == cli.EXIT_FAILED
+    assert code == toolkit.EXIT_FAILED
     after = attachments(legacy_db)
     assert after == {
         **ATTACHMENTS,
@@ -197,7 +197,7 @@ def test_rewrite_reports_dangling_and_orphans_is_idempotent_and_rolls_back(
     code = run(client, ["--database-url", legacy_db, "--rollback", str(tmp_path / "first-rollback.jsonl")])
 
     # Then every old value is back, except where the value is no longer the one written
-    assert code == cli.EXIT_OK
+    assert code == toolkit.EXIT_OK
     assert attachments(legacy_db) == {**ATTACHMENTS, 3: "edited by hand"}
     assert notes(legacy_db) == NOTES
 
@@ -225,8 +225,8 @@ def test_bad_columns_are_clear_errors(
         cursor.execute("CREATE TABLE nokey (path VARCHAR(100))")
     connection.close()
     args = base(bucket, legacy_db, config_file, tmp_path)
-    assert run(client, [*args, "--column", "nokey.path"]) == cli.EXIT_USAGE
-    assert run(client, [*args, "--column", "attachments.id"]) == cli.EXIT_USAGE
-    assert run(client, [*args, "--column", "attachments;drop"]) == cli.EXIT_USAGE
+    assert run(client, [*args, "--column", "nokey.path"]) == toolkit.EXIT_USAGE
+    assert run(client, [*args, "--column", "attachments.id"]) == toolkit.EXIT_USAGE
+    assert run(client, [*args, "--column", "attachments;drop"]) == toolkit.EXIT_USAGE
     errors = capsys.readouterr().err
     assert "has no primary key" in errors and "not a text column" in errors and "Traceback" not in errors

@@ -24,6 +24,7 @@ from joserfc.jwk import KeySet
 from moto import mock_aws
 
 from scripts import smoke_test
+from scripts.operator_tools.smoke import totp
 
 REGION = "eu-west-3"
 USERNAME = "smoke-test@dev.patronus.invalid"
@@ -239,7 +240,7 @@ def test_a_user_with_a_totp_device_answers_the_mfa_challenge(
         AuthParameters={"USERNAME": USERNAME, "PASSWORD": PASSWORD},
     )["AuthenticationResult"]["AccessToken"]
     seed = aws.cognito.associate_software_token(AccessToken=access)["SecretCode"]
-    aws.cognito.verify_software_token(AccessToken=access, UserCode=smoke_test.totp(seed))
+    aws.cognito.verify_software_token(AccessToken=access, UserCode=totp(seed))
     aws.cognito.admin_set_user_mfa_preference(
         UserPoolId=aws.pool_id,
         Username=USERNAME,
@@ -335,5 +336,5 @@ def test_a_url_that_is_not_http_is_refused_before_anything_runs(capsys: pytest.C
 def test_totp_matches_the_rfc_6238_test_vectors(at: int, expected: str) -> None:
     # The SHA-1 vectors of RFC 6238, appendix B (secret "12345678901234567890", 8 digits)
     seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-    assert smoke_test.totp(seed, at, digits=8) == expected
-    assert smoke_test.totp(seed.lower(), at) == expected[-6:]
+    assert totp(seed, at, digits=8) == expected
+    assert totp(seed.lower(), at) == expected[-6:]

@@ -6,8 +6,9 @@ import io
 
 import pytest
 
-from scripts.dbtools.dumpparser import DumpReader, split_statements
-from scripts.dbtools.importer import Batch, to_load_data
+from scripts.operator_tools.database.dumpparser import DumpReader, split_statements
+from scripts.operator_tools.database.loaddata import to_load_data
+from scripts.operator_tools.database.scanner import Batch
 
 
 def batch(*statements: bytes, delimiter: bytes = b";") -> Batch:

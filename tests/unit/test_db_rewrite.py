@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.dbtools.importer import plan_dump
-from scripts.dbtools.rewrite import (
+from scripts.operator_tools.database.rewrite import (
     Classified,
     RewriteOptions,
     classify,
@@ -19,6 +18,7 @@ from scripts.dbtools.rewrite import (
     rewrite_statement,
     sql_security_invoker,
 )
+from scripts.operator_tools.database.scanner import plan_dump
 
 FIXTURE_DUMP = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_mysql57_dump.sql"
 
@@ -185,9 +185,9 @@ def test_a_mysql57_dump_is_planned_with_every_rewrite_counted() -> None:
 
 
 def test_a_dump_of_several_databases_is_refused(tmp_path: Path) -> None:
-    from scripts.dbtools.cli import UsageError
+    from scripts.operator_tools.toolkit import ToolError
 
     dump = tmp_path / "two.sql"
     dump.write_text("USE `a`;\nCREATE TABLE t (x INT);\nUSE `b`;\nCREATE TABLE t (x INT);\n")
-    with pytest.raises(UsageError, match="several databases"):
+    with pytest.raises(ToolError, match="several databases"):
         plan_dump(dump, progress=False)

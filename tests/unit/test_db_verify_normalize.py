@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.dbtools.verifier import (
+from scripts.operator_tools.database.verifier import (
     Catalog,
     column_expression,
     key_columns,

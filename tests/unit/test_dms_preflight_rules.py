@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.dbtools.preflight import (
+from scripts.operator_tools.database.preflight import (
     BLOCKER,
+    CHECKS,
     OK,
     WARNING,
+    Context,
     Finding,
     SourceFacts,
     TableFacts,
     blockers,
+    check_binlog_options,
+    check_binlog_retention,
+    check_time_zone,
     evaluate,
 )
 
@@ -162,3 +167,62 @@ def test_a_time_zone_other_than_utc_is_reported_for_the_replication_props() -> N
     zone = next(f for f in findings if f.check == "time_zone")
     assert zone.status == "info" and "source_server_timezone='CET'" in (zone.fix or "")
     assert not [f for f in evaluate(facts({"time_zone": "+00:00"})) if f.check == "time_zone"]
+
+
+def context(variables: dict[str, str], **extra: object) -> Context:
+    return Context(facts(), variables, **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("variables", "hours", "expected"),
+    [
+        ({"binlog_expire_logs_seconds": "86400"}, 24, OK),
+        ({"binlog_expire_logs_seconds": "86399"}, 24, BLOCKER),
+        ({"binlog_expire_logs_seconds": "0", "expire_logs_days": "2"}, 48, OK),
+        ({"expire_logs_days": "1"}, 48, BLOCKER),
+        ({"binlog_expire_logs_seconds": "0"}, 24, WARNING),  # never purged
+        ({}, 24, WARNING),  # unknown
+    ],
+)
+def test_the_retention_check_on_its_own(variables: dict[str, str], hours: float, expected: str) -> None:
+    (finding,) = check_binlog_retention(context(variables, min_retention_hours=hours))
+    assert finding.status == expected
+
+
+def test_the_time_zone_check_follows_system_to_the_host_zone() -> None:
+    assert check_time_zone(context({"time_zone": "SYSTEM", "system_time_zone": "UTC"})) == []
+    (finding,) = check_time_zone(context({"time_zone": "SYSTEM", "system_time_zone": "CET"}))
+    assert "source_server_timezone='CET'" in (finding.fix or "")
+
+
+def test_binlog_options_report_only_what_is_set() -> None:
+    assert check_binlog_options(context({})) == []
+    found = check_binlog_options(
+        context({"binlog_transaction_compression": "ON", "binlog_row_value_options": "PARTIAL_JSON"})
+    )
+    assert [(f.check, f.status) for f in found] == [
+        ("binlog_transaction_compression", BLOCKER),
+        ("binlog_row_value_options", BLOCKER),
+    ]
+    (checksum,) = check_binlog_options(context({"binlog_checksum": "NONE"}))
+    assert checksum.fix is None
+
+
+def test_every_check_runs_in_a_stable_order() -> None:
+    checks = [f.check for f in evaluate(facts({"time_zone": "Europe/Paris", "wait_timeout": "60"}))]
+    assert checks == [
+        "server_version",
+        "time_zone",
+        "log_bin",
+        "server_id",
+        "binlog_format",
+        "binlog_row_image",
+        "binlog_retention",
+        "binlog_checksum",
+        "replication_grants",
+        "select_grant",
+        "database",
+        "storage_engines",
+        "timeouts",
+    ]
+    assert len(CHECKS) == 12

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from scripts.dbtools.dumpparser import DumpReader, DumpSyntaxError, open_dump, split_statements
+from scripts.operator_tools.database.dumpparser import (
+    DumpReader,
+    DumpSyntaxError,
+    open_dump,
+    split_statements,
+)
 
 ROUTINE_DUMP = b"""/*M!999999\\- enable the sandbox mode */
 -- MariaDB dump 10.19

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from scripts.datasync_run import execution_id, report_location, start_request, task_arn_of
+from scripts.operator_tools.documents.datasync import (
+    execution_id,
+    report_location,
+    start_request,
+    task_arn_of,
+)
 
 TASK = "arn:aws:datasync:eu-west-3:123456789012:task/task-0123456789abcdef0"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.filetools.excludes import DEFAULT_EXCLUDES, ExcludeFilter, expand_pattern
+from scripts.operator_tools.documents.excludes import DEFAULT_EXCLUDES, ExcludeFilter, expand_pattern
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.filetools.hashing import CHUNK_SIZE, sha256_file, uniform_parts
+from scripts.operator_tools.documents.hashing import CHUNK_SIZE, sha256_file, uniform_parts
 
 
 def test_whole_file_digest_matches_hashlib(tmp_path: Path) -> None:
@@ -60,3 +60,14 @@ def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty"
     path.write_bytes(b"")
     assert sha256_file(path).hex == hashlib.sha256(b"").hexdigest()
+
+
+def test_bytes_past_the_last_part_go_to_the_last_part(tmp_path: Path) -> None:
+    # Given a file that grew after its part sizes were taken (two reads past the last part)
+    path = tmp_path / "grown.bin"
+    data = b"a" * 10 + b"b" * (2 * CHUNK_SIZE + 5)
+    path.write_bytes(data)
+    # When it is hashed with the old sizes
+    digest = sha256_file(path, [10, 3])
+    # Then the hashing ends, and the last part holds everything after the first
+    assert digest.part_digests == (hashlib.sha256(data[:10]).digest(), hashlib.sha256(data[10:]).digest())

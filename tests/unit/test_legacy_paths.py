@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.filetools.paths import (
+from scripts.operator_tools.documents.paths import (
     LegacyPathParser,
     ParsedPath,
     UncRoot,
     UnsafePathError,
+    check_names,
     key_for,
     normalise_prefix,
     relative_for,
@@ -145,3 +146,25 @@ def test_prefix_helpers() -> None:
     assert relative_for("legacy/a/b.pdf") == "a/b.pdf"
     with pytest.raises(ValueError):
         relative_for("documents/a.pdf")
+
+
+@pytest.mark.parametrize(
+    ("segments", "problem"),
+    [
+        (["dir", "a<b.txt"], "forbids"),
+        (["dir", 'say "hi".txt'], "forbids"),
+        (["dir", "trailing dot."], "ending in a dot or a space"),
+        (["trailing space ", "file.txt"], "ending in a dot or a space"),
+    ],
+)
+def test_names_no_share_file_can_have_are_refused(segments: list[str], problem: str) -> None:
+    with pytest.raises(UnsafePathError, match=problem):
+        check_names("the value", segments)
+    check_names("the value", ["dir", "ordinary name.txt", ".hidden"])
+
+
+def test_the_first_root_a_path_starts_with_decides(parser: LegacyPathParser) -> None:
+    # A path on the second alias of the share maps below it; a longer path on another share not at all
+    assert parser.parse(r"\\FILESRV\share\a.txt") == ParsedPath("a.txt")
+    assert parser.parse(r"\\10.0.20.1\shared\a.txt") is None
+    assert parser.parse(r"\\10.0.20.1") is None

@@ -30,41 +30,30 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import re
 import shutil
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pymysql
 
-from scripts.dbtools.cli import UsageError, progress_bar
-from scripts.dbtools.connection import ConnectionSpec
-from scripts.dbtools.dumpparser import DumpReader, DumpSyntaxError, fingerprint, is_gzip, open_dump
-from scripts.dbtools.rewrite import (
-    POST_KINDS,
-    Classified,
-    RewriteOptions,
-    classify,
-    drop_statement_for,
-    engines_of,
-    quote_identifier,
-    rewrite_statement,
-)
+from scripts.operator_tools.database.connection import ConnectionSpec
+from scripts.operator_tools.database.loaddata import LoadData, to_load_data
+from scripts.operator_tools.database.rewrite import RewriteOptions, drop_statement_for, quote_identifier
+from scripts.operator_tools.database.scanner import DEFAULT_BATCH_BYTES, Batch, DumpScanner, SqlItem
+from scripts.operator_tools.toolkit import ToolError
 
 STATE_TABLE = "__db_import_state"
-DEFAULT_BATCH_BYTES = 4 << 20
 DEFAULT_WORKERS = 4
 PHASES = ("schema", "data", "post")
 RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the batch transaction is replayed
 LOCAL_INFILE_REFUSED = {1148, 3948, 2068, 3950}  # the server or client does not allow LOAD DATA LOCAL
 SESSION_SETUP = b"SET SESSION foreign_key_checks = 0, unique_checks = 0"
-_SET_NAMES = re.compile(rb"(?i)\bSET\s+NAMES\s+'?(\w+)")
 
 
 class ImportFailed(Exception):
@@ -77,358 +66,6 @@ class ImportInterrupted(Exception):
 
 class _Stopped(Exception):
     """The scan stops because a loader failed (the loader's error is raised instead)."""
-
-
-# --- plan ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Batch:
-    """Consecutive INSERTs of one table, loaded in one transaction."""
-
-    table: str
-    line: int
-    delimiter: bytes
-    statements: list[bytes] = field(default_factory=list)
-    nbytes: int = 0
-
-
-@dataclass
-class TablePlan:
-    name: str
-    bytes: int = 0
-    statements: int = 0
-    batches: int = 0
-    created: bool = False
-    binary_columns: bool = True  # unknown until its CREATE TABLE is seen
-
-
-@dataclass
-class SqlItem:
-    sql: bytes
-    classified: Classified
-    line: int
-
-
-@dataclass
-class Plan:
-    dump: Path
-    compressed: bool
-    size: int
-    fingerprint: str
-    charset: str = "utf8mb4"
-    dump_tool: str = "unknown"  # mysqldump / mariadb-dump, read from the first comment line
-    header: list[bytes] = field(default_factory=list)
-    schema: list[SqlItem] = field(default_factory=list)
-    post: list[SqlItem] = field(default_factory=list)
-    tables: dict[str, TablePlan] = field(default_factory=dict)
-    objects: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in POST_KINDS})
-    rewrites: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
-    warnings: list[str] = field(default_factory=list)
-    source_databases: list[str] = field(default_factory=list)
-    statements: int = 0
-
-    @property
-    def data_bytes(self) -> int:
-        return sum(table.bytes for table in self.tables.values())
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "dump": str(self.dump),
-            "compressed": self.compressed,
-            "bytes": self.size,
-            "fingerprint": self.fingerprint,
-            "charset": self.charset,
-            "statements": self.statements,
-            "tables": [
-                {"name": t.name, "bytes": t.bytes, "statements": t.statements, "batches": t.batches}
-                for t in self.tables.values()
-            ],
-            "objects": {kind: sorted(set(names)) for kind, names in self.objects.items()},
-            "rewrites": dict(sorted(self.rewrites.items())),
-            "skipped": dict(sorted(self.skipped.items())),
-            "warnings": self.warnings,
-            "source_databases": self.source_databases,
-        }
-
-
-class ScanSink(Protocol):
-    """What the scan hands over, in dump order."""
-
-    wants_data: bool
-
-    def schema(self, item: SqlItem) -> None: ...
-
-    def batch(self, batch: Batch) -> None: ...
-
-    def table_complete(self, name: str) -> None: ...
-
-
-class _NullSink:
-    wants_data = False
-
-    def schema(self, item: SqlItem) -> None:
-        return None
-
-    def batch(self, batch: Batch) -> None:
-        return None
-
-    def table_complete(self, name: str) -> None:
-        return None
-
-
-_BINARY_TYPES = re.compile(
-    rb"(?i)\b(?:binary|varbinary|tinyblob|blob|mediumblob|longblob|bit|geometry|point|linestring|polygon|"
-    rb"multipoint|multilinestring|multipolygon|geometrycollection|geomcollection|vector)\b"
-)
-
-
-def _dump_tool(path: Path) -> str:
-    """Which client wrote the dump, from its first comment line (their value format is known)."""
-    stream, raw = open_dump(path)
-    try:
-        head = stream.read(2048)
-    except (OSError, EOFError):
-        return "unknown"
-    finally:
-        raw.close()
-    if b"\r\n" in head:  # edited or converted on another system: no format guarantee
-        return "unknown"
-    if b"-- MariaDB dump" in head:
-        return "mariadb-dump"
-    if b"-- MySQL dump" in head:
-        return "mysqldump"
-    return "unknown"
-
-
-def _is_insert(head: bytes) -> bool:
-    start = head[:7].upper()
-    return start.startswith(b"INSERT") or start.startswith(b"REPLACE")
-
-
-class DumpScanner:
-    """Read a dump once: classify, rewrite, batch; hand everything to a :class:`ScanSink`."""
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        rewrite: RewriteOptions | None = None,
-        batch_bytes: int = DEFAULT_BATCH_BYTES,
-        progress: bool | None = None,
-        desc: str = "scanning dump",
-    ) -> None:
-        if not path.is_file():
-            raise UsageError(f"the dump {path} does not exist or is not a file")
-        self.path = path
-        self.rewrite = rewrite or RewriteOptions()
-        self.batch_bytes = batch_bytes
-        self.progress = progress
-        self.desc = desc
-        self.plan = Plan(
-            dump=path, compressed=is_gzip(path), size=path.stat().st_size, fingerprint=fingerprint(path)
-        )
-        self.plan.dump_tool = _dump_tool(path)
-        self.bar: Any = None
-
-    def scan(self, sink: ScanSink) -> Plan:
-        plan = self.plan
-        stream, raw = open_dump(self.path)
-        self.bar = bar = progress_bar(total=plan.size, desc=self.desc, enabled=self.progress)
-        wants_data = sink.wants_data
-
-        def want_text(head: bytes) -> bool:
-            return wants_data or not _is_insert(head)
-
-        reader = DumpReader(
-            stream,
-            want_text=want_text,
-            on_read=lambda _n: bar.update(raw.tell() - bar.n),
-            trusted_inserts=plan.dump_tool != "unknown",
-        )
-        current: Batch | None = None
-        open_table: str | None = None
-        in_header = True
-        view_names: set[str] = set()
-
-        def flush() -> None:
-            nonlocal current
-            if current is not None:
-                plan.tables[current.table].batches += 1
-                sink.batch(current)
-                current = None
-
-        def close_table() -> None:
-            nonlocal open_table
-            flush()
-            if open_table is not None:
-                sink.table_complete(open_table)
-                open_table = None
-
-        try:
-            for statement in reader:
-                classified = classify(statement.head)
-                if classified.action == "data" and classified.table:
-                    in_header = False
-                    table_name = classified.table
-                    if open_table != table_name:
-                        close_table()
-                        open_table = table_name
-                    table = plan.tables.setdefault(table_name, TablePlan(table_name))
-                    table.bytes += statement.length
-                    table.statements += 1
-                    if current is not None and (
-                        current.table != table_name
-                        or current.delimiter != statement.delimiter
-                        or current.nbytes + statement.length > self.batch_bytes
-                    ):
-                        flush()
-                    if current is None:
-                        current = Batch(table_name, statement.line, statement.delimiter)
-                    if statement.sql is not None:
-                        current.statements.append(statement.sql)
-                    current.nbytes += statement.length
-                    continue
-                flush()
-                sql = statement.sql if statement.sql is not None else b""
-                if classified.action == "data":  # an INSERT whose table name could not be read
-                    classified = Classified("schema", "other")
-                sql, counts = rewrite_statement(sql, classified, self.rewrite)
-                plan.rewrites.update(counts)
-                item = SqlItem(sql, classified, statement.line)
-                if classified.action == "session":
-                    if in_header:
-                        plan.header.append(sql)
-                        names = _SET_NAMES.search(sql)
-                        if names:
-                            plan.charset = names.group(1).decode().lower()
-                    plan.schema.append(item)
-                    plan.post.append(item)
-                    sink.schema(item)
-                elif classified.action == "schema":
-                    in_header = False
-                    if classified.table != open_table:
-                        close_table()
-                    if classified.kind == "create_table" and classified.table:
-                        created = plan.tables.setdefault(classified.table, TablePlan(classified.table))
-                        created.created = True
-                        created.binary_columns = bool(_BINARY_TYPES.search(sql))
-                        open_table = classified.table
-                        for engine in engines_of(sql):
-                            if engine.lower() != "innodb":
-                                plan.warnings.append(
-                                    f"line {statement.line}: table {classified.table} keeps ENGINE={engine}; "
-                                    "Aurora MySQL and DMS expect InnoDB"
-                                )
-                    plan.schema.append(item)
-                    sink.schema(item)
-                elif classified.action == "post":
-                    in_header = False
-                    plan.post.append(item)
-                    if classified.verb == "create" and classified.name:
-                        plan.objects[classified.kind].append(classified.name)
-                        if classified.kind == "view":
-                            view_names.add(classified.name)
-                elif classified.action == "drop":
-                    plan.rewrites[classified.kind] += 1
-                    named = classified.kind == "database_dropped" and classified.name
-                    if named and classified.name and classified.name not in plan.source_databases:
-                        plan.source_databases.append(classified.name)
-                        if len(plan.source_databases) > 1:
-                            raise UsageError(
-                                f"{self.path} holds several databases ({', '.join(plan.source_databases)}): "
-                                "dump and import one database at a time"
-                            )
-                else:
-                    plan.skipped[classified.kind] += 1
-            close_table()
-        except DumpSyntaxError as exc:
-            raise UsageError(f"{self.path}: cannot read the dump at {exc}") from exc
-        except (OSError, EOFError) as exc:
-            raise UsageError(f"{self.path}: cannot read the dump: {exc}") from exc
-        finally:
-            bar.close()
-            raw.close()
-        plan.statements = reader.stats.statements
-        if reader.stats.sandbox_markers:
-            plan.rewrites["sandbox_marker_dropped"] += reader.stats.sandbox_markers
-        for name in view_names:  # old mysqldump versions create a placeholder TABLE for each view
-            placeholder = plan.tables.get(name)
-            if placeholder is not None and not placeholder.statements:
-                del plan.tables[name]
-        return plan
-
-
-def plan_dump(
-    path: Path,
-    *,
-    rewrite: RewriteOptions | None = None,
-    batch_bytes: int = DEFAULT_BATCH_BYTES,
-    progress: bool | None = None,
-) -> Plan:
-    """Scan the dump without a server: tables, objects, batches and every rewrite."""
-    return DumpScanner(path, rewrite=rewrite, batch_bytes=batch_bytes, progress=progress).scan(_NullSink())
-
-
-# --- LOAD DATA conversion --------------------------------------------------------------------
-
-_VALUES = re.compile(
-    rb"(?is)INSERT\s+INTO\s+(?P<table>`(?:[^`]|``)+`|[A-Za-z0-9_$]+)\s*(?P<columns>\((?:[^()`]|`(?:[^`]|``)*`)*\))?"
-    rb"\s*VALUES(?P<space>\s*)\("
-)
-# The rows convert exactly when every value is a number, NULL or a single-quoted string without
-# \% or \_ (an INSERT keeps that backslash, LOAD DATA drops it). Anything else (hex, bit or
-# introducer literals, double quotes, functions) sends the batch down the INSERT path. mysqldump
-# and mariadb-dump only write such values for binary and BIT columns, so rows of their other
-# tables only need the cheap backslash check.
-_SAFE_ROWS = re.compile(
-    rb"(?:'(?:[^'\\]++|\\[^%_])*+'|NULL|[-+]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][-+]?\d++)?|[,\s]++|\),\s*+\()*+",
-    re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class LoadData:
-    table: bytes
-    columns: bytes
-    terminator: bytes
-    payload: bytes
-
-
-def to_load_data(batch: Batch, *, trusted_format: bool = False) -> LoadData | None:
-    """The batch's rows as a LOAD DATA payload, or None when a row might not convert exactly.
-
-    mysqldump writes ``INSERT INTO t VALUES (r1),(r2)`` (MariaDB: one row per line, ``),\\n(``).
-    The payload is the rows without their outer parentheses, separated by that terminator:
-    fields are ``,``-separated, ``'``-enclosed, ``\\``-escaped, and an unquoted ``NULL`` is NULL,
-    which are exactly the INSERT literal rules for what mysqldump emits.
-    """
-    if batch.delimiter != b";" or not batch.statements:
-        return None
-    parts: list[bytes] = []
-    table = columns = terminator = None
-    for statement in batch.statements:
-        match = _VALUES.match(statement)
-        if match is None or not statement.endswith(b")"):
-            return None
-        this_terminator = b"),\n(" if b"\n" in match.group("space") else b"),("
-        key = (match.group("table"), match.group("columns") or b"", this_terminator)
-        if table is None:
-            table, columns, terminator = key
-        elif key != (table, columns, terminator):
-            return None
-        body = statement[match.end() : -1]
-        if trusted_format:
-            if b"\\%" in body or b"\\_" in body:
-                return None
-        else:
-            safe = _SAFE_ROWS.match(body)
-            if safe is None or safe.end() != len(body):
-                return None
-        parts.append(body)
-    assert table is not None and columns is not None and terminator is not None
-    return LoadData(table, columns, terminator, terminator.join(parts))
 
 
 # --- execution -------------------------------------------------------------------------------
@@ -487,6 +124,15 @@ def _error_code(exc: BaseException) -> int:
     return int(args[0]) if args and isinstance(args[0], int) else 0
 
 
+def _execute_counting_warnings(cursor: Any, query: bytes) -> int:
+    """Run a (multi-statement) query; the warnings of all its results."""
+    cursor.execute(query)
+    warnings = int(cursor.warning_count)
+    while cursor.nextset():
+        warnings += cursor.warning_count
+    return warnings
+
+
 def _cursor(connection: pymysql.connections.Connection) -> Any:
     """A cursor typed loosely: pymysql sends ``bytes`` queries unchanged, its stubs only say ``str``."""
     return connection.cursor()
@@ -497,7 +143,7 @@ class Importer:
 
     def __init__(self, dump: Path, target: ConnectionSpec, options: ImportOptions) -> None:
         if not target.database:
-            raise UsageError("name the target database")
+            raise ToolError("name the target database")
         self.target = target
         self.options = options
         self.scanner = DumpScanner(
@@ -522,75 +168,95 @@ class Importer:
         self._existing: dict[str, str] = {}
         self._main: pymysql.connections.Connection | None = None
         self._main_cursor: Any = None
+        self._threads: list[threading.Thread] = []
         self._load_data = options.load_data
         self._tmpdir: Path | None = None
 
     # -- orchestration --
 
     def run(self) -> ImportResult:
-        self._main = main = self.target.connect()
-        self._main_cursor = _cursor(main)
-        threads: list[threading.Thread] = []
+        """Run the phases asked for; on any failure stop the loaders and keep ``result`` readable."""
+        self._main = self.target.connect()
+        self._main_cursor = _cursor(self._main)
         try:
-            self._main_cursor.execute("SELECT VERSION()")
-            self.result.server_version = str(self._main_cursor.fetchone()[0])
-            if "data" in self.options.phases:
-                self._prepare_state()
-            elif "schema" in self.options.phases:
-                self._refuse_non_empty()
-            self._main_cursor.execute(
-                "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
-                (self.target.database,),
-            )
-            self._existing = {name: kind for name, kind in self._main_cursor.fetchall()}
-            self._main_cursor.execute(SESSION_SETUP)
-            if self.wants_data:
-                self._check_load_data()
-                threads = [
-                    threading.Thread(target=self._worker, name=f"loader-{i + 1}", daemon=True)
-                    for i in range(self.options.workers)
-                ]
-                for thread in threads:
-                    thread.start()
-            started = time.monotonic()
-            try:
-                self.scanner.scan(self)
-            except _Stopped:
-                pass
-            except BaseException:
-                self._stop.set()
-                raise
-            finally:
-                for _ in threads:
-                    self._put(None, force=True)
-                self._join(threads)
-            self._raise_loader_error()
-            self._finish_outcomes()
-            self.result.seconds["schema+data"] = round(time.monotonic() - started, 3)
-            self.result.phases_done += [p for p in ("schema", "data") if p in self.options.phases]
-            if "post" in self.options.phases:
-                started = time.monotonic()
-                self._run_post()
-                self.result.seconds["post"] = round(time.monotonic() - started, 3)
-                self.result.phases_done.append("post")
+            self._inspect_target()
+            self._start_loaders()
+            self._schema_and_data()
+            self._post_data()
             if self._state_ready and not self.options.keep_state:
                 self._main_cursor.execute(f"DROP TABLE IF EXISTS {quote_identifier(STATE_TABLE)}")
         except KeyboardInterrupt:
-            self._stop.set()
-            self._join(threads, timeout=30)
-            self._finish_outcomes()
+            self._abandon()
             raise ImportInterrupted("interrupted by the operator") from None
         except BaseException:
-            self._stop.set()
-            self._join(threads, timeout=30)
-            self._finish_outcomes()
+            self._abandon()
             raise
         finally:
             with contextlib.suppress(pymysql.err.Error):
-                main.close()
+                self._main.close()
             if self._tmpdir is not None:
                 shutil.rmtree(self._tmpdir, ignore_errors=True)
         return self.result
+
+    def _inspect_target(self) -> None:
+        """Server version, the resume state (or a refusal to overwrite), the existing tables."""
+        cursor = self._main_cursor
+        cursor.execute("SELECT VERSION()")
+        self.result.server_version = str(cursor.fetchone()[0])
+        if "data" in self.options.phases:
+            self._prepare_state()
+        elif "schema" in self.options.phases:
+            self._refuse_non_empty()
+        cursor.execute(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+            (self.target.database,),
+        )
+        self._existing = {name: kind for name, kind in cursor.fetchall()}
+        cursor.execute(SESSION_SETUP)
+
+    def _start_loaders(self) -> None:
+        if not self.wants_data:
+            return
+        self._check_load_data()
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"loader-{i + 1}", daemon=True)
+            for i in range(self.options.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _schema_and_data(self) -> None:
+        """One pass over the dump: schema statements here, batches to the loaders."""
+        started = time.monotonic()
+        try:
+            self.scanner.scan(self)
+        except _Stopped:
+            pass  # a loader failed: its error is raised below
+        except BaseException:
+            self._stop.set()
+            raise
+        finally:
+            for _ in self._threads:
+                self._put(None, force=True)
+            self._join(self._threads)
+        self._raise_loader_error()
+        self._finish_outcomes()
+        self.result.seconds["schema+data"] = round(time.monotonic() - started, 3)
+        self.result.phases_done += [p for p in ("schema", "data") if p in self.options.phases]
+
+    def _post_data(self) -> None:
+        if "post" not in self.options.phases:
+            return
+        started = time.monotonic()
+        self._run_post()
+        self.result.seconds["post"] = round(time.monotonic() - started, 3)
+        self.result.phases_done.append("post")
+
+    def _abandon(self) -> None:
+        """Stop the loaders (waiting a little for them) and record how far each table got."""
+        self._stop.set()
+        self._join(self._threads, timeout=30)
+        self._finish_outcomes()
 
     def _join(self, threads: list[threading.Thread], timeout: float | None = None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -602,7 +268,7 @@ class Importer:
         error = self._error
         if error is None:
             return
-        if isinstance(error, ImportFailed | UsageError | ImportInterrupted):
+        if isinstance(error, ImportFailed | ToolError | ImportInterrupted):
             raise error
         if isinstance(error, pymysql.err.MySQLError):
             raise ImportFailed(f"loading failed: {_sql_error(error)}") from error
@@ -635,7 +301,7 @@ class Importer:
             rows = cursor.fetchall()
             fingerprints = {row[2] for row in rows}
             if fingerprints and fingerprints != {self.plan.fingerprint} and not self.options.restart:
-                raise UsageError(
+                raise ToolError(
                     f"the target database {self.target.database} holds an unfinished import of another dump; "
                     "pass --restart to start over from this dump"
                 )
@@ -675,7 +341,7 @@ class Importer:
         names = [row[0] for row in self._main_cursor.fetchall()]
         if names:
             shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-            raise UsageError(
+            raise ToolError(
                 f"the target database {self.target.database} already holds {len(names)} tables or views "
                 f"({shown}); import into an empty database, "
                 "or pass --force to replace the tables the dump contains"
@@ -816,6 +482,7 @@ class Importer:
         self._stop.set()
 
     def _worker(self) -> None:
+        """A loader thread: its own connection, batches from the queue until the end marker."""
         try:
             connection = self.target.connect(
                 autocommit=False, multi_statements=True, local_infile=self._load_data
@@ -828,35 +495,46 @@ class Importer:
             scratch = self._tmpdir / threading.current_thread().name
         try:
             with _cursor(connection) as cursor:
-                session_ready = False
-                while not self._stop.is_set():
-                    try:
-                        batch = self._queue.get(timeout=0.2)
-                    except queue.Empty:
-                        continue
-                    if batch is None:
-                        return
-                    if not session_ready:
-                        # The dump's header (SET NAMES, TIME_ZONE, SQL_MODE...) is complete once a
-                        # batch exists: it ends at the first statement that is not a session SET.
-                        for sql in self.plan.header:
-                            cursor.execute(sql)
-                        cursor.execute(SESSION_SETUP)
-                        session_ready = True
-                    self._load_batch(cursor, batch, scratch)
-                    with self._lock:
-                        self._pending[batch.table] -= 1
-                        last = self._pending[batch.table] == 0 and batch.table in self._complete
-                        self.result.loaded_bytes += batch.nbytes
-                    if last:
-                        self._finish_table(cursor, batch.table)
-                    if self.options.on_batch is not None:
-                        self.options.on_batch(batch)
+                self._load_batches(cursor, scratch)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self._fail(exc)
         finally:
             with contextlib.suppress(pymysql.err.Error):
                 connection.close()
+
+    def _load_batches(self, cursor: Any, scratch: Path | None) -> None:
+        session_ready = False
+        for batch in self._batches():
+            if not session_ready:
+                # The dump's header (SET NAMES, TIME_ZONE, SQL_MODE...) is complete once a batch
+                # exists: it ends at the first statement that is not a session SET.
+                for sql in self.plan.header:
+                    cursor.execute(sql)
+                cursor.execute(SESSION_SETUP)
+                session_ready = True
+            self._load_batch(cursor, batch, scratch)
+            self._batch_loaded(cursor, batch)
+
+    def _batches(self) -> Iterator[Batch]:
+        """Batches from the queue, until the end marker (None) or a stop."""
+        while not self._stop.is_set():
+            try:
+                batch = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if batch is None:
+                return
+            yield batch
+
+    def _batch_loaded(self, cursor: Any, batch: Batch) -> None:
+        with self._lock:
+            self._pending[batch.table] -= 1
+            last = self._pending[batch.table] == 0 and batch.table in self._complete
+            self.result.loaded_bytes += batch.nbytes
+        if last:
+            self._finish_table(cursor, batch.table)
+        if self.options.on_batch is not None:
+            self.options.on_batch(batch)
 
     def _load_batch(self, cursor: Any, batch: Batch, scratch: Path | None) -> None:
         if self._load_data and scratch is not None:
@@ -904,17 +582,13 @@ class Importer:
         return False  # pragma: no cover
 
     def _insert(self, cursor: Any, batch: Batch) -> None:
+        """The batch's INSERTs in one transaction, replayed on a deadlock or lock wait timeout."""
         connection = cursor.connection
         # ';'-delimited INSERTs go as one multi-statement query; others one by one.
         queries = [b";\n".join(batch.statements)] if batch.delimiter == b";" else batch.statements
         for attempt in range(1, 6):
             try:
-                warnings = 0
-                for query in queries:
-                    cursor.execute(query)
-                    warnings += cursor.warning_count
-                    while cursor.nextset():
-                        warnings += cursor.warning_count
+                warnings = sum(_execute_counting_warnings(cursor, query) for query in queries)
                 if warnings:
                     self._record_warnings(cursor, batch, warnings)
                 connection.commit()

@@ -37,6 +37,7 @@ own transactions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # --- identifiers ---------------------------------------------------------------------------
@@ -146,53 +147,90 @@ def _name_after(pattern_match: re.Match[bytes], head: bytes) -> str | None:
     return unquote_identifier(found.group("second") or found.group("first"))
 
 
+Rule = Callable[[bytes], "Classified | None"]
+
+
 def classify(head: bytes) -> Classified:
-    """Decide from the (raw) first bytes of a statement what the importer does with it."""
+    """Decide from the (raw) first bytes of a statement what the importer does with it.
+
+    The rules of :data:`_RULES` are tried in order; the first that recognises the statement
+    decides. A statement none recognises is schema text run as it is.
+    """
     text = normalized_head(head)
-    found = _INSERT.match(text)
-    if found:
-        return Classified(
-            "data", "insert", table=unquote_identifier(found.group("second") or found.group("first"))
-        )
-    if _SET.match(text):
-        if _SET_GTID.match(text):
-            return Classified("drop", "gtid_purged_dropped")
-        if _SET_GLOBAL.match(text):
-            return Classified("drop", "global_variable_dropped")
-        if _SQL_LOG_BIN.search(text):
-            return Classified("drop", "sql_log_bin_dropped")
-        if _SET_AUTOCOMMIT.match(text):
-            return Classified("skip", "autocommit")
-        if _SET_PASSWORD.match(text):
-            return Classified("drop", "account_dropped")
-        return Classified("session", "set")
-    if _KEYS.match(text):
-        return Classified("skip", "disable_enable_keys")
-    if _LOCKS.match(text):
-        return Classified("skip", "lock_tables")
-    if _TRANSACTION.match(text):
-        return Classified("skip", "transaction_control")
-    found = _CREATE_PREFIX.match(text)
-    if found:
-        kind = found.group("kind").decode().upper()
-        name = _name_after(found, text)
-        return _classify_object("create", kind, name)
-    found = _DROP.match(text)
-    if found:
-        kind = found.group("kind").decode().upper()
-        return _classify_object("drop", kind, _name_after(found, text))
-    found = _ALTER.match(text)
-    if found:
-        kind = found.group("kind").decode().upper()
-        return _classify_object("alter", kind, _name_after(found, text))
-    found = _USE.match(text)
-    if found:
-        return Classified("drop", "database_dropped", name=unquote_identifier(found.group("first")))
-    if _REPLICATION.match(text):
-        return Classified("drop", "replication_dropped")
-    if _ACCOUNTS.match(text):
-        return Classified("drop", "account_dropped")
+    for rule in _RULES:
+        found = rule(text)
+        if found is not None:
+            return found
     return Classified("schema", "other")
+
+
+def _classify_insert(text: bytes) -> Classified | None:
+    found = _INSERT.match(text)
+    if not found:
+        return None
+    return Classified(
+        "data", "insert", table=unquote_identifier(found.group("second") or found.group("first"))
+    )
+
+
+def _classify_set(text: bytes) -> Classified | None:
+    """``SET``: what needs SUPER is dropped, autocommit is the importer's, the rest is session."""
+    if not _SET.match(text):
+        return None
+    if _SET_GTID.match(text):
+        return Classified("drop", "gtid_purged_dropped")
+    if _SET_GLOBAL.match(text):
+        return Classified("drop", "global_variable_dropped")
+    if _SQL_LOG_BIN.search(text):
+        return Classified("drop", "sql_log_bin_dropped")
+    if _SET_AUTOCOMMIT.match(text):
+        return Classified("skip", "autocommit")
+    if _SET_PASSWORD.match(text):
+        return Classified("drop", "account_dropped")
+    return Classified("session", "set")
+
+
+def _classify_use(text: bytes) -> Classified | None:
+    found = _USE.match(text)
+    if not found:
+        return None
+    return Classified("drop", "database_dropped", name=unquote_identifier(found.group("first")))
+
+
+def _fixed(pattern: re.Pattern[bytes], result: Classified) -> Rule:
+    """A rule that gives ``result`` to every statement ``pattern`` matches."""
+
+    def rule(text: bytes) -> Classified | None:
+        return result if pattern.match(text) else None
+
+    return rule
+
+
+def _object_statement(pattern: re.Pattern[bytes], verb: str) -> Rule:
+    """A rule for ``CREATE`` / ``DROP`` / ``ALTER`` of a table, view, routine, user..."""
+
+    def rule(text: bytes) -> Classified | None:
+        found = pattern.match(text)
+        if not found:
+            return None
+        return _classify_object(verb, found.group("kind").decode().upper(), _name_after(found, text))
+
+    return rule
+
+
+_RULES: tuple[Rule, ...] = (
+    _classify_insert,
+    _classify_set,
+    _fixed(_KEYS, Classified("skip", "disable_enable_keys")),
+    _fixed(_LOCKS, Classified("skip", "lock_tables")),
+    _fixed(_TRANSACTION, Classified("skip", "transaction_control")),
+    _object_statement(_CREATE_PREFIX, "create"),
+    _object_statement(_DROP, "drop"),
+    _object_statement(_ALTER, "alter"),
+    _classify_use,
+    _fixed(_REPLICATION, Classified("drop", "replication_dropped")),
+    _fixed(_ACCOUNTS, Classified("drop", "account_dropped")),
+)
 
 
 def _classify_object(verb: str, kind: str, name: str | None) -> Classified:

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
-from scripts.filetools.cli import CliError
+from scripts.operator_tools.toolkit import ToolError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 
@@ -35,14 +35,14 @@ class DatabaseTarget:
 def parse_url(url: str) -> DatabaseTarget:
     parts = urlsplit(url)
     if parts.scheme not in {"mysql", "mariadb"}:
-        raise CliError(f"database URL must look like mysql://user@host:3306/database, got {url!r}")
+        raise ToolError(f"database URL must look like mysql://user@host:3306/database, got {url!r}")
     database = parts.path.lstrip("/")
     if not database:
-        raise CliError(f"database URL {url!r} names no database (add /<name>)")
+        raise ToolError(f"database URL {url!r} names no database (add /<name>)")
     try:
         port = parts.port or 3306
     except ValueError as exc:
-        raise CliError(f"database URL {url!r} has a bad port") from exc
+        raise ToolError(f"database URL {url!r} has a bad port") from exc
     return DatabaseTarget(
         host=parts.hostname or "127.0.0.1",
         port=port,
@@ -65,20 +65,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def connect_from_args(args: argparse.Namespace) -> Any:
     if not args.database_url:
-        raise CliError("no database given: pass --database-url or set PATRONUS_DATABASE_URL")
+        raise ToolError("no database given: pass --database-url or set PATRONUS_DATABASE_URL")
     target = parse_url(args.database_url)
     password = target.password
     if args.password_file:
         try:
             password = args.password_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
-            raise CliError(f"cannot read the password file: {exc}") from exc
+            raise ToolError(f"cannot read the password file: {exc}") from exc
     elif os.environ.get("MYSQL_PWD"):
         password = os.environ["MYSQL_PWD"]
     ssl: dict[str, Any] | None = None
     if args.ssl_ca:
         if not args.ssl_ca.is_file():
-            raise CliError(f"CA bundle {args.ssl_ca} does not exist")
+            raise ToolError(f"CA bundle {args.ssl_ca} does not exist")
         ssl = {"ca": str(args.ssl_ca)}
     try:
         return pymysql.connect(
@@ -94,7 +94,7 @@ def connect_from_args(args: argparse.Namespace) -> Any:
             cursorclass=pymysql.cursors.DictCursor,
         )
     except pymysql.err.MySQLError as exc:
-        raise CliError(
+        raise ToolError(
             f"cannot connect to {target.user}@{target.host}:{target.port}/{target.database}: {exc}"
         ) from exc
 
@@ -102,5 +102,5 @@ def connect_from_args(args: argparse.Namespace) -> Any:
 def quote_identifier(name: str) -> str:
     """Backtick-quote a table or column name after checking it is a plain identifier."""
     if not _IDENTIFIER.match(name):
-        raise CliError(f"{name!r} is not a plain table or column name")
+        raise ToolError(f"{name!r} is not a plain table or column name")
     return f"`{name}`"

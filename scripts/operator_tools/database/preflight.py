@@ -10,12 +10,13 @@ changes; a warning means it runs but something deserves a decision.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pymysql
 
-from scripts.dbtools.connection import ConnectionSpec
+from scripts.operator_tools.database.connection import ConnectionSpec
 
 OK, INFO, WARNING, BLOCKER = "ok", "info", "warning", "blocker"
 VARIABLES = (
@@ -196,103 +197,135 @@ def _retention_seconds(variables: dict[str, str]) -> float | None:
     return 0.0 if seconds == "0" else None
 
 
+MY_CNF = "in the [mysqld] section of my.cnf, then restart the server"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What each check reads: the facts, the server variables (blanks stripped), the options."""
+
+    facts: SourceFacts
+    variables: dict[str, str]
+    min_retention_hours: float = 24.0
+    allow_tables_without_key: bool = False
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.variables.get(name, default)
+
+
+Check = Callable[[Context], list[Finding]]
+
+
 def evaluate(
     facts: SourceFacts, *, min_retention_hours: float = 24.0, allow_tables_without_key: bool = False
 ) -> list[Finding]:
-    findings: list[Finding] = []
-    v = {k: (val or "").strip() for k, val in facts.variables.items()}
-    mycnf = "in the [mysqld] section of my.cnf, then restart the server"
+    """Every check's findings, in the order of :data:`CHECKS`."""
+    variables = {k: (val or "").strip() for k, val in facts.variables.items()}
+    context = Context(facts, variables, min_retention_hours, allow_tables_without_key)
+    return [finding for check in CHECKS for finding in check(context)]
 
-    findings.append(Finding("server_version", INFO, f"{facts.version} ({v.get('version_comment', '?')})"))
-    zone = v.get("time_zone", "")
-    zone = v.get("system_time_zone", "?") if zone.upper() == "SYSTEM" else zone
-    if zone.upper() not in {"UTC", "+00:00", "GMT", "ETC/UTC", "?"}:
-        findings.append(
-            Finding(
-                "time_zone",
-                INFO,
-                f"the server's time zone is {zone}",
-                f"give DMS the same zone: source_server_timezone='{zone}' in the replication props "
-                "(an IANA name such as Europe/Paris)",
-            )
+
+def check_server_version(c: Context) -> list[Finding]:
+    return [Finding("server_version", INFO, f"{c.facts.version} ({c.get('version_comment', '?')})")]
+
+
+def check_time_zone(c: Context) -> list[Finding]:
+    zone = c.get("time_zone")
+    zone = c.get("system_time_zone", "?") if zone.upper() == "SYSTEM" else zone
+    if zone.upper() in {"UTC", "+00:00", "GMT", "ETC/UTC", "?"}:
+        return []
+    return [
+        Finding(
+            "time_zone",
+            INFO,
+            f"the server's time zone is {zone}",
+            f"give DMS the same zone: source_server_timezone='{zone}' in the replication props "
+            "(an IANA name such as Europe/Paris)",
         )
+    ]
 
-    if v.get("log_bin", "").upper() in {"ON", "1"}:
-        findings.append(Finding("log_bin", OK, "binary logging is on"))
-    else:
-        findings.append(
-            Finding(
-                "log_bin",
-                BLOCKER,
-                "binary logging is off: DMS cannot capture changes",
-                f"set log_bin = mysql-bin (and server_id = 1 if unset) {mycnf}",
-            )
+
+def check_log_bin(c: Context) -> list[Finding]:
+    if c.get("log_bin").upper() in {"ON", "1"}:
+        return [Finding("log_bin", OK, "binary logging is on")]
+    return [
+        Finding(
+            "log_bin",
+            BLOCKER,
+            "binary logging is off: DMS cannot capture changes",
+            f"set log_bin = mysql-bin (and server_id = 1 if unset) {MY_CNF}",
         )
+    ]
 
-    server_id = v.get("server_id", "0")
+
+def check_server_id(c: Context) -> list[Finding]:
+    server_id = c.get("server_id", "0")
     if server_id.isdigit() and int(server_id) >= 1:
-        findings.append(Finding("server_id", OK, f"server_id = {server_id}"))
-    else:
-        findings.append(
-            Finding("server_id", BLOCKER, f"server_id = {server_id or '?'}", f"set server_id = 1 {mycnf}")
-        )
+        return [Finding("server_id", OK, f"server_id = {server_id}")]
+    return [Finding("server_id", BLOCKER, f"server_id = {server_id or '?'}", f"set server_id = 1 {MY_CNF}")]
 
-    binlog_format = v.get("binlog_format", "").upper()
+
+def check_binlog_format(c: Context) -> list[Finding]:
+    binlog_format = c.get("binlog_format").upper()
     if binlog_format == "ROW":
-        findings.append(Finding("binlog_format", OK, "binlog_format = ROW"))
-    else:
-        findings.append(
-            Finding(
-                "binlog_format",
-                BLOCKER,
-                f"binlog_format = {binlog_format or '?'}: DMS needs row events",
-                f"set binlog_format = ROW {mycnf} (SET GLOBAL only affects new sessions)",
-            )
+        return [Finding("binlog_format", OK, "binlog_format = ROW")]
+    return [
+        Finding(
+            "binlog_format",
+            BLOCKER,
+            f"binlog_format = {binlog_format or '?'}: DMS needs row events",
+            f"set binlog_format = ROW {MY_CNF} (SET GLOBAL only affects new sessions)",
         )
+    ]
 
-    row_image = v.get("binlog_row_image", "").upper()
+
+def check_binlog_row_image(c: Context) -> list[Finding]:
+    row_image = c.get("binlog_row_image").upper()
     if row_image == "FULL":
-        findings.append(Finding("binlog_row_image", OK, "binlog_row_image = FULL"))
-    else:
-        findings.append(
-            Finding(
-                "binlog_row_image",
-                BLOCKER,
-                f"binlog_row_image = {row_image or 'unknown (server too old?)'}: "
-                "DMS needs full before and after images",
-                f"set binlog_row_image = FULL {mycnf}",
-            )
+        return [Finding("binlog_row_image", OK, "binlog_row_image = FULL")]
+    return [
+        Finding(
+            "binlog_row_image",
+            BLOCKER,
+            f"binlog_row_image = {row_image or 'unknown (server too old?)'}: "
+            "DMS needs full before and after images",
+            f"set binlog_row_image = FULL {MY_CNF}",
         )
+    ]
 
-    retention = _retention_seconds(v)
-    minimum = min_retention_hours * 3600
+
+def check_binlog_retention(c: Context) -> list[Finding]:
+    retention = _retention_seconds(c.variables)
+    hours = c.min_retention_hours
     if retention is None:
-        findings.append(Finding("binlog_retention", WARNING, "binary log retention is unknown"))
-    elif retention == 0:
-        findings.append(
+        return [Finding("binlog_retention", WARNING, "binary log retention is unknown")]
+    if retention == 0:
+        return [
             Finding(
                 "binlog_retention",
                 WARNING,
                 "binary logs are never purged automatically: fine for DMS, but watch the disk",
-                f"set binlog_expire_logs_seconds (MySQL 8.0) or expire_logs_days to at least "
-                f"{min_retention_hours:g} hours",
+                f"set binlog_expire_logs_seconds (MySQL 8.0) or expire_logs_days to at least {hours:g} hours",
             )
-        )
-    elif retention < minimum:
-        findings.append(
+        ]
+    if retention < hours * 3600:
+        return [
             Finding(
                 "binlog_retention",
                 BLOCKER,
                 f"binary logs are kept {retention / 3600:g} hours, less than the "
-                f"{min_retention_hours:g} hours a CDC task may fall behind",
-                f"set binlog_expire_logs_seconds = {int(minimum)} (MySQL 8.0) or expire_logs_days = "
-                f"{max(1, round(min_retention_hours / 24 + 0.49))} (5.7, MariaDB) {mycnf}",
+                f"{hours:g} hours a CDC task may fall behind",
+                f"set binlog_expire_logs_seconds = {int(hours * 3600)} (MySQL 8.0) or expire_logs_days = "
+                f"{max(1, round(hours / 24 + 0.49))} (5.7, MariaDB) {MY_CNF}",
             )
-        )
-    else:
-        findings.append(Finding("binlog_retention", OK, f"binary logs are kept {retention / 3600:g} hours"))
+        ]
+    return [Finding("binlog_retention", OK, f"binary logs are kept {retention / 3600:g} hours")]
 
-    if v.get("binlog_transaction_compression", "").upper() in {"ON", "1"}:
+
+def check_binlog_options(c: Context) -> list[Finding]:
+    """Compression and partial JSON (both unreadable for DMS), and the checksum (worth knowing)."""
+    findings = []
+    if c.get("binlog_transaction_compression").upper() in {"ON", "1"}:
         findings.append(
             Finding(
                 "binlog_transaction_compression",
@@ -301,7 +334,7 @@ def evaluate(
                 "SET PERSIST binlog_transaction_compression = OFF",
             )
         )
-    if "PARTIAL_JSON" in v.get("binlog_row_value_options", "").upper():
+    if "PARTIAL_JSON" in c.get("binlog_row_value_options").upper():
         findings.append(
             Finding(
                 "binlog_row_value_options",
@@ -310,50 +343,72 @@ def evaluate(
                 "SET PERSIST binlog_row_value_options = ''",
             )
         )
-    checksum = v.get("binlog_checksum")
+    checksum = c.variables.get("binlog_checksum")
     if checksum:
-        findings.append(
-            Finding(
-                "binlog_checksum",
-                INFO,
-                f"binlog_checksum = {checksum}",
-                None
-                if checksum.upper() == "NONE"
-                else "if the DMS task log reports checksum errors, set it to NONE",
-            )
+        fix = (
+            None
+            if checksum.upper() == "NONE"
+            else "if the DMS task log reports checksum errors, set it to NONE"
         )
-
-    if facts.is_replica:
-        replica_updates = v.get("log_replica_updates", v.get("log_slave_updates", "")).upper()
-        if replica_updates not in {"ON", "1"}:
-            findings.append(
-                Finding(
-                    "replica_updates",
-                    BLOCKER,
-                    "this server is a replica that does not log the changes it replays",
-                    f"set log_slave_updates = ON (log_replica_updates in MySQL 8.0.26+) {mycnf}, "
-                    "or point DMS at the primary",
-                )
-            )
-
-    findings += _grant_findings(facts)
-    findings += _table_findings(facts, allow_tables_without_key)
-
-    short = [
-        name
-        for name in ("net_read_timeout", "net_write_timeout", "wait_timeout")
-        if v.get(name, "").isdigit() and int(v[name]) < 300
-    ]
-    if short:
-        findings.append(
-            Finding(
-                "timeouts",
-                WARNING,
-                "timeouts below the 300 s DMS recommends: " + ", ".join(f"{n} = {v[n]}" for n in short),
-                "SET GLOBAL " + ", ".join(f"{n} = 300" for n in short) + " (and in my.cnf)",
-            )
-        )
+        findings.append(Finding("binlog_checksum", INFO, f"binlog_checksum = {checksum}", fix))
     return findings
+
+
+def check_replica_updates(c: Context) -> list[Finding]:
+    if not c.facts.is_replica:
+        return []
+    replica_updates = c.variables.get("log_replica_updates", c.get("log_slave_updates")).upper()
+    if replica_updates in {"ON", "1"}:
+        return []
+    return [
+        Finding(
+            "replica_updates",
+            BLOCKER,
+            "this server is a replica that does not log the changes it replays",
+            f"set log_slave_updates = ON (log_replica_updates in MySQL 8.0.26+) {MY_CNF}, "
+            "or point DMS at the primary",
+        )
+    ]
+
+
+def check_grants(c: Context) -> list[Finding]:
+    return _grant_findings(c.facts)
+
+
+def check_tables(c: Context) -> list[Finding]:
+    return _table_findings(c.facts, c.allow_tables_without_key)
+
+
+def check_timeouts(c: Context) -> list[Finding]:
+    v = c.variables
+    names = ("net_read_timeout", "net_write_timeout", "wait_timeout")
+    short = [name for name in names if v.get(name, "").isdigit() and int(v[name]) < 300]
+    if not short:
+        return []
+    return [
+        Finding(
+            "timeouts",
+            WARNING,
+            "timeouts below the 300 s DMS recommends: " + ", ".join(f"{n} = {v[n]}" for n in short),
+            "SET GLOBAL " + ", ".join(f"{n} = 300" for n in short) + " (and in my.cnf)",
+        )
+    ]
+
+
+CHECKS: tuple[Check, ...] = (
+    check_server_version,
+    check_time_zone,
+    check_log_bin,
+    check_server_id,
+    check_binlog_format,
+    check_binlog_row_image,
+    check_binlog_retention,
+    check_binlog_options,
+    check_replica_updates,
+    check_grants,
+    check_tables,
+    check_timeouts,
+)
 
 
 def _grant_findings(facts: SourceFacts) -> list[Finding]:

@@ -145,19 +145,20 @@ class LegacyPathParser:
         segments = self._absolute_segments(text)
         if segments is None:
             return None
-        folded = [segments[0].lower(), *(smb_fold(s) for s in segments[1:])]
+        relative = self._below_a_root(segments)
+        if relative is None:
+            return None
+        check_names(value, relative)
+        is_folder = not relative or text.endswith(("\\", "/"))
+        return ParsedPath("/".join(relative), is_folder)
+
+    def _below_a_root(self, segments: list[str]) -> list[str] | None:
+        """The segments below the first root they start with (SMB-folded), or None."""
+        folded = (segments[0].lower(), *(smb_fold(s) for s in segments[1:]))
         for root in self.roots:
             wanted = root.folded
-            if len(folded) >= len(wanted) and tuple(folded[: len(wanted)]) == wanted:
-                relative_segments = segments[len(wanted) :]
-                for segment in relative_segments:
-                    if _FORBIDDEN_IN_NAME.search(segment):
-                        raise UnsafePathError(f"path {value!r} has a character Windows forbids in a name")
-                    if segment != segment.rstrip(" ."):
-                        # Windows strips trailing dots and spaces; such a name cannot exist on the share.
-                        raise UnsafePathError(f"path {value!r} has a name ending in a dot or a space")
-                is_folder = not relative_segments or text.endswith(("\\", "/"))
-                return ParsedPath("/".join(relative_segments), is_folder)
+            if folded[: len(wanted)] == wanted:
+                return segments[len(wanted) :]
         return None
 
     def _absolute_segments(self, text: str) -> list[str] | None:
@@ -176,6 +177,16 @@ class LegacyPathParser:
                 raise UnsafePathError(f"path {text!r} is relative to the current folder of drive {letter}:")
             return [target.host, target.share, *target.subpath, *_segments(rest)]
         return None
+
+
+def check_names(value: str, segments: Iterable[str]) -> None:
+    """Refuse names no file on the share can have (:class:`UnsafePathError`)."""
+    for segment in segments:
+        if _FORBIDDEN_IN_NAME.search(segment):
+            raise UnsafePathError(f"path {value!r} has a character Windows forbids in a name")
+        if segment != segment.rstrip(" ."):
+            # Windows strips trailing dots and spaces; such a name cannot exist on the share.
+            raise UnsafePathError(f"path {value!r} has a name ending in a dot or a space")
 
 
 def key_for(relative: str, prefix: str = DEFAULT_PREFIX) -> str:

@@ -31,9 +31,9 @@ from typing import Any
 
 import pymysql
 
-from scripts.dbtools.cli import progress_bar
-from scripts.dbtools.connection import ConnectionSpec
-from scripts.dbtools.rewrite import quote_identifier, remove_definer
+from scripts.operator_tools.database.connection import ConnectionSpec
+from scripts.operator_tools.database.rewrite import quote_identifier, remove_definer
+from scripts.operator_tools.toolkit import progress
 
 CHECKS = ("schema", "objects", "rows", "checksums")
 DEFAULT_CHUNK_SIZE = 10_000
@@ -630,7 +630,7 @@ class Verifier:
                 report.equal = report.rows_source == report.rows_target
             return
         total = sum(max(c[0], c[1]) for c in counts.values())
-        bar = progress_bar(total=total, desc="checksums", unit="rows", enabled=self.options.progress)
+        bar = progress(total=total, desc="checksums", unit="rows", enabled=self.options.progress)
         try:
             for name in tables:
                 columns = left.columns.get(name, [])

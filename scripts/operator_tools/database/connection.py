@@ -27,13 +27,13 @@ import pymysql
 import pymysql.cursors
 from pymysql.constants import CLIENT
 
-from scripts.dbtools.cli import UsageError
+from scripts.operator_tools.toolkit import ToolError
 
 DEFAULT_PORT = 3306
 CONNECT_TIMEOUT = 10
 
 
-class ConnectionFailed(UsageError):
+class ConnectionFailed(ToolError):
     """The server could not be reached or refused the login."""
 
 
@@ -150,7 +150,7 @@ def spec_from_args(
     prompt: Callable[[str], str] | None = None,
     require_database: bool = True,
 ) -> ConnectionSpec:
-    """Build a :class:`ConnectionSpec` from parsed arguments; raises :class:`UsageError`."""
+    """Build a :class:`ConnectionSpec` from parsed arguments; raises :class:`ToolError`."""
     attr = prefix.replace("-", "_")
     values = {
         name: getattr(args, f"{attr}{name}", None) for name in ("url", "host", "port", "user", "database")
@@ -161,9 +161,9 @@ def spec_from_args(
     overrides = {k: v for k, v in values.items() if k != "url" and v is not None}
     spec = replace(spec, **overrides)
     if not spec.port or not 0 < spec.port < 65536:
-        raise UsageError(f"the {role} port must be between 1 and 65535")
+        raise ToolError(f"the {role} port must be between 1 and 65535")
     if require_database and not spec.database:
-        raise UsageError(f"name the {role} database with --{prefix}database or in the URL path")
+        raise ToolError(f"name the {role} database with --{prefix}database or in the URL path")
     password = read_password(
         getattr(args, f"{attr}password_file", None),
         env_vars=env_vars,
@@ -182,15 +182,15 @@ def spec_from_args(
 def parse_url(url: str, *, role: str = "target") -> ConnectionSpec:
     parts = urlsplit(url)
     if parts.scheme not in {"mysql", "mariadb"}:
-        raise UsageError(f"the {role} URL must start with mysql://, got {url!r}")
+        raise ToolError(f"the {role} URL must start with mysql://, got {url!r}")
     if parts.password:
-        raise UsageError(
+        raise ToolError(
             f"the {role} URL carries a password: remove it and use --password-file or the MYSQL_PWD variable"
         )
     try:
         port = parts.port or DEFAULT_PORT
     except ValueError as exc:
-        raise UsageError(f"the {role} URL has a bad port: {url!r}") from exc
+        raise ToolError(f"the {role} URL has a bad port: {url!r}") from exc
     return ConnectionSpec(
         host=parts.hostname or "127.0.0.1",
         port=port,
@@ -212,7 +212,7 @@ def read_password(
         try:
             lines = password_file.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
-            raise UsageError(f"cannot read the password file {password_file}: {exc.strerror}") from exc
+            raise ToolError(f"cannot read the password file {password_file}: {exc.strerror}") from exc
         return lines[0] if lines else ""
     for name in env_vars:
         if name in environ:

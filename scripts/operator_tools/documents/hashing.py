@@ -74,31 +74,41 @@ def sha256_file(path: Path | str, part_sizes: Sequence[int] | None = None) -> Fi
     """SHA-256 of the file, plus one digest per part when ``part_sizes`` is given."""
     buffer = _buffer()
     whole = hashlib.sha256()
-    parts: list[bytes] = []
-    boundaries = list(part_sizes or ())
-    part = hashlib.sha256() if boundaries else None
-    part_left = boundaries.pop(0) if boundaries else 0
+    parts = _PartHasher(part_sizes) if part_sizes else None
     size = 0
     with open(path, "rb", buffering=0) as handle:
-        while True:
-            count = handle.readinto(buffer)
-            if not count:
-                break
+        while count := handle.readinto(buffer):
             view = buffer[:count]
             whole.update(view)
             size += count
-            if part is None:
-                continue
-            offset = 0
-            while offset < count:
-                take = min(part_left, count - offset) if part_left else count - offset
-                part.update(view[offset : offset + take])
-                offset += take
-                part_left -= take
-                if part_left == 0 and boundaries:
-                    parts.append(part.digest())
-                    part = hashlib.sha256()
-                    part_left = boundaries.pop(0)
-    if part is not None:
-        parts.append(part.digest())
-    return FileDigest(size, whole.digest(), tuple(parts))
+            if parts is not None:
+                parts.update(view)
+    return FileDigest(size, whole.digest(), parts.digests() if parts is not None else ())
+
+
+class _PartHasher:
+    """One SHA-256 per part, fed with the file's chunks whatever their boundaries.
+
+    Bytes past the last part's size (a file that grew while it was read) go to the last part.
+    """
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        self.sizes = list(sizes[1:])
+        self.left = sizes[0]
+        self.current = hashlib.sha256()
+        self.done: list[bytes] = []
+
+    def update(self, view: memoryview) -> None:
+        offset, count = 0, len(view)
+        while offset < count:
+            take = min(self.left, count - offset) if self.left > 0 else count - offset
+            self.current.update(view[offset : offset + take])
+            offset += take
+            self.left = max(0, self.left - take)
+            if self.left == 0 and self.sizes:
+                self.done.append(self.current.digest())
+                self.current = hashlib.sha256()
+                self.left = self.sizes.pop(0)
+
+    def digests(self) -> tuple[bytes, ...]:
+        return (*self.done, self.current.digest())

@@ -1,8 +1,10 @@
-"""S3 clients and listings for the migration tools.
+"""S3 and DataSync clients, and S3 listings, for the document tools.
 
-Credentials come from the standard AWS chain (environment, profile, SSO, instance role); the
-region defaults to eu-west-3 and ``endpoint_url`` points the client at a local S3-compatible
-server (path-style addressing, as such servers expect).
+Credentials come from the standard AWS chain (environment, profile, SSO, instance role), read
+when the client is made (each client has its own session: boto3's default session would keep
+the first credentials it found for the life of the process). The region defaults to eu-west-3
+and ``endpoint_url`` points the client at a local S3-compatible server (path-style addressing,
+as such servers expect).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def make_client(
         s3={"addressing_style": "path"} if endpoint_url else {},
         signature_version="s3v4" if service == "s3" else None,
     )
-    factory: Any = boto3.client  # the service name is dynamic; the stubs only type literal names
+    factory: Any = boto3.session.Session().client  # the stubs only type literal service names
     return factory(service, endpoint_url=endpoint_url, config=config)
 
 

@@ -1,0 +1,392 @@
+"""The engine of smoke_test: check a deployed Patronus environment through its API.
+
+Checks, in order: ``health`` (``GET /health`` answers 200 ``status: ok``, retried while a fresh
+version cold-starts), ``anonymous`` (the authenticated route refuses a caller without a token),
+``sign_in`` (the smoke-test user signs in with the admin password flow of its own app client,
+created or repaired from its Secrets Manager secret when needed, with TOTP where MFA is
+required) and ``authenticated`` (the route answers 200 with a JSON body to its ID token).
+
+Only boto3 and the standard library are used (the pipeline installs nothing else); boto3 is
+imported when AWS is first called.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import struct
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scripts.operator_tools import toolkit
+
+DEFAULT_PATH = "/v1/dossiers?limit=1"
+DEFAULT_REGION = "eu-west-3"
+SMOKE_TEST_GROUP = "readers"
+SESSION_NAME = "patronus-smoke-test"
+USER_AGENT = "patronus-smoke-test/1"  # recognisable in the access logs
+HTTP_TIMEOUT_SECONDS = 30
+TOTP_STEP_SECONDS = 30
+TOTP_DIGITS = 6
+# Cognito answers sign-in failures of these kinds by a repair: create the user or set its password.
+REPAIRABLE = {"UserNotFoundException", "NotAuthorizedException", "PasswordResetRequiredException"}
+
+
+class CheckFailed(Exception):
+    """A check did not hold: exit status 1."""
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    seconds: float
+    status: int | None = None
+
+
+@dataclass
+class Report:
+    api_url: str
+    path: str
+    dry_run: bool
+    checks: list[Check] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+# -- TOTP (RFC 6238, SHA-1, 30 s, 6 digits: what Cognito software tokens use) ------------------
+
+
+def totp(secret: str, at: float | None = None, *, digits: int = TOTP_DIGITS) -> str:
+    """The time-based one-time password of a base32 ``secret`` at time ``at`` (default: now)."""
+    cleaned = secret.strip().replace(" ", "").upper()
+    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    counter = int((time.time() if at is None else at) // TOTP_STEP_SECONDS)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+
+
+def http_get(url: str, token: str | None = None) -> tuple[int, Any]:
+    """``GET url`` (optionally with a bearer token): the status and the JSON body (or text)."""
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    request = urllib.request.Request(url, method="GET", headers=headers)  # noqa: S310
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return status, json.loads(text) if text else None
+    except ValueError:
+        return status, text
+
+
+def endpoint(api_url: str, path: str) -> str:
+    return api_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+# -- Cognito ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Credentials:
+    username: str
+    password: str
+    totp_secret: str | None
+    raw: dict[str, Any]
+
+
+def read_credentials(secrets: Any, secret_id: str) -> Credentials:
+    value = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise toolkit.ToolError(f"secret {secret_id}: not JSON") from exc
+    if not isinstance(data, dict) or not data.get("username") or not data.get("password"):
+        raise toolkit.ToolError(f"secret {secret_id}: needs the keys 'username' and 'password'")
+    return Credentials(str(data["username"]), str(data["password"]), data.get("totp_secret") or None, data)
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", type(exc).__name__))
+
+
+class SmokeUser:
+    """Sign in as the smoke-test user, creating or repairing it from its secret when needed."""
+
+    def __init__(
+        self, cognito: Any, secrets: Any, *, user_pool_id: str, client_id: str, secret_id: str
+    ) -> None:
+        self.cognito = cognito
+        self.secrets = secrets
+        self.user_pool_id = user_pool_id
+        self.client_id = client_id
+        self.secret_id = secret_id
+        self.actions: list[str] = []
+
+    def exists(self, username: str) -> bool:
+        try:
+            self.cognito.admin_get_user(UserPoolId=self.user_pool_id, Username=username)
+        except Exception as exc:
+            if error_code(exc) == "UserNotFoundException":
+                return False
+            raise
+        return True
+
+    def repair(self, credentials: Credentials) -> None:
+        """Create the user if missing, put it in its group, set its password from the secret."""
+        pool, name = self.user_pool_id, credentials.username
+        if not self.exists(name):
+            self.cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=name,
+                UserAttributes=[
+                    {"Name": "email", "Value": name},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )
+            self.actions.append(f"created the user {name}")
+        self.cognito.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=SMOKE_TEST_GROUP)
+        self.cognito.admin_set_user_password(
+            UserPoolId=pool, Username=name, Password=credentials.password, Permanent=True
+        )
+        self.actions.append(f"set the password of {name} from the secret (group {SMOKE_TEST_GROUP})")
+
+    def _initiate(self, credentials: Credentials) -> dict[str, Any]:
+        result: dict[str, Any] = self.cognito.admin_initiate_auth(
+            UserPoolId=self.user_pool_id,
+            ClientId=self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": credentials.username, "PASSWORD": credentials.password},
+        )
+        return result
+
+    def id_token(self) -> str:
+        credentials = read_credentials(self.secrets, self.secret_id)
+        try:
+            result = self._initiate(credentials)
+        except Exception as exc:
+            if error_code(exc) not in REPAIRABLE:
+                raise
+            self.repair(credentials)
+            result = self._initiate(credentials)
+        return self._complete(result, credentials)
+
+    def _respond(self, challenge: str, session: str, responses: dict[str, str]) -> dict[str, Any]:
+        result: dict[str, Any] = self.cognito.admin_respond_to_auth_challenge(
+            UserPoolId=self.user_pool_id,
+            ClientId=self.client_id,
+            ChallengeName=challenge,
+            Session=session,
+            ChallengeResponses=responses,
+        )
+        return result
+
+    def _complete(self, result: dict[str, Any], credentials: Credentials) -> str:
+        for _ in range(4):
+            tokens = result.get("AuthenticationResult")
+            if tokens:
+                return str(tokens["IdToken"])
+            challenge, session = result.get("ChallengeName"), str(result.get("Session", ""))
+            user = {"USERNAME": credentials.username}
+            if challenge == "SOFTWARE_TOKEN_MFA":
+                if not credentials.totp_secret:
+                    raise CheckFailed(
+                        "the smoke-test user has a TOTP device but the secret holds no totp_secret: "
+                        "delete the user in Cognito and rerun (docs/operations.md)"
+                    )
+                code = totp(credentials.totp_secret)
+                result = self._respond(challenge, session, {**user, "SOFTWARE_TOKEN_MFA_CODE": code})
+            elif challenge == "MFA_SETUP":
+                result = self._enrol_totp(session, credentials)
+            elif challenge == "NEW_PASSWORD_REQUIRED":
+                result = self._respond(challenge, session, {**user, "NEW_PASSWORD": credentials.password})
+            else:
+                raise CheckFailed(f"sign-in stopped at an unexpected challenge: {challenge}")
+        raise CheckFailed("sign-in did not complete after several challenges")
+
+    def _enrol_totp(self, session: str, credentials: Credentials) -> dict[str, Any]:
+        """First sign-in where MFA is required: enrol a TOTP device and keep its seed."""
+        association = self.cognito.associate_software_token(Session=session)
+        seed = str(association["SecretCode"])
+        verified = self.cognito.verify_software_token(
+            Session=association.get("Session", session), UserCode=totp(seed), FriendlyDeviceName="smoke-test"
+        )
+        if verified.get("Status") != "SUCCESS":
+            raise CheckFailed("Cognito refused the TOTP code of the new device")
+        self.secrets.put_secret_value(
+            SecretId=self.secret_id, SecretString=json.dumps({**credentials.raw, "totp_secret": seed})
+        )
+        credentials.totp_secret = seed
+        self.actions.append(
+            "enrolled a TOTP device for the smoke-test user and stored its seed in the secret"
+        )
+        return self._respond("MFA_SETUP", str(verified["Session"]), {"USERNAME": credentials.username})
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def timed(report: Report, name: str, check: Callable[[], tuple[int | None, str]]) -> bool:
+    """Run one check, record it in the report; a failure is recorded, not raised."""
+    started = time.monotonic()
+    try:
+        status, detail = check()
+        ok = True
+    except CheckFailed as exc:
+        status, detail, ok = None, str(exc), False
+    except toolkit.ToolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- AWS and network errors become a failed check
+        status, detail, ok = None, f"{error_code(exc)}: {exc}", False
+    report.checks.append(Check(name, ok, detail, round(time.monotonic() - started, 3), status))
+    return ok
+
+
+def check_health(api_url: str, attempts: int, delay: float) -> tuple[int | None, str]:
+    last = ""
+    for attempt in range(1, attempts + 1):
+        status, body = http_get(endpoint(api_url, "/health"))
+        if status == 200 and isinstance(body, dict) and body.get("status") == "ok":
+            return status, f"up, database {body.get('database', '?')} (attempt {attempt})"
+        last = f"HTTP {status}: {str(body)[:200]}"
+        if attempt < attempts:
+            time.sleep(delay * attempt)
+    raise CheckFailed(f"/health did not answer 200 ok after {attempts} attempts; last answer {last}")
+
+
+def check_anonymous(url: str) -> tuple[int | None, str]:
+    status, _ = http_get(url)
+    if status != 401:
+        raise CheckFailed(f"without a token the route answered {status}, expected 401 (authorizer off?)")
+    return status, "refused without a token"
+
+
+def check_authenticated(url: str, token: str) -> tuple[int | None, str]:
+    status, body = http_get(url, token)
+    if status >= 500:  # one retry: a version that just took the traffic may cold-start
+        time.sleep(2)
+        status, body = http_get(url, token)
+    if status != 200 or not isinstance(body, dict | list):
+        raise CheckFailed(f"with the smoke-test user's token the route answered {status}: {str(body)[:200]}")
+    return status, "answered 200 with a JSON body"
+
+
+def aws_session(region: str, role_arn: str | None) -> Any:
+    import boto3
+
+    session = boto3.Session(region_name=region)
+    if not role_arn:
+        return session
+    assumed = session.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+    return boto3.Session(
+        region_name=region,
+        aws_access_key_id=assumed["AccessKeyId"],
+        aws_secret_access_key=assumed["SecretAccessKey"],
+        aws_session_token=assumed["SessionToken"],
+    )
+
+
+@dataclass(frozen=True)
+class SmokeSettings:
+    api_url: str
+    user_pool_id: str
+    client_id: str
+    secret_id: str
+    role_arn: str | None = None
+    region: str = DEFAULT_REGION
+    path: str = DEFAULT_PATH
+    attempts: int = 6
+    retry_delay: float = 5.0
+    dry_run: bool = False
+
+
+class SmokeTest:
+    """One run of the checks; a failed check is recorded in the report, not raised."""
+
+    def __init__(self, settings: SmokeSettings) -> None:
+        self.settings = settings
+        self.report = Report(api_url=settings.api_url, path=settings.path, dry_run=settings.dry_run)
+        self.route = endpoint(settings.api_url, settings.path)
+        self.users: list[SmokeUser] = []
+        self.token = ""
+
+    def run(self) -> Report:
+        settings, report = self.settings, self.report
+        if not timed(
+            report, "health", lambda: check_health(settings.api_url, settings.attempts, settings.retry_delay)
+        ):
+            return report
+        timed(report, "anonymous", lambda: check_anonymous(self.route))
+        if settings.dry_run:
+            timed(report, "sign_in (dry run)", self.plan_sign_in)
+            return report
+        signed_in = timed(report, "sign_in", self.sign_in)
+        for user in self.users:
+            report.actions.extend(user.actions)
+        if signed_in:
+            timed(report, "authenticated", lambda: check_authenticated(self.route, self.token))
+        return report
+
+    def check_health(self) -> tuple[int | None, str]:
+        settings = self.settings
+        return check_health(settings.api_url, settings.attempts, settings.retry_delay)
+
+    def smoke_user(self) -> SmokeUser:
+        """Made inside a check: a refused role or missing credentials is a failed check."""
+        settings = self.settings
+        session = aws_session(settings.region, settings.role_arn)
+        user = SmokeUser(
+            session.client("cognito-idp"),
+            session.client("secretsmanager"),
+            user_pool_id=settings.user_pool_id,
+            client_id=settings.client_id,
+            secret_id=settings.secret_id,
+        )
+        self.users.append(user)
+        return user
+
+    def plan_sign_in(self) -> tuple[int | None, str]:
+        user = self.smoke_user()
+        credentials = read_credentials(user.secrets, self.settings.secret_id)
+        if user.exists(credentials.username):
+            return None, f"{credentials.username} exists; a failed sign-in would reset its password"
+        return None, f"{credentials.username} is missing; a real run would create it"
+
+    def sign_in(self) -> tuple[int | None, str]:
+        self.token = self.smoke_user().id_token()
+        return None, "signed in as the smoke-test user"
+
+
+def summary(report: Report) -> str:
+    lines = [f"Smoke test of {report.api_url}{' (dry run)' if report.dry_run else ''}"]
+    for check in report.checks:
+        verdict = "PASS" if check.ok else "FAIL"
+        status = f" HTTP {check.status}" if check.status is not None else ""
+        lines.append(f"  {verdict}  {check.name}{status}: {check.detail} ({check.seconds:.2f} s)")
+    lines.extend(f"  note  {action}" for action in report.actions)
+    lines.append("All checks passed." if report.ok else "The smoke test FAILED.")
+    return "\n".join(lines)
