@@ -33,7 +33,8 @@ from constructs import Construct
 
 # DataSync matches filter patterns against "/<path relative to the location>", case-sensitively,
 # "*" spanning folders: "*/Thumbs.db" excludes Thumbs.db in every folder. Keep in step with
-# scripts/operator_tools/documents/excludes.py (a unit test checks both agree).
+# scripts/operator_tools/documents/excludes.py (tests/infrastructure/test_datasync_excludes.py
+# checks that both agree).
 DEFAULT_EXCLUDE_PATTERNS: tuple[str, ...] = ("*/Thumbs.db", "*/desktop.ini", "*/~$*", "*/.DS_Store")
 
 UNLIMITED_BANDWIDTH = -1
