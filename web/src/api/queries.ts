@@ -1,0 +1,200 @@
+/**
+ * Server state: one hook per API operation, cached by TanStack Query. Screens call these and
+ * render; they never call the API themselves.
+ */
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type QueryClient,
+} from "@tanstack/react-query";
+
+import { useServices } from "../services";
+import { call, etagOf } from "./client";
+import type { components, operations } from "./schema";
+
+export type Dossier = components["schemas"]["DossierOut"];
+export type DossierStatus = Dossier["status"];
+export type DossierCreate = components["schemas"]["DossierCreate"];
+export type DossierUpdate = components["schemas"]["DossierUpdate"];
+export type DocumentOut = components["schemas"]["DocumentOut"];
+export type DocumentStatus = DocumentOut["status"];
+export type AuditEvent = components["schemas"]["AuditEventOut"];
+export type DossierListQuery = NonNullable<operations["list_dossiers_v1_dossiers_get"]["parameters"]["query"]>;
+
+/** A dossier and the ETag to send back as If-Match when changing it. */
+export interface VersionedDossier {
+  dossier: Dossier;
+  etag: string;
+}
+
+export const keys = {
+  dossiers: ["dossiers"] as const,
+  dossierList: (query: DossierListQuery) => ["dossiers", "list", query] as const,
+  dossier: (id: string) => ["dossiers", "one", id] as const,
+  documents: (dossierId: string) => ["dossiers", "one", dossierId, "documents"] as const,
+  history: (dossierId: string) => ["dossiers", "one", dossierId, "history"] as const,
+};
+
+export const PAGE_SIZE = 20;
+
+export function useDossierList(query: DossierListQuery) {
+  const { api } = useServices();
+  return useQuery({
+    queryKey: keys.dossierList(query),
+    queryFn: async ({ signal }) => (await call(api.GET("/v1/dossiers", { params: { query }, signal }))).data,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useDossier(id: string) {
+  const { api } = useServices();
+  return useQuery({
+    queryKey: keys.dossier(id),
+    queryFn: async ({ signal }): Promise<VersionedDossier> => {
+      const { data, response } = await call(
+        api.GET("/v1/dossiers/{dossier_id}", { params: { path: { dossier_id: id } }, signal }),
+      );
+      return { dossier: data, etag: etagOf(response) };
+    },
+  });
+}
+
+function remember(client: QueryClient, versioned: VersionedDossier): void {
+  client.setQueryData(keys.dossier(versioned.dossier.id), versioned);
+  void client.invalidateQueries({ queryKey: ["dossiers", "list"] });
+}
+
+export function useCreateDossier() {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ input, idempotencyKey }: { input: DossierCreate; idempotencyKey: string }) => {
+      const { data, response } = await call(
+        api.POST("/v1/dossiers", { body: input, headers: { "Idempotency-Key": idempotencyKey } }),
+      );
+      return { dossier: data, etag: etagOf(response) };
+    },
+    onSuccess: (versioned) => {
+      remember(client, versioned);
+    },
+  });
+}
+
+/** Change a dossier if nobody changed it since `etag` was read (else an ApiError of kind "stale"). */
+export function useUpdateDossier(id: string) {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ changes, etag }: { changes: DossierUpdate; etag: string }) => {
+      const { data, response } = await call(
+        api.PATCH("/v1/dossiers/{dossier_id}", {
+          params: { path: { dossier_id: id } },
+          headers: { "If-Match": etag },
+          body: changes,
+        }),
+      );
+      return { dossier: data, etag: etagOf(response) };
+    },
+    onSuccess: (versioned) => {
+      remember(client, versioned);
+      void client.invalidateQueries({ queryKey: keys.history(id) });
+    },
+  });
+}
+
+/** The dossier as it is now, bypassing the cache (to compare with a stale edit). */
+export function useFetchDossier() {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return async (id: string): Promise<VersionedDossier> => {
+    const { data, response } = await call(api.GET("/v1/dossiers/{dossier_id}", { params: { path: { dossier_id: id } } }));
+    const versioned = { dossier: data, etag: etagOf(response) };
+    client.setQueryData(keys.dossier(id), versioned);
+    return versioned;
+  };
+}
+
+export function useArchiveDossier(id: string) {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      const { data, response } = await call(
+        api.DELETE("/v1/dossiers/{dossier_id}", { params: { path: { dossier_id: id } } }),
+      );
+      return { dossier: data, etag: etagOf(response) };
+    },
+    onSuccess: (versioned) => {
+      remember(client, versioned);
+      void client.invalidateQueries({ queryKey: keys.history(id) });
+    },
+  });
+}
+
+const SETTLING: readonly DocumentStatus[] = ["pending"];
+
+export function useDocuments(dossierId: string) {
+  const { api } = useServices();
+  return useInfiniteQuery({
+    queryKey: keys.documents(dossierId),
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam, signal }) =>
+      (
+        await call(
+          api.GET("/v1/dossiers/{dossier_id}/documents", {
+            params: { path: { dossier_id: dossierId }, query: { limit: 50, cursor: pageParam } },
+            signal,
+          }),
+        )
+      ).data,
+    getNextPageParam: (page) => page.next_cursor ?? null,
+    // While a document is on its way (upload, scan), look again every few seconds.
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((page) => page.items.some((d) => SETTLING.includes(d.status))) ? 3000 : false,
+  });
+}
+
+export function useDeleteDocument(dossierId: string) {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (documentId: string) => {
+      await call(api.DELETE("/v1/documents/{document_id}", { params: { path: { document_id: documentId } } }));
+    },
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: keys.documents(dossierId) });
+      void client.invalidateQueries({ queryKey: keys.history(dossierId) });
+    },
+  });
+}
+
+/** A short-lived download URL for a document (the browser then fetches it from S3). */
+export function useDownloadUrl() {
+  const { api } = useServices();
+  return useMutation({
+    mutationFn: async (documentId: string) =>
+      (await call(api.GET("/v1/documents/{document_id}/download", { params: { path: { document_id: documentId } } })))
+        .data,
+  });
+}
+
+export function useHistory(dossierId: string) {
+  const { api } = useServices();
+  return useInfiniteQuery({
+    queryKey: keys.history(dossierId),
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam, signal }) =>
+      (
+        await call(
+          api.GET("/v1/dossiers/{dossier_id}/history", {
+            params: { path: { dossier_id: dossierId }, query: { limit: 50, cursor: pageParam } },
+            signal,
+          }),
+        )
+      ).data,
+    getNextPageParam: (page) => page.next_cursor ?? null,
+  });
+}

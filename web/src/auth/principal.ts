@@ -1,0 +1,59 @@
+/**
+ * Who the signed-in user is, from the claims of their ID token: Cognito puts the user's groups
+ * in `cognito:groups`. The global groups say what the user may do (readers read, editors also
+ * write, admins also archive and delete), the unit groups (`unit-...`) where.
+ */
+
+export type Role = "admin" | "editor" | "reader" | "none";
+
+export const UNIT_PREFIX = "unit-";
+
+export interface Principal {
+  subject: string;
+  /** What to call the user: their name, else their user name, else the subject. */
+  displayName: string;
+  email: string | null;
+  role: Role;
+  /** Unit groups, e.g. `unit-litigation`. */
+  units: string[];
+  groups: string[];
+}
+
+const ROLE_OF_GROUP: Readonly<Record<string, Role>> = {
+  admins: "admin",
+  editors: "editor",
+  readers: "reader",
+};
+const RANK: Readonly<Record<Role, number>> = { admin: 3, editor: 2, reader: 1, none: 0 };
+
+function groupsOf(value: unknown): string[] {
+  if (Array.isArray(value)) {
+    return value.filter((g): g is string => typeof g === "string" && g !== "");
+  }
+  if (typeof value === "string") {
+    return value.split(/[\s,]+/).filter((g) => g !== "");
+  }
+  return [];
+}
+
+export function principalOf(claims: Readonly<Record<string, unknown>>): Principal {
+  const groups = groupsOf(claims["cognito:groups"]);
+  const role = groups
+    .map((g) => ROLE_OF_GROUP[g] ?? "none")
+    .reduce<Role>((best, r) => (RANK[r] > RANK[best] ? r : best), "none");
+  const first = (...keys: string[]) =>
+    keys.map((k) => claims[k]).find((v): v is string => typeof v === "string" && v !== "");
+  const subject = first("sub") ?? "";
+  return {
+    subject,
+    displayName: first("name", "cognito:username", "preferred_username", "email") ?? subject,
+    email: first("email") ?? null,
+    role,
+    units: groups.filter((g) => g.startsWith(UNIT_PREFIX)).sort(),
+    groups,
+  };
+}
+
+export function atLeast(principal: Principal | null, role: Role): boolean {
+  return principal !== null && RANK[principal.role] >= RANK[role];
+}

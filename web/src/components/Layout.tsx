@@ -1,0 +1,65 @@
+import { useSyncExternalStore } from "react";
+import { useTranslation } from "react-i18next";
+import { NavLink, Outlet } from "react-router";
+
+import { signOut } from "../auth/oidc";
+import { mayCreateDossiers } from "../auth/rights";
+import { useServices } from "../services";
+import { usePrincipal } from "./hooks";
+import { LanguageSwitch } from "./LanguageSwitch";
+import { SessionDialog } from "./SessionDialog";
+
+export function Layout() {
+  const { t } = useTranslation();
+  const principal = usePrincipal();
+  const { userManager, config, session } = useServices();
+  const expired = useSyncExternalStore(session.subscribe, session.isExpired);
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t("layout.skipToContent")}
+      </a>
+      <header className="header">
+        <div className="brand">
+          <NavLink to="/dossiers">{t("app.name")}</NavLink>
+        </div>
+        <nav aria-label={t("layout.mainNavigation")}>
+          <ul>
+            <li>
+              <NavLink to="/dossiers" end>
+                {t("layout.nav.dossiers")}
+              </NavLink>
+            </li>
+            {mayCreateDossiers(principal) && (
+              <li>
+                <NavLink to="/dossiers/new">{t("layout.nav.newDossier")}</NavLink>
+              </li>
+            )}
+            <li>
+              <NavLink to="/me">{t("layout.nav.me")}</NavLink>
+            </li>
+          </ul>
+        </nav>
+        <div className="user">
+          <LanguageSwitch />
+          {principal && (
+            <span className="user-name" title={principal.email ?? undefined}>
+              {principal.displayName}
+            </span>
+          )}
+          <button
+            type="button"
+            className="button"
+            onClick={() => void signOut(userManager, config, window.location.origin)}
+          >
+            {t("layout.signOut")}
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+      {expired && <SessionDialog />}
+    </>
+  );
+}
