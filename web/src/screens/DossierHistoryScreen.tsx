@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { useHistory, type AuditEvent } from "../api/queries";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useLocale } from "../components/hooks";
-import { formatDateTime } from "../format";
+import { formatBytes, formatDateTime } from "../format";
 import { useDossierContext } from "./DossierScreen";
 
 /** `dossier.updated` → `dossier_updated`: catalogue keys cannot hold the API's dots. */
@@ -12,13 +12,51 @@ function actionKey(action: string): string {
   return `history.actions.${action.replace(/\./g, "_")}`;
 }
 
-function detailsText(details: AuditEvent["details"]): string {
-  if (!details) {
-    return "";
-  }
-  return Object.entries(details)
-    .map(([name, value]) => `${name}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
-    .join(", ");
+const DETAIL_NAMES = [
+  "reference",
+  "title",
+  "description",
+  "status",
+  "previous_status",
+  "filename",
+  "size_bytes",
+  "multipart",
+  "etag",
+] as const;
+type DetailName = (typeof DETAIL_NAMES)[number];
+
+function isDetailName(name: string): name is DetailName {
+  return (DETAIL_NAMES as readonly string[]).includes(name);
+}
+
+const DOSSIER_STATUSES = ["open", "closed", "archived"] as const;
+type KnownStatus = (typeof DOSSIER_STATUSES)[number];
+
+function isStatus(value: unknown): value is KnownStatus {
+  return typeof value === "string" && (DOSSIER_STATUSES as readonly string[]).includes(value);
+}
+
+/** The details of an event in the user's language: known names and values translated. */
+function useDetailsText() {
+  const { t } = useTranslation();
+  const locale = useLocale();
+  return (details: AuditEvent["details"]): string => {
+    if (!details) {
+      return "";
+    }
+    return Object.entries(details)
+      .map(([name, value]) => {
+        const label = isDetailName(name) ? t(`history.detailNames.${name}`) : name;
+        let text: string;
+        if (name === "size_bytes" && typeof value === "number") text = formatBytes(value, locale);
+        else if ((name === "status" || name === "previous_status") && isStatus(value)) text = t(`dossier.status.${value}`);
+        else if (typeof value === "boolean") text = value ? t("common.yes") : t("common.no");
+        else if (value === null) text = t("staleEdit.empty");
+        else text = typeof value === "string" ? value : JSON.stringify(value);
+        return t("history.detail", { name: label, value: text });
+      })
+      .join(" · ");
+  };
 }
 
 /** Every write, grant and download of the dossier, newest first. */
@@ -28,6 +66,7 @@ export function DossierHistoryScreen() {
   const headingId = useId();
   const { versioned } = useDossierContext();
   const history = useHistory(versioned.dossier.id);
+  const detailsText = useDetailsText();
   const events = history.data?.pages.flatMap((page) => page.items) ?? [];
   const describe = (action: string) => {
     const key = actionKey(action);

@@ -102,10 +102,13 @@ function fakeStorage(options: { fail?: (url: string, attempt: number) => number 
     method: "POST" | "PUT",
     url: string,
     body: Blob,
-    onProgress: (loaded: number) => void,
+    onProgress: (loaded: number, total: number) => void,
     signal: AbortSignal,
     fields?: Readonly<Record<string, string>>,
   ): Promise<void> {
+    // A form's body carries its fields and framing too: progress counts those bytes.
+    const overhead = method === "POST" ? 300 : 0;
+    const total = body.size + overhead;
     const attempt = (attemptsPerUrl.get(url) ?? 0) + 1;
     attemptsPerUrl.set(url, attempt);
     inFlight += 1;
@@ -120,12 +123,12 @@ function fakeStorage(options: { fail?: (url: string, attempt: number) => number 
         });
       }
       signal.throwIfAborted();
-      onProgress(Math.floor(body.size / 2));
+      onProgress(Math.floor(total / 2), total);
       const status = options.fail?.(url, attempt) ?? null;
       if (status !== null) {
         throw new TransferError(status);
       }
-      onProgress(body.size);
+      onProgress(total, total);
       received.push({ method, url, bytes: new Uint8Array(await body.arrayBuffer()), fields });
     } finally {
       inFlight -= 1;
@@ -382,6 +385,28 @@ describe("the upload manager", () => {
       ["a.bin", 30, 30],
       ["b.bin", 5, 5],
     ]);
+  });
+
+  it("counts a form's progress against the whole body, so a file never shows more than its size", async () => {
+    // Given a storage whose form bodies are 300 bytes larger than their file, held half-way
+    const { backend } = fakeBackend(MiB, MiB);
+    const storage = fakeStorage({ gated: true });
+    const manager = new UploadManager({ backend, transport: storage.transport });
+    const fractions: number[] = [];
+    manager.subscribe(() => {
+      const item = manager.getSnapshot().items[0];
+      if (item) fractions.push(item.loaded / item.size);
+    });
+
+    // When a 100-byte file is posted
+    manager.add(DOSSIER, [file("a.txt", 100, "text/plain")]);
+    await until(() => storage.waiting === 1);
+    storage.releaseAll();
+    await manager.settled();
+
+    // Then half the body is about half the file, and the file never passes 100 %
+    expect(fractions.some((f) => f > 0.4 && f < 0.6)).toBe(true);
+    expect(Math.max(...fractions)).toBe(1);
   });
 
   it("cancels a file: its transfers stop, it is not confirmed, and it leaves the overall total", async () => {

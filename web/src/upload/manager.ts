@@ -28,16 +28,30 @@ export interface UploadBackend {
   complete(documentId: string, signal: AbortSignal): Promise<void>;
 }
 
-/** What the manager needs to move bytes: a form POST and a PUT, reporting bytes sent so far. */
+/**
+ * Reports bytes of the request body sent so far, out of the body's total; a form's body is
+ * larger than its file (the fields and the multipart framing).
+ */
+export type ProgressListener = (loaded: number, total: number) => void;
+
+/** What the manager needs to move bytes: a form POST and a PUT. */
 export interface Transport {
   post(
     url: string,
     fields: Readonly<Record<string, string>>,
     file: Blob,
-    onProgress: (loaded: number) => void,
+    onProgress: ProgressListener,
     signal: AbortSignal,
   ): Promise<void>;
-  put(url: string, body: Blob, onProgress: (loaded: number) => void, signal: AbortSignal): Promise<void>;
+  put(url: string, body: Blob, onProgress: ProgressListener, signal: AbortSignal): Promise<void>;
+}
+
+/** The share of `size` bytes that a body's progress stands for, never more than `size`. */
+function share(size: number, loaded: number, total: number): number {
+  if (total <= 0) {
+    return 0;
+  }
+  return Math.min(size, Math.floor((size * Math.min(loaded, total)) / total));
 }
 
 /** A failed transfer: `status` 0 when there was no answer. */
@@ -412,8 +426,8 @@ export class UploadManager {
           url,
           fields,
           task.file,
-          (loaded) => {
-            task.postLoaded = loaded;
+          (loaded, total) => {
+            task.postLoaded = share(task.file.size, loaded, total);
             this.changed();
           },
           signal,
@@ -445,8 +459,8 @@ export class UploadManager {
           await this.options.transport.put(
             part.url,
             body,
-            (loaded) => {
-              part.loaded = Math.min(loaded, body.size);
+            (loaded, total) => {
+              part.loaded = share(body.size, loaded, total);
               this.changed();
             },
             signal,

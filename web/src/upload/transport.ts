@@ -2,13 +2,13 @@
  * Bytes to S3 from the browser with XMLHttpRequest: the one browser API that reports upload
  * progress (fetch does not). The presigned URLs carry their own authorisation: no token is sent.
  */
-import { TransferError, type Transport } from "./manager";
+import { TransferError, type ProgressListener, type Transport } from "./manager";
 
 function send(
   method: "POST" | "PUT",
   url: string,
   body: Blob | FormData,
-  onProgress: (loaded: number) => void,
+  onProgress: ProgressListener,
   signal: AbortSignal,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -22,7 +22,9 @@ function send(
     };
     xhr.open(method, url);
     xhr.upload.addEventListener("progress", (event) => {
-      onProgress(event.loaded);
+      if (event.lengthComputable) {
+        onProgress(event.loaded, event.total);
+      }
     });
     xhr.addEventListener("load", () => {
       signal.removeEventListener("abort", abort);
