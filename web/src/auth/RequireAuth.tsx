@@ -7,7 +7,11 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { useLocale } from "../components/hooks";
 import type { SignInState } from "./oidc";
 
-/** Screens behind sign-in: a visitor who is not signed in goes to the issuer's sign-in page. */
+/**
+ * Screens behind sign-in: a visitor who is not signed in goes to the issuer's sign-in page. Once
+ * signed in, a failed renewal does not take the screen away (what the user typed stays): the
+ * session dialog asks them to sign in again.
+ */
 export function RequireAuth({ children }: { children: ReactNode }) {
   const { t } = useTranslation();
   const auth = useAuth();
@@ -22,7 +26,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     }
   }, [mustSignIn, auth, location.pathname, location.search, locale]);
 
-  if (auth.error) {
+  if (auth.error && !auth.isAuthenticated) {
     return (
       <main id="main" className="centered">
         <h1>{t("signIn.failedTitle")}</h1>
