@@ -39,6 +39,9 @@ function startApp(root: HTMLElement, config: AppConfig): void {
   const uploads = new UploadManager({
     backend: apiUploadBackend(api),
     transport: xhrTransport,
+    onRegistered: (item) => {
+      void queryClient.invalidateQueries({ queryKey: keys.documents(item.dossierId) });
+    },
     onUploaded: (item) => {
       void queryClient.invalidateQueries({ queryKey: keys.documents(item.dossierId) });
       void queryClient.invalidateQueries({ queryKey: keys.history(item.dossierId) });

@@ -5,7 +5,7 @@
  * authorizer expects. Sessions are renewed with the refresh token before the tokens expire,
  * in the background, so nothing on screen is lost.
  */
-import { UserManager, WebStorageStateStore, type User } from "oidc-client-ts";
+import { UserManager, WebStorageStateStore, type SignoutRedirectArgs, type User } from "oidc-client-ts";
 
 import type { AppConfig } from "../config";
 
@@ -32,13 +32,13 @@ export function createUserManager(config: AppConfig, origin: string): UserManage
  * Sign out at the issuer the way Cognito's /logout endpoint wants it (client_id and logout_uri:
  * it is not OIDC RP-initiated logout); the local provider behaves the same.
  */
-export function signOut(userManager: UserManager, config: AppConfig, origin: string): Promise<void> {
-  return userManager.signoutRedirect({
+export function signOutArgs(config: AppConfig, origin: string): SignoutRedirectArgs {
+  return {
     extraQueryParams: {
       client_id: config.clientId,
       logout_uri: new URL(config.logoutPath, origin).toString(),
     },
-  });
+  };
 }
 
 /** Where the user was going when the sign-in started (kept in the OIDC state). */

@@ -1,8 +1,9 @@
 import { useSyncExternalStore } from "react";
 import { useTranslation } from "react-i18next";
+import { useAuth } from "react-oidc-context";
 import { NavLink, Outlet } from "react-router";
 
-import { signOut } from "../auth/oidc";
+import { signOutArgs } from "../auth/oidc";
 import { mayCreateDossiers } from "../auth/rights";
 import { useServices } from "../services";
 import { usePrincipal } from "./hooks";
@@ -12,7 +13,8 @@ import { SessionDialog } from "./SessionDialog";
 export function Layout() {
   const { t } = useTranslation();
   const principal = usePrincipal();
-  const { userManager, config, session } = useServices();
+  const auth = useAuth();
+  const { config, session } = useServices();
   const expired = useSyncExternalStore(session.subscribe, session.isExpired);
   return (
     <>
@@ -50,7 +52,8 @@ export function Layout() {
           <button
             type="button"
             className="button"
-            onClick={() => void signOut(userManager, config, window.location.origin)}
+            // Through the auth context: while it navigates away, no screen asks to sign in again.
+            onClick={() => void auth.signoutRedirect(signOutArgs(config, window.location.origin))}
           >
             {t("layout.signOut")}
           </button>

@@ -157,7 +157,7 @@ function UploadRow({ item, onCancel, onRetry }: { item: UploadItem; onCancel: ()
       <span className="upload-state">
         <span aria-live="polite">{t(`upload.state.${item.state}`)}</span>
         {active && ` ${formatPercent(fraction, locale)}`}
-        {item.method === "MULTIPART" && ` · ${t("upload.parts", { done: partsDone, total: item.parts.length })}`}
+        {item.method === "MULTIPART" && ` · ${t("upload.parts", { count: partsDone, total: item.parts.length })}`}
       </span>
       {item.state === "failed" && <p className="issues">{failureText(t, item.error)}</p>}
       <div className="row-actions">

@@ -116,6 +116,8 @@ export interface UploadManagerOptions {
   /** Wait before attempt n+1 (n counts from 1). */
   retryDelay?: (attempt: number) => number;
   sleep?: (milliseconds: number, signal: AbortSignal) => Promise<void>;
+  /** Called once per file when the API has registered it (the document exists, pending). */
+  onRegistered?: (item: UploadItem) => void;
   /** Called once per file when the API has confirmed it. */
   onUploaded?: (item: UploadItem) => void;
 }
@@ -387,6 +389,7 @@ export class UploadManager {
         if (task.method === "MULTIPART") {
           task.parts = splitParts(task.file.size, task.created.upload);
         }
+        this.options.onRegistered?.(this.itemOf(task));
       }
       task.state = "uploading";
       this.changed();
