@@ -47,6 +47,12 @@ function startApp(root: HTMLElement, config: AppConfig): void {
       void queryClient.invalidateQueries({ queryKey: keys.history(item.dossierId) });
     },
   });
+  // Leaving the page would stop the uploads on their way: the browser asks first.
+  window.addEventListener("beforeunload", (event) => {
+    if (uploads.getSnapshot().active) {
+      event.preventDefault();
+    }
+  });
   const services = { config, api, userManager, uploads, session };
   createRoot(root).render(<App services={services} queryClient={queryClient} />);
 }
