@@ -3,9 +3,11 @@
 `make run` calls this. It uses the MySQL-compatible server named by PATRONUS_DB_URL, or starts a
 throwaway MariaDB from the installed binaries; starts SeaweedFS with an access key (so presigned
 URLs are really checked); applies the schema migrations; seeds demo data; relays S3 "Object
-Created" events to the document_events handler; and serves the API on http://127.0.0.1:8080,
-turning each request into the API Gateway REST event the Lambda receives in AWS. Data is kept
-in .local/ and survives a restart. Ctrl-C stops everything.
+Created" events to the document_events handler; and serves on http://127.0.0.1:8080 the web
+application (web/dist, built by `make run`), a local OpenID Connect sign-in standing in for
+Cognito (/oidc), and the API, turning each request into the API Gateway REST event the Lambda
+receives in AWS after checking its token as the Cognito authorizer does. Data is kept in .local/
+and survives a restart. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -30,16 +32,29 @@ from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths
 add_code_paths()
 
 from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
-from scripts.devstack.gateway import (  # noqa: E402
-    LambdaContext,
-    home_page,
-    needs_token,
-    response_parts,
-    rest_event,
-)
+from scripts.devstack.gateway import LambdaContext, needs_token, response_parts, rest_event  # noqa: E402
 from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
+from scripts.devstack.oidc import Client, LocalOidcProvider  # noqa: E402
+from scripts.devstack.replies import Reply  # noqa: E402
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS  # noqa: E402
-from scripts.devstack.tokens import InvalidToken, authorizer_claims, load_secret, verify  # noqa: E402
+from scripts.devstack.tokens import (  # noqa: E402
+    KEY_FILE,
+    WEB_CLIENT_ID,
+    InvalidToken,
+    SigningKey,
+    TokenVerifier,
+    authorizer_claims,
+    issuer_url,
+    record_issuer,
+)
+from scripts.devstack.webapp import (  # noqa: E402
+    DIST,
+    LOGOUT_PATH,
+    REDIRECT_PATH,
+    WebApp,
+    app_origins,
+    local_config,
+)
 
 DEFAULT_PORT = 8080
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -54,6 +69,46 @@ class Stack:
     db_url: str
     bucket: str
     data_dir: Path
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """What the gateway answers itself: the sign-in provider and the web application."""
+
+    provider: LocalOidcProvider
+    verifier: TokenVerifier
+    webapp: WebApp
+
+    @classmethod
+    def create(cls, port: int, data_dir: Path, s3_endpoint: str) -> Frontend:
+        key = SigningKey.load_or_create(data_dir / KEY_FILE)
+        issuer = issuer_url(port)
+        record_issuer(data_dir, issuer)  # scripts.local_token signs for this issuer
+        origins = app_origins(port)
+        client = Client(
+            WEB_CLIENT_ID,
+            redirect_uris=frozenset(origin + REDIRECT_PATH for origin in origins),
+            logout_uris=frozenset(origin + LOGOUT_PATH for origin in origins),
+        )
+        return cls(
+            provider=LocalOidcProvider(issuer, key, {WEB_CLIENT_ID: client}),
+            verifier=TokenVerifier({"keys": [key.public_jwk()]}, issuer, (WEB_CLIENT_ID,)),
+            webapp=WebApp(DIST, local_config(issuer, WEB_CLIENT_ID), s3_endpoint),
+        )
+
+    def reply(self, method: str, path: str, query: str, body: bytes) -> Reply | None:
+        """The sign-in's or the application's answer; None for the API's requests."""
+        return self.provider.handle(method, path, query, body) or self.webapp.handle(method, path)
+
+    def claims(self, authorization: str) -> dict[str, str] | None:
+        """The authorizer's claims of a valid ``Bearer`` ID token, else None."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return authorizer_claims(self.verifier.verify(token.strip()))
+        except InvalidToken:
+            return None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -104,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         s3.start()
         stoppers.append(s3)
         _save_ports(data_dir, {"seaweedfs": s3.ports})
-        _prepare_bucket(s3)
+        _prepare_bucket(s3, app_origins(args.port))
         log.info("Applying schema migrations ...")
         report = migrate_url(db_url)
         log.info("  schema at version %s (%d applied now)", report.current_version, len(report.applied))
@@ -113,9 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             _seed(db_url)
         relay = _start_event_relay(s3)
         stoppers.append(relay)
-        server = ThreadingHTTPServer(
-            ("127.0.0.1", args.port), _make_handler(load_secret(data_dir / "token-secret"))
-        )
+        frontend = Frontend.create(args.port, data_dir, s3.endpoint)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), _make_handler(frontend))
         stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir)
         _print_banner(stack)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
@@ -162,8 +216,9 @@ def _save_ports(data_dir: Path, ports: dict[str, Any]) -> None:
     (data_dir / "ports.json").write_text(json.dumps({**_saved_ports(data_dir), **ports}, indent=2))
 
 
-def _prepare_bucket(s3: ThrowawaySeaweedFS) -> None:
-    """The documents bucket, versioned like in AWS, with CORS for browser uploads from localhost."""
+def _prepare_bucket(s3: ThrowawaySeaweedFS, origins: tuple[str, ...]) -> None:
+    """The documents bucket, versioned like in AWS, with CORS for browser uploads from the web
+    application's origins (named one by one: SeaweedFS does not match a wildcard port)."""
     client = s3.client()
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     if BUCKET not in existing:
@@ -174,7 +229,7 @@ def _prepare_bucket(s3: ThrowawaySeaweedFS) -> None:
         CORSConfiguration={
             "CORSRules": [
                 {
-                    "AllowedOrigins": ["http://127.0.0.1:*", "http://localhost:*"],
+                    "AllowedOrigins": list(origins),
                     "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
                     "AllowedHeaders": ["*"],
                     "ExposeHeaders": ["ETag"],
@@ -244,7 +299,7 @@ def _start_event_relay(s3: ThrowawaySeaweedFS) -> Any:
     return ObjectCreatedRelay(s3.filer_address, BUCKET, deliver).start()
 
 
-def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
+def _make_handler(frontend: Frontend) -> type[BaseHTTPRequestHandler]:
     from patronus_api import handler as api_handler
     from patronus_api.route_table import routes
 
@@ -266,14 +321,17 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             body = self.rfile.read(length) if length else None
-            page = home_page(self.command, url.path)
+            own = frontend.reply(self.command, url.path, url.query, body or b"")
+            if own is not None:
+                _write_reply(self, own)
+                return
             claims = None
-            if page is None and needs_token(api_routes, self.command, url.path):
-                claims = _bearer_claims(secret, self.headers.get("Authorization", ""))
+            if needs_token(api_routes, self.command, url.path):
+                claims = frontend.claims(self.headers.get("Authorization", ""))
                 if claims is None:
                     self._send(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
                     return
-            _write_result(self, page or self._invoke(url.path, url.query, body, claims))
+            _write_result(self, self._invoke(url.path, url.query, body, claims))
 
         def _invoke(
             self, path: str, query: str, body: bytes | None, claims: dict[str, str] | None
@@ -303,20 +361,14 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
     return GatewayHandler
 
 
-def _bearer_claims(secret: bytes, authorization: str) -> dict[str, str] | None:
-    """The authorizer's claims of a valid ``Bearer`` token, else None."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    try:
-        return authorizer_claims(verify(secret, token.strip()))
-    except InvalidToken:
-        return None
-
-
 def _write_result(request: BaseHTTPRequestHandler, result: dict[str, Any]) -> None:
     """Send the handler's proxy-integration result as the HTTP response."""
     status, headers, data = response_parts(result)
+    _write_reply(request, Reply(status, tuple(headers), data))
+
+
+def _write_reply(request: BaseHTTPRequestHandler, reply: Reply) -> None:
+    status, headers, data = reply.status, reply.headers, reply.body
     request.send_response(status)
     for name, value in headers:
         if name.lower() not in {"content-length", "connection"}:
@@ -338,7 +390,8 @@ def banner(stack: Stack) -> str:
     after = f", after `{'; '.join(exports)}`" if exports else ""
     return f"""
 Patronus is running locally.
-  API            {api}      (health: {api}/health)
+  Application    {api}/      (sign in as anyone: the local sign-in page asks who you are)
+  API            {api}/v1    (health: {api}/health)
   API docs       {api}/docs  (OpenAPI: {api}/openapi.json)
   S3 (SeaweedFS) {stack.s3_endpoint}  bucket {stack.bucket}
   Database       {_redact(stack.db_url)}

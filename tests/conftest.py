@@ -30,7 +30,7 @@ from scripts.devstack.database import drop_database, ensure_database, migrate_ur
 from scripts.devstack.mariadb import ThrowawayMariaDB
 from scripts.devstack.ports import free_port
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
-from scripts.devstack.tokens import issue, load_secret
+from scripts.devstack.tokens import SigningKey, TokenIssuer, local_issuer
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
@@ -133,8 +133,17 @@ class LocalStack:
     db_url: str
     process: subprocess.Popen[bytes]
 
+    @property
+    def issuer(self) -> TokenIssuer:
+        """Signs as the stack's sign-in provider does (its key, its issuer URL)."""
+        return local_issuer(self.data_dir)
+
     def token(self, user: str = "alice", groups: tuple[str, ...] = ("editors",), ttl: int = 600) -> str:
-        return issue(load_secret(self.data_dir / "token-secret"), user, list(groups), ttl)
+        return self.issuer.id_token(user, list(groups), ttl_seconds=ttl)
+
+    def forged_token(self, user: str = "mallory", groups: tuple[str, ...] = ("admins",)) -> str:
+        """Right issuer and claims, signed with a key that is not the stack's."""
+        return TokenIssuer(SigningKey.generate(), self.issuer.issuer).id_token(user, list(groups))
 
     def auth(self, user: str = "alice", groups: tuple[str, ...] = ("editors",)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user, groups)}"}
@@ -149,6 +158,10 @@ def local_stack(mysql_server_url: str, tmp_path_factory: pytest.TempPathFactory)
         **os.environ,
         "PATRONUS_DB_URL": with_database(mysql_server_url, database),
         "PYTHONUNBUFFERED": "1",
+        # Lowered (S3's smallest part is 5 MiB) so that the browser tests send multipart uploads
+        # of a few MiB instead of hundreds.
+        "PATRONUS_MULTIPART_THRESHOLD": str(8 * 1024 * 1024),
+        "PATRONUS_MULTIPART_PART_SIZE": str(5 * 1024 * 1024),
     }
     log = (data_dir / "stack.log").open("wb")
     process = subprocess.Popen(

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import requests
 
 from scripts.devstack.ports import free_port
-from scripts.devstack.tokens import issue, load_secret
 from tests.conftest import ROOT, LocalStack
 from tests.readme import readme_walkthrough
 
@@ -119,9 +118,8 @@ def test_create_upload_become_available_and_download_identical(local_stack: Loca
 
 def test_tokens_are_checked(local_stack: LocalStack) -> None:
     s = local_stack
-    secret = load_secret(s.data_dir / "token-secret")
-    expired = issue(secret, "alice", ["editors"], ttl_seconds=-10)
-    forged = issue(b"not-the-secret" * 2, "alice", ["admins"])
+    expired = s.issuer.id_token("alice", ["editors"], ttl_seconds=-10)
+    forged = s.forged_token("alice", ("admins",))
     for headers in (
         {},
         {"Authorization": f"Bearer {expired}"},

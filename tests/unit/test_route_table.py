@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from patronus.models import Role
 from patronus_api.access import public, requires
 from patronus_api.route_table import ApiRoute, RouteTableError, public_routes, routes
-from scripts.devstack.gateway import home_page, needs_token, response_parts
+from scripts.devstack.gateway import needs_token
 from tests.readme import README
 
 
@@ -89,15 +89,6 @@ def test_the_local_gateway_lets_only_the_public_routes_through_without_a_token(
     method: str, path: str, token: bool
 ) -> None:
     assert needs_token(routes(), method, path) is token
-
-
-def test_the_local_gateway_answers_the_root_with_a_page_that_links_to_the_docs() -> None:
-    page = home_page("GET", "/")
-    assert page is not None
-    status, headers, body = response_parts(page)
-    assert status == 200 and ("Content-Type", "text/html; charset=utf-8") in headers
-    assert b'href="/docs"' in body
-    assert home_page("GET", "/health") is None and home_page("POST", "/") is None
 
 
 def test_the_readme_lists_the_api_routes_with_their_roles() -> None:
