@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the local stack and the tests need, when they are missing:
-# the MariaDB server and client binaries (a throwaway server is started from them).
+# the MariaDB server and client binaries (a throwaway server is started from them), npm (the web
+# application's build), Debian's Chromium (the browser tests drive it: never a browser download)
+# and curl (the upload benchmark's baseline).
 set -euo pipefail
 PATH="$PATH:/usr/sbin:/usr/local/sbin"
 missing=()
@@ -8,6 +10,8 @@ command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || miss
 command -v mariadb-dump >/dev/null 2>&1 || command -v mysqldump >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v mariadb-install-db >/dev/null 2>&1 || command -v mysql_install_db >/dev/null 2>&1 || missing+=(mariadb-server)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
