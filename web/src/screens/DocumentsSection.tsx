@@ -66,7 +66,8 @@ export function DocumentsSection({ dossierId, rights }: { dossierId: string; rig
                 </td>
                 <td>{document.uploaded_by}</td>
                 <td>{formatDateTime(document.created_at, locale)}</td>
-                <td className="row-actions">
+                <td>
+                  <div className="row-actions">
                   {document.status === "available" && (
                     <button
                       type="button"
@@ -93,6 +94,7 @@ export function DocumentsSection({ dossierId, rights }: { dossierId: string; rig
                       {t("documents.delete")}
                     </button>
                   )}
+                  </div>
                 </td>
               </tr>
             ))}
