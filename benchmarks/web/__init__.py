@@ -1,0 +1,1 @@
+"""Web application figures: initial JavaScript size, browser upload throughput against curl."""
