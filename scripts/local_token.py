@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ttl <= 0:
         parser.error("--ttl must be positive")
     try:
-        token = local_issuer(args.data_dir).id_token(args.user, groups, ttl_seconds=args.ttl, email=args.email)
+        token = local_issuer(args.data_dir).id_token(
+            args.user, groups, ttl_seconds=args.ttl, email=args.email
+        )
     except ValueError as exc:
         parser.error(str(exc))
     sys.stdout.write(token + "\n")
