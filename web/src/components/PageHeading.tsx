@@ -1,13 +1,19 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 
-// The first screen of a page load keeps the browser's own focus (the top of the page, where
-// the skip link is); every screen after it takes the focus on its heading.
-let firstScreen = true;
+/**
+ * Whether the user came here by a navigation inside the application: React Router numbers the
+ * history entries it pushes (`idx`), the page's first entry being 0.
+ */
+function navigatedHere(): boolean {
+  const state = window.history.state as { idx?: unknown } | null;
+  return typeof state?.idx === "number" && state.idx > 0;
+}
 
 /**
  * The screen's one h1. It names the browser tab and, after a navigation inside the
- * application, takes the focus, so that a screen reader announces where a link led.
+ * application, takes the focus, so that a screen reader announces where a link led. The first
+ * screen of a page load keeps the browser's own focus (the top, where the skip link is).
  */
 export function PageHeading({ title, children }: { title: string; children?: ReactNode }) {
   const { t } = useTranslation();
@@ -16,11 +22,9 @@ export function PageHeading({ title, children }: { title: string; children?: Rea
     document.title = t("app.tabTitle", { page: title });
   }, [t, title]);
   useEffect(() => {
-    if (firstScreen) {
-      firstScreen = false;
-      return;
+    if (navigatedHere()) {
+      heading.current?.focus({ preventScroll: true });
     }
-    heading.current?.focus({ preventScroll: true });
   }, []);
   return (
     <h1 ref={heading} tabIndex={-1}>
