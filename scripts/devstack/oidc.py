@@ -38,7 +38,6 @@ from scripts.devstack.oidc_page import PREFIX, TOKEN_LIFETIMES, authorize_page, 
 from scripts.devstack.replies import Reply
 from scripts.devstack.tokens import ROLE_GROUPS, SigningKey, TokenIssuer, is_unit_group
 
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 CODE_TTL_SECONDS = 300
 REFRESH_TTL_SECONDS = 30 * 24 * 3600
 
@@ -91,6 +90,19 @@ class LocalOidcProvider:
     @property
     def tokens(self) -> TokenIssuer:
         return TokenIssuer(self.signing_key, self.issuer)
+
+    @property
+    def page_csp(self) -> str:
+        """The sign-in page runs no script; its form posts here, and the answer redirects to a
+        client's callback, which form-action must allow too (browsers apply it to redirects)."""
+        origins = sorted(
+            {
+                f"{urlsplit(uri).scheme}://{urlsplit(uri).netloc}"
+                for client in self.clients.values()
+                for uri in client.redirect_uris
+            }
+        )
+        return f"default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {' '.join(origins)}"
 
     def handle(self, method: str, path: str, query: str, body: bytes) -> Reply | None:
         """The reply for a request under /oidc, or None when the path is not the provider's."""
@@ -167,7 +179,7 @@ class LocalOidcProvider:
                     redirect_uri, {"error": problem[0], "error_description": problem[1], **_state(params)}
                 )
             )
-        return Reply.page(HTTPStatus.OK, authorize_page(params, self.known_units), csp=PAGE_CSP)
+        return Reply.page(HTTPStatus.OK, authorize_page(params, self.known_units), csp=self.page_csp)
 
     def _authorize(self, form: Mapping[str, str]) -> Reply:
         checked = self._check_request(form)
@@ -192,7 +204,9 @@ class LocalOidcProvider:
             or ttl not in TOKEN_LIFETIMES
         ):
             return Reply.page(
-                HTTPStatus.BAD_REQUEST, authorize_page(form, self.known_units, invalid=True), csp=PAGE_CSP
+                HTTPStatus.BAD_REQUEST,
+                authorize_page(form, self.known_units, invalid=True),
+                csp=self.page_csp,
             )
         code = secrets.token_urlsafe(32)
         with self._lock:

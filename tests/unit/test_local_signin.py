@@ -131,6 +131,8 @@ def test_the_code_flow_gives_an_id_token_with_cognito_claims(
     )
     assert page is not None and page.status == 200
     assert b"Local sign-in to Patronus" in page.body and b'name="code_challenge"' in page.body
+    csp = dict(page.headers)["Content-Security-Policy"]
+    assert f"form-action 'self' {APP};" in csp and "script-src" not in csp
     # When alice picks the editor role and two units, and the application exchanges the code
     code, code_verifier = sign_in(provider, email="alice@example.org")
     reply = exchange(provider, code, code_verifier)
