@@ -100,7 +100,8 @@ export function DossierCreateScreen() {
               <p className="message-title">{t("dossierCreate.duplicate")}</p>
               <p>{t("dossierCreate.duplicateNext")}</p>
             </div>
-          ) : apiError?.kind !== "invalid" ? (
+          ) : Object.keys(refusedFields(apiError)).length === 0 ? (
+            // the fields the API named are marked on them; anything else is said here
             <ErrorMessage error={create.error} />
           ) : null)}
         <div className="actions">
