@@ -15,7 +15,7 @@ from scripts.devstack.tokens import ROLE_GROUPS
 PREFIX = "/oidc"
 # Lifetimes a developer may pick (seconds); the short ones show the application renewing its
 # session. Cognito's shortest is 5 minutes.
-TOKEN_LIFETIMES = (3600, 300, 75)
+TOKEN_LIFETIMES = (3600, 300, 70)
 
 # --- the authorize page (French or English, as Cognito's managed login with lang=) ---------
 
@@ -32,7 +32,7 @@ _TEXTS: dict[str, dict[str, Any]] = {
         "units": "Unités",
         "units_hint": "Groupes d'unité séparés par des espaces, par exemple unit-a unit-b",
         "lifetime": "Durée des jetons (pour essayer le renouvellement de session)",
-        "lifetimes": {3600: "1 heure", 300: "5 minutes", 75: "75 secondes"},
+        "lifetimes": {3600: "1 heure", 300: "5 minutes", 70: "70 secondes"},
         "submit": "Se connecter",
         "invalid": "Indiquez un nom, un rôle et des unités de la forme unit-nom.",
     },
@@ -48,7 +48,7 @@ _TEXTS: dict[str, dict[str, Any]] = {
         "units": "Units",
         "units_hint": "Unit groups separated by spaces, for example unit-a unit-b",
         "lifetime": "Token lifetime (to try session renewal)",
-        "lifetimes": {3600: "1 hour", 300: "5 minutes", 75: "75 seconds"},
+        "lifetimes": {3600: "1 hour", 300: "5 minutes", 70: "70 seconds"},
         "submit": "Sign in",
         "invalid": "Give a name, a role and units of the form unit-name.",
     },

@@ -442,9 +442,9 @@ def test_errors_say_what_to_do_and_a_503_with_retry_after_is_retried(web: Web) -
 
 
 def test_the_session_is_renewed_and_an_ended_session_keeps_the_form(web: Web) -> None:
-    # Given alice signed in with 75-second tokens, typing a new dossier
+    # Given alice signed in with 70-second tokens, typing a new dossier
     page = web.context().new_page()
-    web.sign_in(page, "alice", "editors", path="/dossiers/new", lifetime="75")
+    web.sign_in(page, "alice", "editors", path="/dossiers/new", lifetime="70")
     reference = unique("SESSION")
     page.get_by_label("Référence").fill(reference)
     page.get_by_label("Intitulé").fill("Saisie conservée")

@@ -210,10 +210,10 @@ def test_the_sign_in_page_refuses_a_bad_choice(provider: LocalOidcProvider) -> N
 def test_refresh_renews_the_tokens_until_revoked(
     provider: LocalOidcProvider, verifier: TokenVerifier
 ) -> None:
-    # Given alice signed in with 75-second tokens
-    code, code_verifier = sign_in(provider, lifetime="75")
+    # Given alice signed in with 70-second tokens
+    code, code_verifier = sign_in(provider, lifetime="70")
     first = json.loads(exchange(provider, code, code_verifier).body)
-    assert first["expires_in"] == 75
+    assert first["expires_in"] == 70
     # When the application refreshes
     refresh = {
         "grant_type": "refresh_token",
@@ -226,7 +226,7 @@ def test_refresh_renews_the_tokens_until_revoked(
     renewed = json.loads(reply.body)
     assert "refresh_token" not in renewed
     before, after = verifier.verify(first["id_token"]), verifier.verify(renewed["id_token"])
-    assert after["auth_time"] == before["auth_time"] and after["exp"] - after["iat"] == 75
+    assert after["auth_time"] == before["auth_time"] and after["exp"] - after["iat"] == 70
     # When the refresh token is revoked, Then it renews nothing any more
     assert (
         post(provider, "/oauth2/revoke", {"token": first["refresh_token"], "client_id": WEB_CLIENT_ID}).status
