@@ -23,7 +23,7 @@ from scripts.db_verify import main as verify_main
 from scripts.devstack.database import connect
 from scripts.operator_tools.database.importer import STATE_TABLE
 from scripts.operator_tools.database.scanner import Batch
-from scripts.operator_tools.toolkit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
+from scripts.operator_tools.toolkit import EXIT_LOAD_FAILED, EXIT_OK, EXIT_USAGE, run
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource
@@ -131,7 +131,7 @@ def test_an_interrupted_import_resumes_and_reloads_the_partial_table(
         "16",
         on_batch=fail_midway,
     )
-    assert code == EXIT_FAILED
+    assert code == EXIT_LOAD_FAILED
     assert report["outcome"] == "failed" and "injected failure" in report["error"]
     statuses = {t["name"]: t["status"] for t in report["result"]["tables"]}
     finished = sorted(name for name, status in statuses.items() if status == "loaded")
@@ -186,6 +186,7 @@ def test_the_dump_header_session_settings_apply_to_every_loader(
         b"CREATE TABLE `counters` (`id` int NOT NULL AUTO_INCREMENT, `at` timestamp NULL, "
         b"PRIMARY KEY (`id`));\n"
         b"INSERT INTO `counters` VALUES (0,'2020-01-01 00:00:00'),(7,NULL);\n"
+        b"-- Dump completed on 2024-05-01 10:00:00\n"
     )
     # When it is imported by parallel loaders
     code, report = import_dump(
@@ -213,6 +214,7 @@ def test_rows_that_draw_warnings_are_replayed_as_inserts(
         b"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
         b"CREATE TABLE `narrow` (`id` int NOT NULL, `code` varchar(3), PRIMARY KEY (`id`));\n"
         b"INSERT INTO `narrow` VALUES (1,'abc'),(2,'abcdef');\n"
+        b"-- Dump completed on 2024-05-01 10:00:00\n"
     )
     # When it is imported
     code, report = import_dump(dump, target_database.url, tmp_path / "i.json")
@@ -345,7 +347,7 @@ def test_a_mysql57_dump_loads_as_a_user_without_super(
     code, report = import_dump(
         MYSQL57_DUMP, url, tmp_path / "kept.json", "--password-file", str(password_file), "--keep-definer"
     )
-    assert code == EXIT_FAILED
+    assert code == EXIT_LOAD_FAILED
     assert "SUPER" in report["error"] and "legacy_app" in report["error"]
     # When it is imported with the default rewrites (same command, resuming)
     code, report = import_dump(
