@@ -26,7 +26,8 @@ index, so millions of objects do not sit in memory.
 * **dangling** references (no such object) are reported and left alone unless ``--force``;
   **ambiguous** ones (several objects differ only by case) and **invalid** ones (``..`` segments,
   folders) are reported and never changed; a value that is a path but not on the migrated
-  folder is reported as **unmapped**;
+  folder, or text that names the share inside other words, is reported as **unmapped** (the
+  run never claims that every reference resolves while one to the share remains);
 * **orphans**, objects under the prefix that no configured column refers to, are reported;
 * each change is written to the rollback file (JSON lines: table, primary key, column, old
   value, new value) and flushed *before* its transaction commits; ``--rollback FILE`` puts the
