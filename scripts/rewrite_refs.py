@@ -17,8 +17,10 @@ flags::
     S = '\\\\10.0.20.1\\share'
     P = '\\\\10.0.20.1\\share\\projects'
 
-A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf`` or
-``S:\\dir\\file.pdf`` (any case in the host, share and drive) becomes the key of the object that
+A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf``,
+``S:\\dir\\file.pdf`` or a ``file:`` URL (``file://10.0.20.1/share/...``, ``file:///S:/...``,
+``file://///10.0.20.1/share/...``, percent-encoded or not), with any case in the host, share and
+drive, becomes the key of the object that
 DataSync wrote for that file, ``legacy/dir/file.pdf``, the path being matched case-insensitively
 against the objects as SMB matches names. The keys are listed once into a temporary SQLite
 index, so millions of objects do not sit in memory.

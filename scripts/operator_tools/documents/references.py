@@ -2,9 +2,10 @@
 
 A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf``,
 ``S:\\dir\\file.pdf`` or a ``file:`` URL (``file://10.0.20.1/share/dir/file%20x.pdf``,
-``file:///S:/dir/file.pdf``, ``file://///10.0.20.1/share/...``, percent-encoded or not) becomes the key of the object DataSync wrote for that file, the path being
-matched case-insensitively against the objects as SMB matches names. The keys are listed once
-into a temporary SQLite index (:class:`KeyIndex`), so millions of objects do not sit in memory.
+``file:///S:/dir/file.pdf``, ``file://///10.0.20.1/share/...``, percent-encoded or not) becomes
+the key of the object DataSync wrote for that file, the path being matched case-insensitively
+against the objects as SMB matches names. The keys are listed once into a temporary SQLite index
+(:class:`KeyIndex`), so millions of objects do not sit in memory.
 
 * **dangling** references (no such object) are reported and left alone unless ``force``;
   **ambiguous** ones (several objects differ only by case) and **invalid** ones (``..``
