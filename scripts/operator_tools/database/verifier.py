@@ -407,13 +407,13 @@ def compare_schema(
     notes: list[str] = []
     skip = set(excluded)
     if source.database != target.database:
-        left = f"{source.database.get('charset')} / {source.database.get('collation')}"
-        right = f"{target.database.get('charset')} / {target.database.get('collation')}"
+        in_source = f"{source.database.get('charset')} / {source.database.get('collation')}"
+        in_target = f"{target.database.get('charset')} / {target.database.get('collation')}"
         differences.append(
             Difference(
                 "database",
                 "database",
-                f"default character set / collation {left} in the source, {right} in the target "
+                f"default character set / collation {in_source} in the source, {in_target} in the target "
                 "(tables, routines and columns without their own take the default)",
             )
         )
