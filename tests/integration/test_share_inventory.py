@@ -29,7 +29,7 @@ def make_share(root: Path) -> None:
         "Clients/Durand/THUMBS.DB": b"junk the case-sensitive filter copies",
         "Clients/Durand/.~lock.lettre.odt#": b"lock",
         "Projets/2024/plan.dwg": b"p" * 5000,
-        "Projets/2024/rapport final .docx": b"trailing space in the name",
+        "Projets/2024/rapport final.docx ": b"trailing space in the name",
         "Projets/2024/CON.txt": b"a device name",
         "Projets/2024/what?.txt": b"a reserved character",
         "/".join(["Archives", *(["n" * 200] * 5), "deep.txt"]): b"too long for a key",
@@ -68,7 +68,7 @@ def test_the_inventory_names_what_will_not_move_as_is(tmp_path: Path, capsys: An
     assert [unicodedata.normalize("NFC", p) for p in found["normalisation_collision"]] == [
         "Clients/Durand/" + unicodedata.normalize("NFC", "Relevé.pdf")
     ]
-    assert found["trailing_space_or_dot"] == ["Projets/2024/rapport final .docx"]
+    assert found["trailing_space_or_dot"] == ["Projets/2024/rapport final.docx "]
     assert found["reserved_name"] == ["Projets/2024/CON.txt"]
     assert found["reserved_character"] == ["Projets/2024/what?.txt"]
     assert found["name_not_utf8"] == ["Projets/ancien-\\xe9t\\xe9.txt"]
