@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from scripts.operator_tools.documents.paths import (
@@ -198,3 +200,13 @@ def test_the_share_is_found_inside_other_text() -> None:
     assert parser.mentions_share("voir \\\\10.0.20.1\\SHARE\\x.pdf")
     assert parser.mentions_share("http://intranet/?f=%2F%2F10.0.20.1%2Fshare%2Fx")
     assert not parser.mentions_share("\\\\10.0.20.1\\shareholders\\x")
+
+
+def test_names_spelled_otherwise_are_paired() -> None:
+    from scripts.operator_tools.documents.verifier import pair_names
+
+    nfd, nfc = unicodedata.normalize("NFD", "Été.pdf"), unicodedata.normalize("NFC", "Été.pdf")
+    assert pair_names([nfd, "a b.pdf", "seul.txt"], [nfc, "a%20b.pdf", "autre.txt"]) == [
+        (nfd, nfc, "name_normalisation"),
+        ("a b.pdf", "a%20b.pdf", "name_encoding"),
+    ]
