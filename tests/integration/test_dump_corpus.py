@@ -304,8 +304,8 @@ def test_the_load_data_fast_path_checks_itself_and_falls_back(
 ) -> None:
     # Given a conversion that guesses the row separator wrong (the ") VALUES (" of --complete-insert
     # read as "rows on one line"), as the broken fast path did: the server reads one row, silently
-    def wrong_separator(batch: Batch) -> LoadData | None:
-        converted = to_load_data(batch)
+    def wrong_separator(batch: Batch, **options: Any) -> LoadData | None:
+        converted = to_load_data(batch, **options)
         if converted is None or converted.rows < 2:
             return converted
         return LoadData(

@@ -7,7 +7,13 @@ import io
 import pytest
 
 from scripts.operator_tools.database.dumpparser import DumpReader, split_statements
-from scripts.operator_tools.database.loaddata import LoadCounts, mismatch, parse_load_info, to_load_data
+from scripts.operator_tools.database.loaddata import (
+    LoadCounts,
+    count_rows,
+    mismatch,
+    parse_load_info,
+    to_load_data,
+)
 from scripts.operator_tools.database.scanner import Batch
 
 
@@ -120,3 +126,17 @@ def test_the_mysqldump_fast_path_splits_like_the_tokenizer(chunk_size: int) -> N
     # Then the statements are the same, including the last one without a newline
     assert [(s.sql, s.offset, s.line) for s in reader] == expected
     assert len(expected) == 4
+
+
+def test_trusted_tables_count_rows_by_their_separator() -> None:
+    # mariadb-dump's one row per line: the count by separator is exact
+    maria = to_load_data(batch(b"INSERT INTO `t` VALUES\n(1,'a),(b'),\n(2,'c')"), trusted_format=True)
+    assert maria is not None and (maria.rows, maria.exact) == (2, True)
+    # mysqldump's one line: a string holding "),(" would add one, so the count is marked inexact
+    mysql = to_load_data(batch(b"INSERT INTO `t` VALUES (1,'a),(b'),(2,'c')"), trusted_format=True)
+    assert mysql is not None and (mysql.rows, mysql.exact) == (3, False)
+    assert count_rows(batch(b"INSERT INTO `t` VALUES (1,'a),(b'),(2,'c')")) == 2
+    # the escapes LOAD DATA reads otherwise are refused even there
+    assert to_load_data(batch(b"INSERT INTO `t` VALUES (1,'\\_x')"), trusted_format=True) is None
+    # and a statement that does not even start like a list of rows gets the full parse
+    assert to_load_data(batch(b"INSERT INTO `t` VALUES ((1,'a'),(2,'b')"), trusted_format=True) is None

@@ -36,14 +36,20 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pymysql
 
 from scripts.operator_tools.database.connection import ConnectionSpec
-from scripts.operator_tools.database.loaddata import LoadData, mismatch, parse_load_info, to_load_data
+from scripts.operator_tools.database.loaddata import (
+    LoadData,
+    count_rows,
+    mismatch,
+    parse_load_info,
+    to_load_data,
+)
 from scripts.operator_tools.database.rewrite import RewriteOptions, drop_statement_for, quote_identifier
 from scripts.operator_tools.database.scanner import DEFAULT_BATCH_BYTES, Batch, DumpScanner, SqlItem
 from scripts.operator_tools.database.verifier import normalize_charset
@@ -733,7 +739,9 @@ class Importer:
 
     def _load_batch(self, cursor: Any, batch: Batch, scratch: Path | None) -> None:
         if self._load_data and scratch is not None and not self._backslashes_are_literal():
-            converted = to_load_data(batch)
+            table = self.plan.tables.get(batch.table)
+            trusted = self.plan.dump_tool != "unknown" and table is not None and not table.binary_columns
+            converted = to_load_data(batch, trusted_format=trusted)
             if converted is not None:
                 if self._try_load_data(cursor, batch, converted, scratch):
                     return
@@ -763,7 +771,13 @@ class Importer:
                 if cursor.warning_count:
                     cursor.connection.rollback()
                     return False
-                problem = mismatch(data, parse_load_info(_info_message(cursor)), int(cursor.rowcount))
+                counts = parse_load_info(_info_message(cursor))
+                problem = mismatch(data, counts, int(cursor.rowcount))
+                if problem is not None and not data.exact:  # counted by separators: parse to be sure
+                    exact = count_rows(batch)
+                    if exact is not None:
+                        data = replace(data, rows=exact, exact=True)
+                        problem = mismatch(data, counts, int(cursor.rowcount))
                 if problem is not None:
                     cursor.connection.rollback()
                     self._record_mismatch(batch, problem)

@@ -35,7 +35,6 @@ _MARKED = re.compile(_ROW + rb"(?:\),\n?\(" + _ROW + rb")*+")
 # Escapes that LOAD DATA reads otherwise than INSERT: \N is NULL there, \% and \_ lose their
 # backslash there (an INSERT keeps it). Only an odd run of backslashes starts an escape.
 _SUSPECT_ESCAPE = re.compile(rb"\\[%_N]")
-_DIFFERENT_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*+\\[%_N]")
 SEPARATORS = (b"),(", b"),\n(")
 MODIFIERS = {b"INSERT": b"", b"INSERT IGNORE": b"IGNORE", b"REPLACE": b"REPLACE"}
 
@@ -50,6 +49,7 @@ class LoadData:
     payload: bytes
     rows: int
     modifier: bytes = b""  # b"", b"IGNORE" or b"REPLACE", as the INSERTs asked
+    exact: bool = True  # False: counted by separators only (see count_rows)
 
     @property
     def replace(self) -> bool:
@@ -67,10 +67,39 @@ class _Rows:
     separator: bytes | None  # None: a single tuple, which fits any separator
 
 
+def _reads_otherwise(body: bytes) -> bool:
+    """True when a string holds an escape LOAD DATA reads otherwise than INSERT (\\N, \\%, \\_)."""
+    if b"\\" not in body:
+        return False
+    for found in _SUSPECT_ESCAPE.finditer(body):
+        start = run = found.start()
+        while run > 0 and body[run - 1] == 0x5C:  # backslashes before it: an even run escapes nothing
+            run -= 1
+        if (start - run) % 2 == 0:
+            return True
+    return False
+
+
+_FIRST = frozenset(b"'-+.0123456789N")  # a value starts with a quote, a number or NULL
+_LAST = frozenset(b"'.0123456789L")  # and ends with a quote, a digit or the L of NULL
+
+
+def _count_by_separator(body: bytes) -> _Rows | None:
+    """The tuples of a trusted VALUES list, counted by their separator (no raw newline in strings).
+
+    None when the list does not even start and end like one (a damaged statement): the full
+    parse decides then.
+    """
+    if not body or body[0] not in _FIRST or body[-1] not in _LAST:
+        return _parse_rows(body)
+    if b"),\n(" in body:
+        return _Rows(body, body.count(b"),\n(") + 1, b"),\n(")
+    count = body.count(b"),(") + 1
+    return _Rows(body, count, b"),(" if count > 1 else None)
+
+
 def _parse_rows(body: bytes) -> _Rows | None:
     """The tuples of a VALUES list (without its outer parentheses), or None when not exact."""
-    if b"\\" in body and _SUSPECT_ESCAPE.search(body) and _DIFFERENT_ESCAPE.search(body):
-        return None
     marked = _STRING.sub(b"S", body)
     if _MARKED.fullmatch(marked) is None:
         return None
@@ -82,7 +111,7 @@ def _parse_rows(body: bytes) -> _Rows | None:
     return _Rows(body, count, used[0][0] if used else None)
 
 
-def to_load_data(batch: Batch) -> LoadData | None:
+def to_load_data(batch: Batch, *, trusted_format: bool = False) -> LoadData | None:
     """The batch's rows as a LOAD DATA payload, or None when a row might not convert exactly.
 
     Every statement of the batch must insert into the same table and columns the same way
@@ -104,7 +133,10 @@ def to_load_data(batch: Batch) -> LoadData | None:
             key = this
         elif this != key:
             return None
-        parsed = _parse_rows(statement[match.end() : -1])
+        body = statement[match.end() : -1]
+        if _reads_otherwise(body):
+            return None
+        parsed = _count_by_separator(body) if trusted_format else _parse_rows(body)
         if parsed is None:
             return None
         if parsed.separator is not None:
@@ -116,7 +148,22 @@ def to_load_data(batch: Batch) -> LoadData | None:
     assert key is not None
     terminator = separator or SEPARATORS[0]
     table, columns, modifier = key
-    return LoadData(table, columns, terminator, terminator.join(parts), rows, modifier)
+    exact = not trusted_format or terminator == b"),\n(" or rows == len(parts)
+    return LoadData(table, columns, terminator, terminator.join(parts), rows, modifier, exact)
+
+
+def count_rows(batch: Batch) -> int | None:
+    """The exact number of tuples of a batch, by the full parse; None when it does not parse."""
+    total = 0
+    for statement in batch.statements:
+        match = _HEAD.match(statement)
+        if match is None:
+            return None
+        parsed = _parse_rows(statement[match.end() : -1])
+        if parsed is None:
+            return None
+        total += parsed.count
+    return total
 
 
 _RECORDS = re.compile(rb"Records:\s*(\d+)\s+Deleted:\s*(\d+)\s+Skipped:\s*(\d+)")

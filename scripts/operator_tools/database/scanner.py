@@ -64,6 +64,7 @@ class TablePlan:
     statements: int = 0
     batches: int = 0
     created: bool = False
+    binary_columns: bool = True  # unknown until its CREATE TABLE is seen
 
 
 @dataclass
@@ -143,6 +144,13 @@ class _NullSink:
 
     def table_complete(self, name: str) -> None:
         return None
+
+
+# Column types whose values the dump clients may write as hex, bit or introducer literals.
+_BINARY_TYPES = re.compile(
+    rb"(?i)\b(?:binary|varbinary|tinyblob|blob|mediumblob|longblob|bit|geometry|point|linestring|polygon|"
+    rb"multipoint|multilinestring|multipolygon|geometrycollection|geomcollection|vector)\b"
+)
 
 
 def _is_insert(head: bytes) -> bool:
@@ -307,6 +315,7 @@ class _Scan:
     def create_table(self, item: SqlItem, name: str) -> None:
         created = self.plan.tables.setdefault(name, TablePlan(name))
         created.created = True
+        created.binary_columns = bool(_BINARY_TYPES.search(item.sql))
         self.open_table = name
         for engine in engines_of(item.sql):
             if engine.lower() != "innodb":
