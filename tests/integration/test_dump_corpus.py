@@ -45,6 +45,10 @@ CREATE TABLE events (
   actor VARCHAR(40),
   payload VARCHAR(500)
 ) DEFAULT CHARSET=utf8mb4;
+CREATE TABLE letters (
+  id INT NOT NULL PRIMARY KEY,
+  body MEDIUMTEXT
+) DEFAULT CHARSET=utf8mb4;
 """
 TRICKY = [
     "first",
@@ -103,6 +107,9 @@ def corpus_source(mysql_server_url: str) -> Iterator[str]:
             cursor.executemany("INSERT INTO notes VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows_for())
             events = [("2021-01-01", "jdoe", TRICKY[i % len(TRICKY)]) for i in range(30)]
             cursor.executemany("INSERT INTO events VALUES (%s, %s, %s)", events + events[:5])  # duplicates
+            plain = [t for t in TRICKY if "\\" not in t]  # no escape that keeps rows off LOAD DATA
+            letters = [(i, None if i % 10 == 0 else plain[i % len(plain)] * 3) for i in range(1, 61)]
+            cursor.executemany("INSERT INTO letters VALUES (%s, %s)", letters)  # text last: no warning
         yield name
     finally:
         connection.close()
@@ -115,7 +122,7 @@ def python_checksum(url: str) -> dict[str, tuple[int, str]]:
     result = {}
     try:
         with connection.cursor() as cursor:
-            for table, order in (("notes", "id"), ("events", "happened, actor, payload")):
+            for table, order in (("notes", "id"), ("events", "happened, actor, payload"), ("letters", "id")):
                 cursor.execute(f"SELECT * FROM {table} ORDER BY {order}")
                 digest = hashlib.sha256()
                 rows = cursor.fetchall()
