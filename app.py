@@ -23,15 +23,18 @@ PIPELINE_STACK_ID = "Pipeline"
 
 
 def _flag(value: object, key: str) -> bool:
-    """A boolean context value: ``-c key=true`` arrives as a string, tests pass a bool."""
+    """A boolean context value: ``-c key=true`` arrives as a string, tests pass a bool. Strings are
+    read by the one reader of on/off words (``patronus.flags``); a wrong one names the key."""
+    from patronus.flags import FlagError, parse_flag  # importable once stacks is imported
+
     if value is None or isinstance(value, bool):
         return bool(value)
-    text = str(value).strip().lower()
-    if text in {"true", "1", "yes"}:
-        return True
-    if text in {"false", "0", "no", ""}:
+    if not str(value).strip():
         return False
-    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    try:
+        return parse_flag(str(value), name=key)
+    except FlagError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App, list[PatronusStage]]:

@@ -30,12 +30,17 @@ from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths
 add_code_paths()
 
 from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
-from scripts.devstack.gateway import LambdaContext, response_parts, rest_event  # noqa: E402
+from scripts.devstack.gateway import (  # noqa: E402
+    LambdaContext,
+    home_page,
+    needs_token,
+    response_parts,
+    rest_event,
+)
 from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS  # noqa: E402
 from scripts.devstack.tokens import InvalidToken, authorizer_claims, load_secret, verify  # noqa: E402
 
-PUBLIC_PATHS = ("/health", "/docs", "/openapi.json")
 DEFAULT_PORT = 8080
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 BUCKET = "patronus-documents-local"
@@ -241,7 +246,9 @@ def _start_event_relay(s3: ThrowawaySeaweedFS) -> Any:
 
 def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
     from patronus_api import handler as api_handler
+    from patronus_api.route_table import routes
 
+    api_routes = routes()  # its public routes need no token, as in API Gateway
     invoke_lock = threading.Lock()  # one execution environment: one event at a time, as in Lambda
 
     class GatewayHandler(BaseHTTPRequestHandler):
@@ -259,34 +266,29 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             body = self.rfile.read(length) if length else None
+            page = home_page(self.command, url.path)
             claims = None
-            if not url.path.startswith(PUBLIC_PATHS) or url.path.startswith("/v1"):
-                claims = self._claims()
+            if page is None and needs_token(api_routes, self.command, url.path):
+                claims = _bearer_claims(secret, self.headers.get("Authorization", ""))
                 if claims is None:
                     self._send(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
                     return
+            _write_result(self, page or self._invoke(url.path, url.query, body, claims))
+
+        def _invoke(
+            self, path: str, query: str, body: bytes | None, claims: dict[str, str] | None
+        ) -> dict[str, Any]:
             event = rest_event(
                 self.command,
-                url.path,
-                query=parse_qs(url.query, keep_blank_values=True),
+                path,
+                query=parse_qs(query, keep_blank_values=True),
                 headers={k: v for k, v in self.headers.items()},
                 body=body,
                 claims=claims,
                 source_ip=self.client_address[0],
             )
             with invoke_lock:
-                result = api_handler.handler(event, LambdaContext())
-            _write_result(self, result)
-
-        def _claims(self) -> dict[str, str] | None:
-            authorization = self.headers.get("Authorization", "")
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                return None
-            try:
-                return authorizer_claims(verify(secret, token.strip()))
-            except InvalidToken:
-                return None
+                return api_handler.handler(event, LambdaContext())
 
         def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -299,6 +301,17 @@ def _make_handler(secret: bytes) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     return GatewayHandler
+
+
+def _bearer_claims(secret: bytes, authorization: str) -> dict[str, str] | None:
+    """The authorizer's claims of a valid ``Bearer`` token, else None."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return authorizer_claims(verify(secret, token.strip()))
+    except InvalidToken:
+        return None
 
 
 def _write_result(request: BaseHTTPRequestHandler, result: dict[str, Any]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
@@ -157,9 +156,6 @@ def project_layer(scope: Construct, construct_id: str = "PatronusLayer") -> lamb
 @cache
 def migration_fingerprint() -> str:
     """One hash of the schema migration set, so the migration custom resource reruns on change."""
-    layer_python = str(LAYER_DIR / "python")
-    if layer_python not in sys.path:
-        sys.path.append(layer_python)
     from patronus.schema import discover, fingerprint
 
     return str(fingerprint(discover()))

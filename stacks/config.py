@@ -5,9 +5,12 @@ them with :func:`load_config`. A missing or wrong value fails synth with a messa
 key, e.g. ``patronus.environments.prod.database.max_acu: Input should be less than or equal to
 256``. Unknown keys are refused everywhere (a typo never silently falls back to a default).
 
-ARNs of the one-off migration resources may leave the account, region and partition to the
-stage: ``${AWS::AccountId}``, ``${AWS::Region}`` and ``${AWS::Partition}`` are substituted by
-CloudFormation (``Fn::Sub``); nothing else may be substituted.
+Two things are called migrations here, and their keys say which: *schema migrations* change the
+application database with each release (``api.schema_migration_function``), while the *legacy
+migration* is the one-off move of the datacenter's data into AWS (``legacy_migration``: DMS,
+DataSync, until the cutover). ARNs of the legacy migration may leave the account, region and
+partition to the stage: ``${AWS::AccountId}``, ``${AWS::Region}`` and ``${AWS::Partition}`` are
+substituted by CloudFormation (``Fn::Sub``); nothing else may be substituted.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, get_args
 
+from aws_cdk import aws_logs as logs
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -28,10 +32,31 @@ from pydantic import (
     model_validator,
 )
 
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-)
+# The retention periods CloudWatch Logs accepts (days), with aws-cdk-lib's name for each.
+LOG_RETENTION: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 _MAINTENANCE_WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
@@ -48,10 +73,14 @@ class _Model(BaseModel):
 
 
 def _retention(value: int) -> int:
-    if value not in LOG_RETENTION_DAYS:
-        allowed = ", ".join(str(v) for v in sorted(LOG_RETENTION_DAYS))
+    if value not in LOG_RETENTION:
+        allowed = ", ".join(str(v) for v in LOG_RETENTION)
         raise ValueError(f"must be one of the CloudWatch Logs retention periods ({allowed})")
     return value
+
+
+# A number of days for which CloudWatch Logs keeps a log group's events.
+RetentionDays = Annotated[int, AfterValidator(_retention)]
 
 
 class VpnConfig(_Model):
@@ -74,10 +103,8 @@ class NetworkConfig(_Model):
     cidr: ipaddress.IPv4Network
     availability_zones: Annotated[list[str], Field(min_length=2, max_length=3)]
     on_premises_cidrs: Annotated[list[ipaddress.IPv4Network], Field(min_length=1)]
-    flow_logs_retention_days: int = 90
+    flow_logs_retention_days: RetentionDays = 90
     vpn: VpnConfig = VpnConfig()
-
-    _check_retention = field_validator("flow_logs_retention_days")(_retention)
 
     @field_validator("cidr")
     @classmethod
@@ -126,11 +153,9 @@ class DatabaseConfig(_Model):
     admin_user: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "patronus_admin"
     app_user: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "patronus_app"
     secret_rotation_days: Annotated[int, Field(ge=1, le=365)] = 30
-    log_retention_days: int = 90
+    log_retention_days: RetentionDays = 90
     performance_insights: bool = False
     proxy: ProxyConfig = ProxyConfig()
-
-    _check_retention = field_validator("log_retention_days")(_retention)
 
     @field_validator("min_acu", "max_acu")
     @classmethod
@@ -169,17 +194,16 @@ class ApiConfig(_Model):
     upload_url_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = 900
     download_url_ttl_seconds: Annotated[int, Field(ge=30, le=3600)] = 300
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    access_log_retention_days: int = 90
-    function_log_retention_days: int = 30
+    access_log_retention_days: RetentionDays = 90
+    function_log_retention_days: RetentionDays = 30
     # API Gateway's CloudWatch role is one setting per account and region: manage it from one
     # environment only when several environments share an account.
     manage_account_cloudwatch_role: bool = True
     api_function: FunctionConfig = FunctionConfig(memory_mb=1024, timeout_seconds=29)
     events_function: FunctionConfig = FunctionConfig(memory_mb=512, timeout_seconds=60)
-    migrate_function: FunctionConfig = FunctionConfig(memory_mb=512, timeout_seconds=600)
+    # db_migrate, which applies the schema migrations of each release.
+    schema_migration_function: FunctionConfig = FunctionConfig(memory_mb=512, timeout_seconds=600)
     event_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 8
-
-    _check_retention = field_validator("access_log_retention_days", "function_log_retention_days")(_retention)
 
 
 class MonitoringConfig(_Model):
@@ -221,7 +245,7 @@ class CanaryConfig(_Model):
     ignore_alarms: bool = False
 
 
-# -- the one-off migration (DMS, DataSync) ----------------------------------------------------
+# -- the legacy migration: the one-off move of the datacenter's data (DMS, DataSync) -------------
 
 # What CloudFormation substitutes in an ARN of cdk.json (Fn::Sub), and a sample value of each
 # with which the ARN is validated at synth.
@@ -366,15 +390,15 @@ class DataSyncConfig(_Model):
         return value
 
 
-class MigrationConfig(_Model):
-    """The one-off migration stack (``stacks/migration_stack.py``), removed after the cutover."""
+class LegacyMigrationConfig(_Model):
+    """The legacy migration stack (``stacks/legacy_migration_stack.py``), removed after the cutover."""
 
     enabled: bool = False
     dms: DmsConfig | None = None
     datasync: DataSyncConfig | None = None
 
     @model_validator(mode="after")
-    def _something_to_migrate(self) -> MigrationConfig:
+    def _something_to_migrate(self) -> LegacyMigrationConfig:
         if self.enabled and self.dms is None and self.datasync is None:
             raise ValueError("enabled: give the dms section, the datasync section or both")
         return self
@@ -397,8 +421,18 @@ class EnvironmentConfig(_Model):
     api: ApiConfig
     monitoring: MonitoringConfig
     canary: CanaryConfig = CanaryConfig()
-    # The one-off migration resources (DMS, DataSync), in a stack of their own.
-    migration: MigrationConfig = MigrationConfig()
+    # The one-off move of the legacy data (DMS, DataSync), in a stack of its own.
+    legacy_migration: LegacyMigrationConfig = LegacyMigrationConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, values: Any) -> Any:
+        if isinstance(values, Mapping) and "migration" in values:
+            raise ValueError(
+                "the migration key is now legacy_migration (the one-off move of the legacy data; "
+                "schema migrations are set under api.schema_migration_function)"
+            )
+        return values
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> EnvironmentConfig:
@@ -408,22 +442,22 @@ class EnvironmentConfig(_Model):
         return self
 
     @model_validator(mode="after")
-    def _migration_over_the_vpn(self) -> EnvironmentConfig:
-        migration = self.migration
+    def _legacy_migration_over_the_vpn(self) -> EnvironmentConfig:
+        migration = self.legacy_migration
         if not migration.enabled:
             return self
         if not self.network.vpn.enabled:
             raise ValueError(
-                "migration.enabled needs network.vpn.enabled: DMS reaches the legacy MySQL through "
-                "the site-to-site VPN to the datacenter (and the runbooks' tunnels use it too)"
+                "legacy_migration.enabled needs network.vpn.enabled: DMS reaches the legacy MySQL "
+                "through the site-to-site VPN to the datacenter (and the runbooks' tunnels use it too)"
             )
         if migration.dms is not None:
             routed = self.network.vpn.static_routes or self.network.on_premises_cidrs
             if not any(migration.dms.source_host in network for network in routed):
                 ranges = ", ".join(str(network) for network in routed)
                 raise ValueError(
-                    f"migration.dms.source_host {migration.dms.source_host} is not routed through "
-                    f"the VPN ({ranges})"
+                    f"legacy_migration.dms.source_host {migration.dms.source_host} is not routed "
+                    f"through the VPN ({ranges})"
                 )
         return self
 
@@ -514,10 +548,8 @@ class PipelineConfig(_Model):
     notification_email: Annotated[str | None, Field(pattern=_EMAIL)] = None
     # The authenticated request of the smoke test (a reader may make it; answers 200).
     smoke_test_path: Annotated[str, Field(pattern=r"^/v1/[A-Za-z0-9/_.?=&-]*$")] = "/v1/dossiers?limit=1"
-    log_retention_days: int = 90
+    log_retention_days: RetentionDays = 90
     build: BuildConfig = BuildConfig()
-
-    _check_retention = field_validator("log_retention_days")(_retention)
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineConfig:

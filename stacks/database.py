@@ -23,7 +23,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks.common import log_retention
+from stacks.common import log_retention, removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.nag import acknowledge, acknowledge_log_retention
 from stacks.network import MYSQL_PORT, NAMED_ZONES, NetworkStack
@@ -48,11 +48,11 @@ class DatabaseStack(Stack):
             "DatabaseKey",
             description=f"Patronus {config.name}: Aurora storage and Performance Insights",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(config),
         )
         self.cluster = self._build_cluster()
         # Schema migrations and secret rotation use the admin user on the writer directly.
-        self.allow_database_access(network.migration_sg, "Schema migrations and secret rotation")
+        self.allow_database_access(network.schema_migration_sg, "Schema migrations and secret rotation")
         self._build_rotation()
         self.proxy = self._build_proxy()
         acknowledge_log_retention(self)
@@ -82,11 +82,11 @@ class DatabaseStack(Stack):
         network.functions_sg.add_egress_rule(self.proxy_sg, mysql, "To the RDS Proxy", True)
 
     def allow_database_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
-        """Let another tier (migrations, secret rotation, DMS replication) reach the cluster.
+        """Let another tier (schema migrations, secret rotation, DMS replication) reach the cluster.
 
         The pair of rules (the cluster group's ingress, the caller's egress) is declared once, in
         the later of the two stacks: here for the callers' groups of the network stack, in the
-        caller's own stack for a stack built on this one (the migration stack). So no rule ever
+        caller's own stack for a stack built on this one (the legacy migration stack). So no rule ever
         points from an earlier stack to a later one, and removing the later stack removes its
         rules without touching this one.
         """
@@ -181,10 +181,10 @@ class DatabaseStack(Stack):
 
     def _build_rotation(self) -> None:
         # Single-user rotation: RDS Proxy holds long-lived connections and multi-user rotation
-        # would alternate users behind its back. The admin user is only used by migrations.
+        # would alternate users behind its back. The admin user is only used by schema migrations.
         self.rotation = self.cluster.add_rotation_single_user(
             automatically_after=Duration.days(self.config.database.secret_rotation_days),
-            security_group=self.network.migration_sg,
+            security_group=self.network.schema_migration_sg,
             vpc_subnets=self.network.app_subnets,
         )
 
@@ -220,7 +220,7 @@ class DatabaseStack(Stack):
         acknowledge(
             cluster,
             "AwsSolutions-RDS11",
-            "The MySQL default port 3306 is kept: only the proxy, the migration group and, during the "
+            "The MySQL default port 3306 is kept: only the proxy, the schema migration group and, during the "
             "legacy migration, the DMS group can reach it, and every client and tool (DMS, the dump "
             "importer) expects it.",
         )

@@ -9,7 +9,7 @@ the dashboard and notify the topic through one composite alarm.
 from __future__ import annotations
 
 import cdk_monitoring_constructs as mc
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.api import ApiStack
+from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
 
@@ -69,7 +70,7 @@ class MonitoringStack(Stack):
             "AlarmsKey",
             description=f"Patronus {self.config.name}: alarm notifications",
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if self.config.retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(self.config),
         )
         # CloudWatch publishes to the encrypted topic with its service principal.
         key.add_to_resource_policy(
@@ -95,8 +96,8 @@ class MonitoringStack(Stack):
         thresholds = self.config.monitoring
         facade.add_large_header(f"Patronus {self.config.name}")
         facade.monitor_api_gateway(
-            api=api.rest_api,
-            api_stage=api.rest_api.deployment_stage.stage_name,
+            api=api.gateway.rest_api,
+            api_stage=api.gateway.rest_api.deployment_stage.stage_name,
             human_readable_name="REST API",
             alarm_friendly_name="Api",
             add5_xx_fault_rate_alarm={
@@ -115,7 +116,7 @@ class MonitoringStack(Stack):
         facade.add_widget(
             cloudwatch.AlarmStatusWidget(
                 title="Rollback alarms of the live version",
-                alarms=list(api.release_alarms),
+                alarms=list(api.release.alarms),
                 width=24,
                 height=3,
             )
@@ -127,16 +128,16 @@ class MonitoringStack(Stack):
                 "A rollback alarm of the api function's live version fired: during a release "
                 "CodeDeploy is shifting the live alias back; otherwise the current version is failing."
             ),
-            alarm_rule=cloudwatch.AlarmRule.any_of(*api.release_alarms),
+            alarm_rule=cloudwatch.AlarmRule.any_of(*api.release.alarms),
         )
         rollback.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         rollback.add_ok_action(cloudwatch_actions.SnsAction(self.topic))
 
     def _monitor_functions(self, facade: mc.MonitoringFacade, api: ApiStack) -> None:
         for name, function in (
-            ("ApiFunction", api.api_function),
-            ("DocumentEventsFunction", api.events_function),
-            ("MigrateFunction", api.migrate_function),
+            ("ApiFunction", api.release.function),
+            ("DocumentEventsFunction", api.document_events.function),
+            ("MigrateFunction", api.schema_migration.function),
         ):
             facade.monitor_lambda_function(
                 lambda_function=function,
@@ -146,7 +147,7 @@ class MonitoringStack(Stack):
                 add_throttles_count_alarm={CRITICAL: mc.ErrorCountThreshold(max_error_count=0)},
             )
         facade.monitor_sqs_queue(
-            queue=api.dead_letter_queue,
+            queue=api.document_events.dead_letter_queue,
             alarm_friendly_name="DocumentEventsDlq",
             human_readable_name="Document events dead letters",
             add_queue_max_size_alarm={

@@ -2,7 +2,7 @@
 
 No NAT gateway and no internet gateway: Lambda reaches S3 through the gateway endpoint, signs
 presigned URLs and RDS IAM tokens locally, and calls Secrets Manager through an interface
-endpoint. The security groups of the callers (functions, migrations, endpoints) live here; the
+endpoint. The security groups of the callers (functions, schema migrations, endpoints) live here; the
 proxy and cluster groups, and the rules that say who reaches them, live in the database stack.
 """
 
@@ -99,7 +99,7 @@ class NetworkStack(Stack):
         self.functions_sg = self.security_group(
             "FunctionsSecurityGroup", "Patronus API and document-event functions"
         )
-        self.migration_sg = self.security_group(
+        self.schema_migration_sg = self.security_group(
             "MigrationSecurityGroup", "Schema migration and secret rotation functions"
         )
         self.endpoints_sg = self.security_group("EndpointsSecurityGroup", "Interface VPC endpoints")
@@ -107,17 +107,19 @@ class NetworkStack(Stack):
         # HTTPS leaves the functions only towards S3 (gateway endpoint, public prefix): there is
         # no route to the internet, so 0.0.0.0/0:443 reaches nothing else.
         self.functions_sg.add_egress_rule(ec2.Peer.any_ipv4(), https, "S3 through the gateway endpoint")
-        self.migration_sg.add_egress_rule(
+        self.schema_migration_sg.add_egress_rule(
             ec2.Peer.ipv4(self.vpc.vpc_cidr_block), https, "Secrets Manager interface endpoint"
         )
-        self.endpoints_sg.add_ingress_rule(self.migration_sg, https, "Migration and rotation functions")
+        self.endpoints_sg.add_ingress_rule(
+            self.schema_migration_sg, https, "Migration and rotation functions"
+        )
 
     def allow_endpoint_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
         """Let ``peer`` reach the interface endpoints (Secrets Manager) on 443.
 
         Both rules (the endpoints group's ingress, the caller's egress) are declared in the
         caller's stack: this stack never refers to a stack built on it, and removing that stack
-        (the migration stack) removes its rules.
+        (the legacy migration stack) removes its rules.
         """
         https = ec2.Port.tcp(443)
         # remote_rule: the ingress rule of the endpoints' group is created in the caller's stack.

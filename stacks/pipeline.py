@@ -43,7 +43,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stacks.api import smoke_test_role_name
+from stacks.api_constructs.users import smoke_test_role_name
 from stacks.common import log_retention
 from stacks.config import PipelineConfig
 from stacks.nag import acknowledge
@@ -205,11 +205,11 @@ class PipelineStack(Stack):
             f"SmokeTest-{name}",
             input=self.source,
             env_from_cfn_outputs={
-                "API_URL": api.api_url_output,
-                "USER_POOL_ID": api.user_pool_id_output,
-                "SMOKE_TEST_CLIENT_ID": api.smoke_test_client_id_output,
-                "SMOKE_TEST_SECRET_ARN": api.smoke_test_secret_output,
-                "SMOKE_TEST_ROLE_ARN": api.smoke_test_role_output,
+                "API_URL": api.outputs["ApiUrl"],
+                "USER_POOL_ID": api.outputs["UserPoolId"],
+                "SMOKE_TEST_CLIENT_ID": api.outputs["SmokeTestClientId"],
+                "SMOKE_TEST_SECRET_ARN": api.outputs["SmokeTestSecretArn"],
+                "SMOKE_TEST_ROLE_ARN": api.outputs["SmokeTestRoleArn"],
             },
             install_commands=[
                 # The boto3 the project pins, nothing else: the script uses the standard library.

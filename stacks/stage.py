@@ -8,7 +8,7 @@ from constructs import Construct
 from stacks.api import ApiStack
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
-from stacks.migration_stack import MigrationStack
+from stacks.legacy_migration_stack import LegacyMigrationStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.storage import StorageStack
@@ -19,7 +19,7 @@ UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 class PatronusStage(Stage):
     """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…).
 
-    Plus the one-off migration stack where ``migration.enabled``: it builds on network, database
+    Plus the legacy migration stack where ``legacy_migration.enabled``: it builds on network, database
     and storage, nothing builds on it, and it is destroyed after the cutover.
     """
 
@@ -72,9 +72,9 @@ class PatronusStage(Stage):
             api=self.api,
             stack_name=name("monitoring"),
         )
-        self.migration: MigrationStack | None = None
-        if config.migration.enabled:
-            self.migration = MigrationStack(
+        self.legacy_migration: LegacyMigrationStack | None = None
+        if config.legacy_migration.enabled:
+            self.legacy_migration = LegacyMigrationStack(
                 self,
                 "Migration",
                 config=config,

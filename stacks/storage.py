@@ -8,16 +8,32 @@ permissions to call KMS for SSE-KMS).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.nag import acknowledge
 
 UPLOAD_PREFIX = "documents/"
 LEGACY_PREFIX = "legacy/"
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    """Object ``actions`` under ``prefix`` of the documents bucket, as statement ``sid``; ``why``
+    tells cdk-nag's reviewer why the prefix wildcard is needed."""
+
+    sid: str
+    actions: tuple[str, ...]
+    prefix: str
+    why: str
 
 
 class StorageStack(Stack):
@@ -26,7 +42,7 @@ class StorageStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.config = config
-        removal = RemovalPolicy.RETAIN if config.retain else RemovalPolicy.DESTROY
+        removal = removal_policy(config)
         self.key = kms.Key(
             self,
             "DocumentsKey",
@@ -56,6 +72,21 @@ class StorageStack(Stack):
                 self.bucket.bucket_arn, name=self.bucket_arn_export_name
             )
         return self._bucket_arn_import
+
+    def grant_documents(self, function: lambda_.Function, access: DocumentAccess) -> None:
+        """Let ``function`` (of another stack) act on the documents as ``access`` says.
+
+        A principal policy of the function's role on ``<bucket ARN>/<prefix>*``, the ARN through
+        the one named export, and the acknowledgment of cdk-nag's finding on the prefix wildcard,
+        which names that export.
+        """
+        resource = f"{self.import_bucket_arn()}/{access.prefix}*"
+        function.add_to_role_policy(
+            iam.PolicyStatement(sid=access.sid, actions=list(access.actions), resources=[resource])
+        )
+        assert function.role is not None
+        finding = f"AwsSolutions-IAM5[Resource::{self.bucket_arn_export_name}/{access.prefix}*]"
+        acknowledge(function.role.node.find_child("DefaultPolicy"), finding, access.why)
 
     def _acknowledge_notifications_handler(self) -> None:
         # aws-cdk-lib's fixed construct id of the function that turns on EventBridge delivery.

@@ -3,6 +3,11 @@
 The event has the shape API Gateway sends to a Lambda proxy integration (payload 1.0), with the
 Cognito authorizer's claims in ``requestContext.authorizer.claims``; the response dict the
 handler returns is turned back into an HTTP response.
+
+Which requests need a token comes from the API's route table (``patronus_api.route_table``), as
+in AWS where the api stack builds API Gateway's authorizers from it: the public routes pass
+without one, everything else needs a valid token. ``GET /`` is the gateway's own page, standing
+in for what the CDN serves at ``/`` in AWS (the web application): it links to the API docs.
 """
 
 from __future__ import annotations
@@ -10,9 +15,28 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from patronus_api.route_table import ApiRoute
+
+HOME_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Patronus (local)</title></head>
+<body>
+<h1>Patronus is running locally</h1>
+<ul>
+<li><a href="/docs">API documentation</a> (Swagger UI)</li>
+<li><a href="/openapi.json">OpenAPI document</a></li>
+<li><a href="/health">Health check</a></li>
+</ul>
+<p>Every <code>/v1</code> route needs a bearer token:
+<code>.venv/bin/python -m scripts.local_token alice --groups editors</code></p>
+</body>
+</html>
+"""
 
 
 @dataclass
@@ -122,3 +146,20 @@ def response_parts(result: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
     return status, pairs, data
+
+
+def needs_token(routes: Sequence[ApiRoute], method: str, path: str) -> bool:
+    """True unless the request is for one of the API's public routes (API Gateway's rule)."""
+    return not any(route.public and route.matches(method, path) for route in routes)
+
+
+def home_page(method: str, path: str) -> dict[str, Any] | None:
+    """The gateway's own answer to ``GET /`` (a page that links to the docs), in the shape of a
+    proxy-integration result; None for every other request."""
+    if path != "/" or method.upper() not in {"GET", "HEAD"}:
+        return None
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "text/html; charset=utf-8"},
+        "body": HOME_PAGE,
+    }

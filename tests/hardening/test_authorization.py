@@ -1,67 +1,53 @@
 """Every route with every role: readers read; editors also write; admins also archive and delete;
 no token is a 401; a token without a known group reads nothing. Each cell gets its own fresh
-dossier and available document, and a refused call must leave the database unchanged."""
+dossier and available document, and a refused call must leave the database unchanged.
+
+The matrix is derived: its rows are the API's route table (``patronus_api.route_table``), and the
+least role of each route is what the route declares next to its decorator. The services enforce
+the roles on their own; this test checks that they enforce what the routes declare.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from patronus.models import Role
+from patronus_api.route_table import ApiRoute, public_routes, routes
 from scripts.devstack.database import connect
 from tests.conftest import LocalStack as Stack
 from tests.integration.conftest import Caller
 
 NO_TOKEN = "no token"
+# Callers: no token, a token without a known group, then one per role. Roles are cumulative:
+# the rank of each group says which declared roles it satisfies.
 ROLES: dict[str, tuple[str, ...]] = {
     NO_TOKEN: (),
     "no known group": ("guests",),
-    "readers": ("readers",),
-    "editors": ("editors",),
-    "admins": ("admins",),
+    **{role.value: (role.value,) for role in Role},
 }
-READ, WRITE, ADMIN = "read", "write", "admin"
+RANK: dict[str, int] = {"no known group": 0, Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+# Request bodies of the routes that take one (test data: the routes themselves come from the table).
+BODIES: dict[tuple[str, str], Callable[[int], dict[str, Any]]] = {
+    ("POST", "/v1/dossiers"): lambda n: {"reference": f"AUTHZ-NEW-{n}", "title": "New"},
+    ("PATCH", "/v1/dossiers/{dossier_id}"): lambda n: {"title": f"Renamed {n}"},
+    ("POST", "/v1/dossiers/{dossier_id}/documents"): lambda n: {"filename": "n.pdf", "size_bytes": 1},
+}
+PROTECTED = [route for route in routes() if not route.public]
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str  # {dossier} and {document} are filled with fresh resources
-    needs: str  # the least role: read, write or admin
-    success: int
-    body: Callable[[int], dict[str, Any] | None] = lambda n: None
+def body_of(route: ApiRoute, n: int) -> dict[str, Any] | None:
+    make = BODIES.get((route.method, route.path))
+    return make(n) if make else None
 
 
-ROUTES = [
-    Route("GET", "/v1/dossiers", READ, 200),
-    Route("POST", "/v1/dossiers", WRITE, 201, lambda n: {"reference": f"AUTHZ-NEW-{n}", "title": "New"}),
-    Route("GET", "/v1/dossiers/{dossier}", READ, 200),
-    Route("PATCH", "/v1/dossiers/{dossier}", WRITE, 200, lambda n: {"title": f"Renamed {n}"}),
-    Route("DELETE", "/v1/dossiers/{dossier}", ADMIN, 200),
-    Route("GET", "/v1/dossiers/{dossier}/history", READ, 200),
-    Route("GET", "/v1/dossiers/{dossier}/documents", READ, 200),
-    Route(
-        "POST",
-        "/v1/dossiers/{dossier}/documents",
-        WRITE,
-        201,
-        lambda n: {"filename": "n.pdf", "size_bytes": 1},
-    ),
-    Route("GET", "/v1/documents/{document}", READ, 200),
-    Route("POST", "/v1/documents/{document}/complete", WRITE, 200),
-    Route("GET", "/v1/documents/{document}/download", READ, 200),
-    Route("DELETE", "/v1/documents/{document}", ADMIN, 204),
-]
-
-
-def expected_status(route: Route, role: str) -> int:
+def expected_status(route: ApiRoute, role: str) -> int:
     if role == NO_TOKEN:
         return 401
-    rank = {"no known group": 0, "readers": 1, "editors": 2, "admins": 3}[role]
-    return route.success if rank >= {READ: 1, WRITE: 2, ADMIN: 3}[route.needs] else 403
+    return route.status if RANK[role] >= RANK[route.access] else 403
 
 
 def fresh_resources(api: Caller, n: int) -> dict[str, str]:
@@ -82,7 +68,7 @@ def fresh_resources(api: Caller, n: int) -> dict[str, str]:
     assert posted.status_code in (200, 204)
     document = api("POST", f"/v1/documents/{created['document']['id']}/complete", groups=admin).json
     assert document["status"] == "available"
-    return {"dossier": dossier["id"], "document": document["id"]}
+    return {"dossier_id": dossier["id"], "document_id": document["id"]}
 
 
 def snapshot(database_url: str) -> list[tuple[Any, ...]]:
@@ -100,10 +86,10 @@ def snapshot(database_url: str) -> list[tuple[Any, ...]]:
 
 
 def test_every_route_with_every_role(api: Caller, database_url: str) -> None:
-    # Given every route and every role, each cell with fresh resources
+    # Given every protected route of the route table and every role, each cell with fresh resources
     mismatches: list[str] = []
     table: list[str] = []
-    for n, route in enumerate(ROUTES):
+    for n, route in enumerate(PROTECTED):
         row = []
         for m, (role, groups) in enumerate(ROLES.items()):
             ids = fresh_resources(api, n * 10 + m)
@@ -113,12 +99,12 @@ def test_every_route_with_every_role(api: Caller, database_url: str) -> None:
             reply = api(
                 route.method,
                 path,
-                route.body(n * 10 + m),
+                body_of(route, n * 10 + m),
                 user=None if role == NO_TOKEN else f"user-{role.replace(' ', '-')}",
                 groups=groups,
                 headers={"If-Match": '"1"'},
             )
-            # Then the status is the expected one, and a refusal changed nothing
+            # Then the status is the one the route's declared role implies, and a refusal changed nothing
             expected = expected_status(route, role)
             row.append(f"{reply.status}")
             if reply.status != expected:
@@ -133,36 +119,44 @@ def test_every_route_with_every_role(api: Caller, database_url: str) -> None:
     assert not mismatches, "\n".join([*mismatches, "", "status table (" + ", ".join(ROLES) + "):", *table])
 
 
-def test_the_matrix_covers_every_documented_route() -> None:
-    # Given the OpenAPI document of the API; Then every operation but /health is in the matrix
+def test_every_documented_operation_declares_its_access() -> None:
+    # Given the OpenAPI document of the API
     from patronus_api.app import _openapi_json
 
+    document = json.loads(_openapi_json())
     documented = {
-        (method.upper(), path)
-        for path, operations in json.loads(_openapi_json())["paths"].items()
-        for method in operations
-        if path != "/health"
+        (method.upper(), path, operation["x-patronus-access"])
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
     }
-    tested = {
-        (route.method, route.path.replace("{dossier}", "{dossier_id}").replace("{document}", "{document_id}"))
-        for route in ROUTES
-    }
-    assert tested == documented
+    # Then it lists exactly the route table's routes (but the documentation's own), with their access
+    table = {(route.method, route.path, route.access) for route in routes()}
+    assert documented == table - {("GET", "/openapi.json", "public"), ("GET", "/docs", "public")}
 
 
-def test_the_gateway_refuses_every_route_without_a_valid_token(stack: Stack) -> None:
-    # Given the local stack's gateway; When each route is called without a token, or with a
-    # token signed with another secret; Then 401 before the function is reached
+def test_the_gateway_refuses_every_protected_route_without_a_valid_token(stack: Stack) -> None:
+    # Given the local stack's gateway; When each protected route is called without a token, or with
+    # a token signed with another secret; Then 401 before the function is reached
     from scripts.devstack.tokens import issue
 
     forged = issue(b"another secret, not the stack's", "mallory", ["admins"])
     some_id = "0" * 32
-    for route in ROUTES:
-        path = route.path.format(dossier=some_id, document=some_id)
+    for route in PROTECTED:
+        path = route.path.format(**dict.fromkeys(route.parameters, some_id))
         for headers in ({}, {"Authorization": f"Bearer {forged}"}):
             reply = requests.request(
-                route.method, f"{stack.url}{path}", json=route.body(0), headers=headers, timeout=10
+                route.method, f"{stack.url}{path}", json=body_of(route, 0), headers=headers, timeout=10
             )
             assert reply.status_code == 401, (route.method, path, headers.keys(), reply.text)
-    # And the health check stays public
-    assert requests.get(f"{stack.url}/health", timeout=10).status_code == 200
+    # And the public routes answer without one
+    for route in public_routes():
+        reply = requests.request(route.method, f"{stack.url}{route.path}", timeout=10)
+        assert reply.status_code == route.status, (route.method, route.path, reply.text)
+
+
+def test_the_gateway_home_page_links_to_the_docs(stack: Stack) -> None:
+    # Given the local stack; When a browser opens its address; Then a page that links to the docs
+    reply = requests.get(f"{stack.url}/", timeout=10)
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert 'href="/docs"' in reply.text

@@ -28,8 +28,8 @@ from stacks.stage import PatronusStage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("network", "database", "storage", "api", "monitoring")
-# Only where migration.enabled (prod in cdk.json): the one-off DMS and DataSync stack.
-MIGRATION = "migration"
+# Only where legacy_migration.enabled (prod in cdk.json): the one-off DMS and DataSync stack.
+LEGACY_MIGRATION = "legacy_migration"
 
 
 def cdk_context(**extra: Any) -> dict[str, Any]:
@@ -67,8 +67,8 @@ class Synth:
         return stack
 
     def stack_names(self, env: str) -> tuple[str, ...]:
-        """The stacks of ``env``: the five of every stage, plus the migration stack if enabled."""
-        return STACKS + ((MIGRATION,) if self.stages[env].migration is not None else ())
+        """The stacks of ``env``: the five of every stage, plus the legacy migration stack if enabled."""
+        return STACKS + ((LEGACY_MIGRATION,) if self.stages[env].legacy_migration is not None else ())
 
     def template(self, env: str, name: str) -> Template:
         key = (env, name)

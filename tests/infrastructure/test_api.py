@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 
+from patronus.models import Role
 from patronus.schema import discover, fingerprint
-from stacks.api import OPEN_ROUTES, PROTECTED_ROUTES
+from patronus_api.access import requires
+from patronus_api.app import app
+from patronus_api.route_table import ApiRoute, routes
 from stacks.code import powertools_layer_arn
 from tests.infrastructure.conftest import Synth
 
@@ -120,33 +125,94 @@ def _methods(synth: Synth, env: str) -> dict[tuple[str, str], dict[str, Any]]:
     return methods
 
 
-def test_every_v1_route_requires_the_cognito_authorizer(synth: Synth) -> None:
+def gateway_routes(synth: Synth, env: str) -> dict[tuple[str, str], str]:
+    """(method, path) -> authorization type of every API Gateway method but the CORS preflights."""
+    return {
+        (verb, path): method["AuthorizationType"]
+        for (path, verb), method in _methods(synth, env).items()
+        if verb != "OPTIONS"
+    }
+
+
+def compare_routes(application: Sequence[ApiRoute], gateway: Mapping[tuple[str, str], str]) -> list[str]:
+    """What differs between the application's routes and API Gateway's methods (empty: nothing)."""
+    expected = {
+        (route.method, route.path): "NONE" if route.public else "COGNITO_USER_POOLS" for route in application
+    }
+    problems = [
+        f"{m} {p}: in the application, not in API Gateway"
+        for m, p in sorted(expected.keys() - gateway.keys())
+    ]
+    problems += [
+        f"{m} {p}: in API Gateway, not in the application"
+        for m, p in sorted(gateway.keys() - expected.keys())
+    ]
+    problems += [
+        f"{m} {p}: authorization {gateway[(m, p)]} in API Gateway, {expected[(m, p)]} for the application"
+        for m, p in sorted(expected.keys() & gateway.keys())
+        if expected[(m, p)] != gateway[(m, p)]
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_api_gateway_has_exactly_the_routes_of_the_application(synth: Synth, env: str) -> None:
+    # Given the routes of the application (read from its resolver) and the synthesized API Gateway
+    application, gateway = routes(), gateway_routes(synth, env)
+    # Then each side has every route of the other, public or behind the Cognito authorizer alike
+    assert compare_routes(application, gateway) == []
+    assert len(gateway) == len(application) > 10
+
+
+def test_the_route_comparison_reports_a_route_that_one_side_lacks(synth: Synth) -> None:
+    # Given the synthesized API Gateway, and a copy of the application's resolver with one more route
+    gateway = gateway_routes(synth, "prod")
+    extended = copy.deepcopy(app)
+    extended.get("/v1/only-in-the-application", **requires(Role.READER))(lambda: {})
+    # Then the comparison names the route that API Gateway lacks
+    assert compare_routes(routes(extended), gateway) == [
+        "GET /v1/only-in-the-application: in the application, not in API Gateway"
+    ]
+    # And a route that only API Gateway has, or protected differently
+    without_health = [route for route in routes() if route.path != "/health"]
+    assert compare_routes(without_health, gateway) == ["GET /health: in API Gateway, not in the application"]
+    opened = [
+        ApiRoute(r.path, r.method, "public", r.status) if r.path == "/v1/dossiers" else r for r in routes()
+    ]
+    assert compare_routes(opened, gateway) == [
+        f"{verb} /v1/dossiers: authorization COGNITO_USER_POOLS in API Gateway, NONE for the application"
+        for verb in ("GET", "POST")
+    ]
+
+
+def test_every_protected_method_uses_the_authorizer_and_validates_its_path_parameters(synth: Synth) -> None:
     methods = _methods(synth, "prod")
-    for path, verbs in PROTECTED_ROUTES:
-        for verb in verbs:
-            method = methods[(path, verb)]
-            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (path, verb)
-            assert "Ref" in method["AuthorizerId"]
-            assert "Ref" in method["RequestValidatorId"]
-    # and nothing under /v1 is open except CORS preflights
+    for route in routes():
+        method = methods[(route.path, route.method)]
+        assert "Ref" in method["RequestValidatorId"]
+        if route.public:
+            assert "AuthorizerId" not in method
+            continue
+        assert "Ref" in method["AuthorizerId"]
+        parameters = {f"method.request.path.{name}": True for name in route.parameters}
+        assert method.get("RequestParameters", {}) == parameters, (route.method, route.path)
+    # And nothing under /v1 is open except the CORS preflights (which carry no credentials)
     for (path, verb), method in methods.items():
         if path.startswith("/v1") and verb != "OPTIONS":
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (path, verb)
 
 
-def test_health_and_api_description_are_open(synth: Synth) -> None:
-    methods = _methods(synth, "prod")
-    for path, verbs in OPEN_ROUTES:
-        for verb in verbs:
-            assert methods[(path, verb)]["AuthorizationType"] == "NONE"
-
-
-def test_the_routes_are_exactly_the_api_contract(synth: Synth) -> None:
-    routes = {key for key in _methods(synth, "prod") if key[1] != "OPTIONS"}
-    expected = {(path, verb) for path, verbs in (*PROTECTED_ROUTES, *OPEN_ROUTES) for verb in verbs}
-    assert routes == expected
-    assert ("/v1/dossiers/{dossier_id}", "PATCH") in routes
-    assert ("/v1/documents/{document_id}/complete", "POST") in routes
+def test_cors_allows_the_methods_of_the_routes(synth: Synth) -> None:
+    # Given dev, whose web origins need CORS; Then its preflights allow exactly the routes' methods
+    preflights = [m for (_, verb), m in _methods(synth, "dev").items() if verb == "OPTIONS"]
+    assert preflights
+    allowed = {
+        m["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
+            "method.response.header.Access-Control-Allow-Methods"
+        ]
+        for m in preflights
+    }
+    assert allowed == {"'GET,POST,PATCH,DELETE,OPTIONS'"}
 
 
 def test_all_routes_proxy_to_the_live_alias_of_the_api_function(synth: Synth) -> None:

@@ -92,16 +92,16 @@ def test_an_enabled_vpn_needs_the_customer_gateway() -> None:
         load_config(patronus(**{"network.vpn.enabled": True}))
 
 
-def test_the_migration_section_is_typed_and_off_unless_enabled() -> None:
+def test_the_legacy_migration_section_is_typed_and_off_unless_enabled() -> None:
     configs = {c.name: c for c in load_config(patronus())}
-    # dev: the default (no migration stack); prod: the example with DMS and DataSync
-    assert configs["dev"].migration.enabled is False and configs["dev"].migration.dms is None
-    prod = configs["prod"].migration
+    # dev: the default (no legacy migration stack); prod: the example with DMS and DataSync
+    assert configs["dev"].legacy_migration.enabled is False and configs["dev"].legacy_migration.dms is None
+    prod = configs["prod"].legacy_migration
     assert prod.enabled and prod.dms is not None and prod.datasync is not None
     assert str(prod.dms.source_host) == "10.0.20.2" and prod.datasync.smb_server == "10.0.20.1"
-    # An unknown key is refused there too (tests/infrastructure/test_migration_stack.py has more)
-    with pytest.raises(ConfigError, match=r"dev\.migration\.dms\.replication_capacity: Extra inputs"):
-        load_config(patronus(**{"migration": {"dms": {"replication_capacity": 4}}}), only="dev")
+    # An unknown key is refused there too (tests/infrastructure/test_legacy_migration_stack.py has more)
+    with pytest.raises(ConfigError, match=r"dev\.legacy_migration\.dms\.replication_capacity: Extra inputs"):
+        load_config(patronus(**{"legacy_migration": {"dms": {"replication_capacity": 4}}}), only="dev")
 
 
 def test_synth_fails_on_a_bad_config_before_building_anything() -> None:

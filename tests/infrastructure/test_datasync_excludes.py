@@ -6,7 +6,7 @@ Kept out of the unit suite because it imports the CDK construct (and with it aws
 from __future__ import annotations
 
 from scripts.operator_tools.documents.excludes import DEFAULT_EXCLUDES, ExcludeFilter
-from stacks.migration.datasync import DEFAULT_EXCLUDE_PATTERNS
+from stacks.legacy_migration.datasync import DEFAULT_EXCLUDE_PATTERNS
 
 
 def test_the_task_filter_is_the_scripts_filter() -> None:

@@ -36,7 +36,7 @@ def test_the_whole_app_has_no_unacknowledged_error_or_warning(nag_synth: tuple[S
     synth, outdir = nag_synth
     # Then synthesis succeeded and the validation report lists nothing
     assert set(synth.stages) >= {"dev", "prod"}
-    assert synth.stages["prod"].migration is not None, "the migration stack is checked too"
+    assert synth.stages["prod"].legacy_migration is not None, "the legacy migration stack is checked too"
     assert violations(outdir) == []
 
 

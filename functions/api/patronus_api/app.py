@@ -26,6 +26,7 @@ from patronus.errors import (
     Unavailable,
 )
 from patronus.observability import logger
+from patronus_api.access import public
 from patronus_api.routes import documents, dossiers, health
 from patronus_api.schemas import ErrorBody, ErrorDetail, ErrorInfo
 
@@ -176,12 +177,12 @@ def _openapi_json() -> str:
     )
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get("/openapi.json", include_in_schema=False, **public())
 def openapi_document() -> Response[str]:
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
 
 
-@app.get("/docs", include_in_schema=False)
+@app.get("/docs", include_in_schema=False, **public())
 def swagger_ui() -> Response[str]:
     """Swagger UI with the OpenAPI document inlined (assets from the Powertools package)."""
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html

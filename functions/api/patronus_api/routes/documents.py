@@ -9,8 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
+from patronus.models import Role
 from patronus.observability import metrics
 from patronus_api import cursors
+from patronus_api.access import requires
 from patronus_api.routes import caller, responses
 from patronus_api.runtime import runtime
 from patronus_api.schemas import (
@@ -39,6 +41,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Documen
     summary="Register a document and get where to upload it",
     status_code=201,
     responses=responses(201, "Registered; upload the bytes as `upload` says", 404, 409),
+    **requires(Role.EDITOR),
 )
 def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCreated:
     upload = runtime.documents.create(
@@ -72,6 +75,7 @@ def _instructions(upload: NewUpload) -> UploadInstructions:
     tags=TAGS,
     summary="Documents of a dossier (newest first)",
     responses=responses(200, "One page", 404),
+    **requires(Role.READER),
 )
 def list_documents(
     dossier_id: DossierId,
@@ -89,6 +93,7 @@ def list_documents(
     tags=TAGS,
     summary="Get a document",
     responses=responses(200, "The document", 404),
+    **requires(Role.READER),
 )
 def get_document(document_id: DocumentId) -> DocumentOut:
     return DocumentOut.of(runtime.documents.get(caller(router), document_id))
@@ -99,6 +104,7 @@ def get_document(document_id: DocumentId) -> DocumentOut:
     tags=TAGS,
     summary="Confirm an upload (completes a multipart upload; checks the stored size)",
     responses=responses(200, "The document, available", 404, 409),
+    **requires(Role.EDITOR),
 )
 def complete_document(document_id: DocumentId) -> DocumentOut:
     return DocumentOut.of(runtime.documents.complete(caller(router), document_id))
@@ -109,6 +115,7 @@ def complete_document(document_id: DocumentId) -> DocumentOut:
     tags=TAGS,
     summary="A short-lived download URL",
     responses=responses(200, "A presigned GET URL", 404, 409),
+    **requires(Role.READER),
 )
 def download_document(document_id: DocumentId) -> DownloadOut:
     document, url = runtime.documents.download_url(caller(router), document_id)
@@ -123,6 +130,7 @@ def download_document(document_id: DocumentId) -> DownloadOut:
     summary="Delete a document (admins)",
     status_code=204,
     responses=responses(204, "Deleted (the stored bytes stay as a noncurrent version)", 404, content=False),
+    **requires(Role.ADMIN),
 )
 def delete_document(document_id: DocumentId) -> Response[None]:
     runtime.documents.delete(caller(router), document_id)

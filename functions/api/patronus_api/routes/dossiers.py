@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from patronus.errors import BadRequest, PreconditionRequired
-from patronus.models import DossierRow, DossierStatus
+from patronus.models import DossierRow, DossierStatus, Role
 from patronus.observability import metrics
 from patronus_api import cursors
+from patronus_api.access import requires
 from patronus_api.routes import ETAG, LOCATION, caller, responses
 from patronus_api.runtime import runtime
 from patronus_api.schemas import (
@@ -57,6 +58,7 @@ def _dossier_response(
     responses=responses(
         201, "Created (or replayed for the same Idempotency-Key)", 409, headers=ETAG | LOCATION
     ),
+    **requires(Role.EDITOR),
 )
 def create_dossier(body: DossierCreate) -> Response[DossierOut]:
     key = router.current_event.headers.get("Idempotency-Key")
@@ -86,7 +88,11 @@ def create_dossier(body: DossierCreate) -> Response[DossierOut]:
 
 
 @router.get(
-    "/v1/dossiers", tags=TAGS, summary="Search dossiers (newest first)", responses=responses(200, "One page")
+    "/v1/dossiers",
+    tags=TAGS,
+    summary="Search dossiers (newest first)",
+    responses=responses(200, "One page"),
+    **requires(Role.READER),
 )
 def list_dossiers(
     q: Annotated[
@@ -111,6 +117,7 @@ def list_dossiers(
     tags=TAGS,
     summary="Get a dossier (with its ETag)",
     responses=responses(200, "The dossier", 404, headers=ETAG),
+    **requires(Role.READER),
 )
 def get_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     return _dossier_response(runtime.dossiers.get(caller(router), dossier_id))
@@ -121,6 +128,7 @@ def get_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     tags=TAGS,
     summary="Update a dossier (If-Match required)",
     responses=responses(200, "The updated dossier", 404, 409, 412, 428, headers=ETAG),
+    **requires(Role.EDITOR),
 )
 def update_dossier(dossier_id: DossierId, body: DossierUpdate) -> Response[DossierOut]:
     principal = caller(router)
@@ -152,6 +160,7 @@ def _version_of(if_match: str) -> int:
     tags=TAGS,
     summary="Archive a dossier (admins)",
     responses=responses(200, "The archived dossier", 404, headers=ETAG),
+    **requires(Role.ADMIN),
 )
 def archive_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     return _dossier_response(runtime.dossiers.archive(caller(router), dossier_id))
@@ -162,6 +171,7 @@ def archive_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     tags=TAGS,
     summary="Audit trail of a dossier (newest first)",
     responses=responses(200, "One page of audit events", 404),
+    **requires(Role.READER),
 )
 def dossier_history(dossier_id: DossierId, limit: Limit = 50, cursor: Cursor = None) -> HistoryPage:
     rows, last = runtime.dossiers.history(

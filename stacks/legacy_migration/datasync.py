@@ -14,22 +14,15 @@ The construct creates:
   CloudWatch log group DataSync may write to.
 
 The agent itself is deployed on premises and activated by the operator (see
-docs/migration.md, Part 2); its ARN comes in through the props. Wire it into a stack with::
-
-    LegacyDocumentsSync(self, "LegacyDocumentsSync", LegacyDocumentsSyncProps(
-        agent_arns=[config.migration.datasync_agent_arn],
-        documents_bucket=storage.documents_bucket,
-        smb_password_secret=config.migration.smb_password_secret_arn,
-        smb_user="svc-datasync", smb_domain="PATRONUS",
-        bytes_per_second=50 * 1024 * 1024,
-    ))
+docs/migration.md, Part 2); its ARN comes in through the props, from
+``legacy_migration.datasync`` of cdk.json (``stacks/legacy_migration_stack.py`` wires it).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_datasync as datasync
@@ -40,21 +33,20 @@ from constructs import Construct
 
 # DataSync matches filter patterns against "/<path relative to the location>", case-sensitively,
 # "*" spanning folders: "*/Thumbs.db" excludes Thumbs.db in every folder. Keep in step with
-# scripts/operator_tools/documents/excludes.py (a unit test checks both agree).
+# scripts/operator_tools/documents/excludes.py (tests/infrastructure/test_datasync_excludes.py
+# checks that both agree).
 DEFAULT_EXCLUDE_PATTERNS: tuple[str, ...] = ("*/Thumbs.db", "*/desktop.ini", "*/~$*", "*/.DS_Store")
 
 UNLIMITED_BANDWIDTH = -1
-
-_AGENT_ARN = re.compile(r"^arn:aws[a-z-]*:datasync:[a-z0-9-]+:\d{12}:agent/agent-[0-9a-z]{17}$")
-_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
-_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
-_SCHEDULE = re.compile(r"^(cron|rate)\(.+\)$")
-_SMB_VERSIONS = ("AUTOMATIC", "SMB3", "SMB2", "SMB2_0", "SMB1")
+SmbVersion = Literal["AUTOMATIC", "SMB3", "SMB2", "SMB2_0", "SMB1"]
 
 
 @dataclass(frozen=True)
 class LegacyDocumentsSyncProps:
     """Everything the transfer needs; defaults match the Patronus share.
+
+    The values that come from cdk.json arrive validated by ``stacks.config`` (its
+    ``DataSyncConfig``); this class checks only what no one else does.
 
     Attributes:
         agent_arns: ARNs of the activated DataSync agent(s) that can reach the share
@@ -94,52 +86,27 @@ class LegacyDocumentsSyncProps:
     smb_server: str = "10.0.20.1"
     smb_share: str = "share"
     smb_subdirectory: str = ""
-    smb_version: str = "AUTOMATIC"
+    smb_version: SmbVersion = "AUTOMATIC"
     destination_prefix: str = "legacy/"
     bytes_per_second: int = UNLIMITED_BANDWIDTH
     schedule_expression: str | None = None
     log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
     log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN
-    log_level: str = "BASIC"
+    log_level: Literal["BASIC", "TRANSFER"] = "BASIC"
     reports_bucket: s3.IBucket | None = None
     reports_prefix: str = "datasync-reports/"
-    report_level: str = "ERRORS_ONLY"
+    report_level: Literal["ERRORS_ONLY", "SUCCESSES_AND_ERRORS"] = "ERRORS_ONLY"
     excludes: Sequence[str] = field(default=DEFAULT_EXCLUDE_PATTERNS)
     restrict_listing_to_prefix: bool = True
     task_name: str = "patronus-legacy-documents"
 
-    def validate(self) -> None:
-        """Fail synth with a message naming the prop."""
-        if not self.agent_arns:
-            raise ValueError("agent_arns: at least one activated DataSync agent ARN is needed")
-        for arn in self.agent_arns:
-            if not cdk.Token.is_unresolved(arn) and not _AGENT_ARN.match(arn):
-                raise ValueError(f"agent_arns: {arn!r} is not a DataSync agent ARN")
-        secret = self.smb_password_secret
-        if not cdk.Token.is_unresolved(secret) and not (
-            _SECRET_ARN.match(secret) or _SECRET_NAME.match(secret)
-        ):
-            raise ValueError(
-                "smb_password_secret: give the ARN or name of a Secrets Manager secret, not a password"
-            )
-        if not self.smb_user:
-            raise ValueError("smb_user: the SMB user is required")
-        if not self.smb_share or "/" in self.smb_share or "\\" in self.smb_share:
-            raise ValueError(f"smb_share: {self.smb_share!r} is not a share name")
-        if self.smb_version not in _SMB_VERSIONS:
-            raise ValueError(f"smb_version: expected one of {', '.join(_SMB_VERSIONS)}")
+    def __post_init__(self) -> None:
+        """Check the options that only this construct takes; the values that come from cdk.json
+        (agents, share, user, secret, bandwidth, schedule) are validated once, by ``stacks.config``."""
         if not self.destination_prefix.strip("/"):
             raise ValueError("destination_prefix: the copies must go under a prefix (e.g. legacy/)")
         if not self.reports_prefix.strip("/"):
             raise ValueError("reports_prefix: task reports need their own prefix")
-        if self.bytes_per_second != UNLIMITED_BANDWIDTH and self.bytes_per_second < 1:
-            raise ValueError("bytes_per_second: a positive number of bytes per second, or -1 for no limit")
-        if self.schedule_expression is not None and not _SCHEDULE.match(self.schedule_expression):
-            raise ValueError("schedule_expression: expected cron(...) or rate(...)")
-        if self.log_level not in ("BASIC", "TRANSFER"):
-            raise ValueError("log_level: BASIC or TRANSFER")
-        if self.report_level not in ("ERRORS_ONLY", "SUCCESSES_AND_ERRORS"):
-            raise ValueError("report_level: ERRORS_ONLY or SUCCESSES_AND_ERRORS")
         for pattern in self.excludes:
             if not pattern or "|" in pattern:
                 raise ValueError(f"excludes: {pattern!r} is not a single DataSync pattern")
@@ -150,7 +117,6 @@ class LegacyDocumentsSync(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: LegacyDocumentsSyncProps) -> None:
         super().__init__(scope, construct_id)
-        props.validate()
         self.props = props
         self._prefix = props.destination_prefix.strip("/") + "/"
         self._reports_bucket = props.reports_bucket or props.documents_bucket

@@ -1,4 +1,4 @@
-"""The one-off migration stack (DMS + DataSync): where it exists, its wiring, its config, its removal.
+"""The legacy migration stack (DMS + DataSync): where it exists, its wiring, its config, its removal.
 
 cdk.json enables it in prod (with example ARNs) and not in dev, so the shared synth covers both;
 cdk-nag (test_nag.py) and cfn-lint (test_cfn_lint.py) run over it there.
@@ -17,8 +17,7 @@ import pytest
 
 from app import build_app
 from stacks.config import ConfigError, load_config, secret_name
-from stacks.migration.datasync import LegacyDocumentsSyncProps
-from stacks.migration_stack import substituted
+from stacks.legacy_migration_stack import substituted
 from tests.infrastructure.conftest import STACKS, Synth, cdk_context, synthesize, with_overrides
 
 ENV = "prod"
@@ -26,7 +25,7 @@ ENV = "prod"
 PARTIAL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:legacy"
 
 
-def resources(synth: Synth, kind: str, stack: str = "migration") -> dict[str, Mapping[str, Any]]:
+def resources(synth: Synth, kind: str, stack: str = "legacy_migration") -> dict[str, Mapping[str, Any]]:
     return dict(synth.template(ENV, stack).find_resources(kind))
 
 
@@ -66,14 +65,14 @@ def statements_of(synth: Synth, role_fragment: str) -> list[Mapping[str, Any]]:
 # -- where it exists -----------------------------------------------------------------------------
 
 
-def test_the_migration_stack_exists_only_where_enabled(synth: Synth) -> None:
-    # Given cdk.json: migration enabled in prod, not in dev
-    assert synth.stages["dev"].migration is None
+def test_the_legacy_migration_stack_exists_only_where_enabled(synth: Synth) -> None:
+    # Given cdk.json: legacy migration enabled in prod, not in dev
+    assert synth.stages["dev"].legacy_migration is None
     dev_stacks = [
         child.node.id for child in synth.stages["dev"].node.children if isinstance(child, cdk.Stack)
     ]
     assert sorted(dev_stacks) == ["Api", "Database", "Monitoring", "Network", "Storage"]
-    migration = synth.stack(ENV, "migration")
+    migration = synth.stack(ENV, "legacy_migration")
     # Then prod has it, named like its siblings, removable (no termination protection)
     assert migration.stack_name == "patronus-prod-migration"
     assert migration.termination_protection is False
@@ -85,7 +84,7 @@ def test_the_migration_stack_exists_only_where_enabled(synth: Synth) -> None:
 
 
 def test_it_holds_nothing_that_must_outlive_the_cutover(synth: Synth) -> None:
-    template = synth.template(ENV, "migration").to_json()
+    template = synth.template(ENV, "legacy_migration").to_json()
     # No data resource is kept when the stack goes: its key and logs are deleted with it
     retained = [
         i for i, r in template["Resources"].items() if r.get("DeletionPolicy") in ("Retain", "Snapshot")
@@ -247,7 +246,7 @@ def test_the_task_follows_the_configured_bandwidth_and_schedule(synth: Synth) ->
 
 
 def test_outputs_give_what_the_runbooks_need(synth: Synth) -> None:
-    outputs = synth.template(ENV, "migration").to_json()["Outputs"]
+    outputs = synth.template(ENV, "legacy_migration").to_json()["Outputs"]
     # Then the runbooks' ARNs, under these exact names (docs/migration.md, Parts 1 and 2)
     replication_id, _ = the(resources(synth, "AWS::DMS::ReplicationConfig"))
     task_id, _ = the(resources(synth, "AWS::DataSync::Task"))
@@ -274,7 +273,7 @@ def test_outputs_give_what_the_runbooks_need(synth: Synth) -> None:
 @pytest.fixture(scope="module")
 def without_migration(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     # Given prod as in cdk.json, but with the migration disabled (as after the cutover)
-    context = with_overrides(cdk_context(env=ENV), ENV, {"migration.enabled": False})
+    context = with_overrides(cdk_context(env=ENV), ENV, {"legacy_migration.enabled": False})
     return synthesize(Path(tmp_path_factory.mktemp("no-migration")), context=context)
 
 
@@ -288,7 +287,7 @@ def _comparable(resources: Mapping[str, Any]) -> str:
 def test_destroying_the_stack_changes_no_resource_of_the_others(
     synth: Synth, without_migration: Synth
 ) -> None:
-    assert without_migration.stages[ENV].migration is None
+    assert without_migration.stages[ENV].legacy_migration is None
     for name in STACKS:
         # Then every resource of the other stacks is the same with or without the migration stack
         # (it only adds exports for its imports, which remain harmless until the next deployment)
@@ -305,44 +304,67 @@ def test_destroying_the_stack_changes_no_resource_of_the_others(
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        ({"migration.dms.source_secret_arn": "my-password"}, "migration.dms.source_secret_arn"),
-        ({"migration.dms.source_secret_arn": PARTIAL_SECRET_ARN}, "migration.dms.source_secret_arn"),
-        ({"migration.dms.max_capacity_units": 3}, "migration.dms.max_capacity_units"),
-        ({"migration.dms.min_capacity_units": 32}, "min_capacity_units must not exceed max_capacity_units"),
-        ({"migration.dms.source_port": 0}, "migration.dms.source_port"),
-        ({"migration.dms.source_server_timezone": "Paris"}, "migration.dms.source_server_timezone"),
+        ({"legacy_migration.dms.source_secret_arn": "my-password"}, "legacy_migration.dms.source_secret_arn"),
         (
-            {"migration.dms.table_selections": [{"schema_name": "%"}]},
-            "migration.dms.table_selections.0.schema_name",
+            {"legacy_migration.dms.source_secret_arn": PARTIAL_SECRET_ARN},
+            "legacy_migration.dms.source_secret_arn",
         ),
-        ({"migration.dms.source_prot": 3306}, "migration.dms.source_prot: Extra inputs are not permitted"),
-        ({"migration.dms.source_host": "192.168.1.5"}, "migration.dms.source_host 192.168.1.5 is not routed"),
-        ({"migration.datasync.agent_arns": ["agent-1"]}, "migration.datasync.agent_arns.0"),
-        ({"migration.datasync.agent_arns": []}, "migration.datasync.agent_arns"),
+        ({"legacy_migration.dms.max_capacity_units": 3}, "legacy_migration.dms.max_capacity_units"),
+        (
+            {"legacy_migration.dms.min_capacity_units": 32},
+            "min_capacity_units must not exceed max_capacity_units",
+        ),
+        ({"legacy_migration.dms.source_port": 0}, "legacy_migration.dms.source_port"),
+        ({"legacy_migration.dms.source_database": "%"}, "legacy_migration.dms.source_database"),
+        (
+            {"legacy_migration.dms.source_server_timezone": "Paris"},
+            "legacy_migration.dms.source_server_timezone",
+        ),
+        (
+            {"legacy_migration.dms.table_selections": [{"schema_name": "%"}]},
+            "legacy_migration.dms.table_selections.0.schema_name",
+        ),
+        (
+            {"legacy_migration.dms.source_prot": 3306},
+            "legacy_migration.dms.source_prot: Extra inputs are not permitted",
+        ),
+        (
+            {"legacy_migration.dms.source_host": "192.168.1.5"},
+            "legacy_migration.dms.source_host 192.168.1.5 is not routed",
+        ),
+        ({"legacy_migration.datasync.agent_arns": ["agent-1"]}, "legacy_migration.datasync.agent_arns.0"),
+        ({"legacy_migration.datasync.agent_arns": []}, "legacy_migration.datasync.agent_arns"),
         (
             {
-                "migration.datasync.agent_arns": [
+                "legacy_migration.datasync.agent_arns": [
                     "arn:aws:datasync:${Region}:123456789012:agent/agent-0123456789abcdefg"
                 ]
             },
             "only ${AWS::Partition}, ${AWS::Region}, ${AWS::AccountId} may be substituted",
         ),
         (
-            {"migration.datasync.smb_password_secret": PARTIAL_SECRET_ARN},
-            "migration.datasync.smb_password_secret",
+            {"legacy_migration.datasync.smb_password_secret": PARTIAL_SECRET_ARN},
+            "legacy_migration.datasync.smb_password_secret",
         ),
-        ({"migration.datasync.smb_share": "share/docs"}, "migration.datasync.smb_share"),
-        ({"migration.datasync.bytes_per_second": 0}, "migration.datasync.bytes_per_second"),
-        ({"migration.datasync.schedule_expression": "every night"}, "migration.datasync.schedule_expression"),
         (
-            {"migration.dms": None, "migration.datasync": None},
-            "prod.migration: Value error, enabled: give the dms section",
+            {"legacy_migration.datasync.smb_password_secret": "Sup3r secret p@ss!"},
+            "legacy_migration.datasync.smb_password_secret",
         ),
-        ({"network.vpn.enabled": False}, "migration.enabled needs network.vpn.enabled"),
+        ({"legacy_migration.datasync.smb_share": "share/docs"}, "legacy_migration.datasync.smb_share"),
+        ({"legacy_migration.datasync.bytes_per_second": 0}, "legacy_migration.datasync.bytes_per_second"),
+        (
+            {"legacy_migration.datasync.schedule_expression": "every night"},
+            "legacy_migration.datasync.schedule_expression",
+        ),
+        (
+            {"legacy_migration.dms": None, "legacy_migration.datasync": None},
+            "prod.legacy_migration: Value error, enabled: give the dms section",
+        ),
+        ({"network.vpn.enabled": False}, "legacy_migration.enabled needs network.vpn.enabled"),
     ],
 )
-def test_a_wrong_migration_value_names_its_key(overrides: dict[str, Any], key: str) -> None:
-    # Given prod's migration section with one wrong value, When cdk.json is parsed
+def test_a_wrong_legacy_migration_value_names_its_key(overrides: dict[str, Any], key: str) -> None:
+    # Given prod's legacy migration section with one wrong value, When cdk.json is parsed
     context = with_overrides(cdk_context(), ENV, overrides)
     with pytest.raises(ConfigError) as raised:
         load_config(context["patronus"])
@@ -351,26 +373,28 @@ def test_a_wrong_migration_value_names_its_key(overrides: dict[str, Any], key: s
     assert "patronus.environments.prod" in str(raised.value)
 
 
-def test_a_missing_migration_key_fails_synth_naming_it() -> None:
+def test_a_missing_legacy_migration_key_fails_synth_naming_it() -> None:
     # Given an app whose prod DataSync section lacks its user
     context = cdk_context(env=ENV)
-    del context["patronus"]["environments"][ENV]["migration"]["datasync"]["smb_user"]
+    del context["patronus"]["environments"][ENV]["legacy_migration"]["datasync"]["smb_user"]
     app = cdk.App(context=context)
     # When the app is built, Then it fails naming the key, before any stage exists
-    with pytest.raises(ConfigError, match=r"prod\.migration\.datasync\.smb_user: Field required"):
+    with pytest.raises(ConfigError, match=r"prod\.legacy_migration\.datasync\.smb_user: Field required"):
         build_app(app, nag=False)
     assert not app.node.children
 
 
-def test_one_part_of_the_migration_is_enough_and_disabled_sections_are_kept() -> None:
+def test_one_part_of_the_legacy_migration_is_enough_and_disabled_sections_are_kept() -> None:
     # DataSync only (the database goes through the dump importer, path B)
-    context = with_overrides(cdk_context(), ENV, {"migration.dms": None})
+    context = with_overrides(cdk_context(), ENV, {"legacy_migration.dms": None})
     (prod,) = load_config(context["patronus"], only=ENV)
-    assert prod.migration.dms is None and prod.migration.datasync is not None
+    assert prod.legacy_migration.dms is None and prod.legacy_migration.datasync is not None
     # Disabled, the settings stay validated for later, and no VPN is needed
-    context = with_overrides(cdk_context(), ENV, {"migration.enabled": False, "network.vpn.enabled": False})
+    context = with_overrides(
+        cdk_context(), ENV, {"legacy_migration.enabled": False, "network.vpn.enabled": False}
+    )
     (prod,) = load_config(context["patronus"], only=ENV)
-    assert not prod.migration.enabled and prod.migration.dms is not None
+    assert not prod.legacy_migration.enabled and prod.legacy_migration.dms is not None
 
 
 def test_arns_with_placeholders_are_left_to_cloudformation() -> None:
@@ -385,17 +409,11 @@ def test_arns_with_placeholders_are_left_to_cloudformation() -> None:
     assert secret_name("patronus/datasync-smb") == "patronus/datasync-smb"
 
 
-def test_a_construct_refusing_a_value_fails_synth_naming_the_cdk_json_key(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Given a DataSync construct that refuses a value the configuration model let through
-    def refuse(self: LegacyDocumentsSyncProps) -> None:
-        raise ValueError("agent_arns: refused by the construct")
-
-    monkeypatch.setattr(LegacyDocumentsSyncProps, "validate", refuse)
-    app = cdk.App(context={**cdk_context(env=ENV), "aws:cdk:bundling-stacks": []})
-    # When the app is built, Then the error names the key under the environment's migration section
-    with pytest.raises(
-        ConfigError, match=r"^patronus\.environments\.prod\.migration\.datasync\.agent_arns: refused"
-    ):
-        build_app(app, nag=False)
+def test_the_former_migration_key_is_refused_with_its_new_name() -> None:
+    # Given a cdk.json written before the key named what it migrates
+    context = cdk_context()
+    environment = context["patronus"]["environments"][ENV]
+    environment["migration"] = environment.pop("legacy_migration")
+    # Then parsing it says where the section went
+    with pytest.raises(ConfigError, match=r"prod: Value error, the migration key is now legacy_migration"):
+        load_config(context["patronus"])

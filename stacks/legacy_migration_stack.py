@@ -1,6 +1,8 @@
-"""The one-off migration from the datacenter: DMS for the legacy MySQL, DataSync for the share.
+"""The legacy migration: the one-off move of the datacenter's data, DMS for the legacy MySQL and
+DataSync for the share (schema migrations of the application database are another thing:
+``stacks/schema_migration.py``).
 
-Built only where ``migration.enabled`` (``patronus-<env>-migration``, construct id ``Migration``)
+Built only where ``legacy_migration.enabled`` (``patronus-<env>-migration``, construct id ``Migration``)
 and removed after the cutover with ``cdk destroy <env>/Migration``. It holds no data: the rows
 land in Aurora and the files in the documents bucket, which belong to the database and storage
 stacks. Nothing imports from it (no exports), and the rules it needs in the other stacks' security
@@ -10,7 +12,7 @@ groups are declared here, so removing it leaves the other stacks as they are.
   group of its own: out to the legacy MySQL through the site-to-site VPN, into the cluster on 3306
   (``DatabaseStack.allow_database_access``) and to the Secrets Manager endpoint
   (``NetworkStack.allow_endpoint_access``). Target: the Aurora schema ``database.name`` with the
-  cluster's admin secret; source: the secret of ``migration.dms.source_secret_arn``. A key of its
+  cluster's admin secret; source: the secret of ``legacy_migration.dms.source_secret_arn``. A key of its
   own encrypts the endpoints' settings and the replication storage.
 * DataSync (``LegacyDocumentsSync``) from the SMB share to ``legacy/`` of the documents bucket,
   with ``kms:GenerateDataKey``/``kms:Decrypt`` on the bucket's key for its location role, and task
@@ -31,8 +33,12 @@ from constructs import Construct
 
 from stacks.config import ConfigError, DataSyncConfig, DmsConfig, EnvironmentConfig, secret_name
 from stacks.database import DatabaseStack
-from stacks.migration.datasync import LegacyDocumentsSync, LegacyDocumentsSyncProps
-from stacks.migration.dms import LegacyDatabaseReplication, LegacyDatabaseReplicationProps, TableSelection
+from stacks.legacy_migration.datasync import LegacyDocumentsSync, LegacyDocumentsSyncProps
+from stacks.legacy_migration.dms import (
+    LegacyDatabaseReplication,
+    LegacyDatabaseReplicationProps,
+    TableSelection,
+)
 from stacks.network import MYSQL_PORT, NetworkStack
 from stacks.storage import LEGACY_PREFIX, StorageStack
 
@@ -44,7 +50,7 @@ def substituted(value: str) -> str:
     return Fn.sub(value) if "${" in value else value
 
 
-class MigrationStack(Stack):
+class LegacyMigrationStack(Stack):
     """DMS replication and DataSync task of one environment; see the module docstring."""
 
     def __init__(
@@ -59,21 +65,19 @@ class MigrationStack(Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        if not config.migration.enabled:
-            raise ConfigError(f"patronus.environments.{config.name}.migration.enabled is false")
+        migration = config.legacy_migration
+        if not migration.enabled:
+            raise ConfigError(f"patronus.environments.{config.name}.legacy_migration.enabled is false")
         self.config = config
         self.network = network
         self.database = database
         self.storage = storage
         self.replication: LegacyDatabaseReplication | None = None
         self.documents_sync: LegacyDocumentsSync | None = None
-        if config.migration.dms is not None:
-            self.replication = self._build_replication(config.migration.dms)
-        if config.migration.datasync is not None:
-            self.documents_sync = self._build_documents_sync(config.migration.datasync)
-
-    def _where(self, section: str) -> str:
-        return f"patronus.environments.{self.config.name}.migration.{section}"
+        if migration.dms is not None:
+            self.replication = self._build_replication(migration.dms)
+        if migration.datasync is not None:
+            self.documents_sync = self._build_documents_sync(migration.datasync)
 
     # -- DMS -------------------------------------------------------------------------------------
 
@@ -107,34 +111,31 @@ class MigrationStack(Stack):
             secret_keys.append(
                 kms.Key.from_key_arn(self, "LegacySecretKey", substituted(dms.source_secret_key_arn))
             )
-        try:
-            props = LegacyDatabaseReplicationProps(
-                vpc=network.vpc,
-                security_group=self.replication_sg,
-                subnets=network.app_subnets,
-                source_secret_arn=substituted(dms.source_secret_arn),
-                source_database=dms.source_database,
-                target_database=self.config.database.name,
-                target_endpoint=database.cluster.cluster_endpoint.hostname,
-                target_secret_arn=database.admin_secret.secret_arn,
-                target_port=MYSQL_PORT,
-                kms_key=self.replication_key,
-                secret_keys=secret_keys,
-                source_host=str(dms.source_host),
-                source_port=dms.source_port,
-                table_selections=[
-                    TableSelection(rule.schema_name, rule.table_name, rule.include)
-                    for rule in dms.table_selections
-                ],
-                min_capacity_units=dms.min_capacity_units,
-                max_capacity_units=dms.max_capacity_units,
-                source_server_timezone=dms.source_server_timezone,
-                create_account_roles=dms.create_account_roles,
-                replication_identifier=f"{self.config.project}-{self.config.name}-legacy-db",
-            )
-            replication = LegacyDatabaseReplication(self, "LegacyDatabase", props)
-        except ValueError as exc:
-            raise ConfigError(f"{self._where('dms')}.{exc}") from exc
+        props = LegacyDatabaseReplicationProps(
+            vpc=network.vpc,
+            security_group=self.replication_sg,
+            subnets=network.app_subnets,
+            source_secret_arn=substituted(dms.source_secret_arn),
+            source_database=dms.source_database,
+            target_database=self.config.database.name,
+            target_endpoint=database.cluster.cluster_endpoint.hostname,
+            target_secret_arn=database.admin_secret.secret_arn,
+            target_port=MYSQL_PORT,
+            kms_key=self.replication_key,
+            secret_keys=secret_keys,
+            source_host=str(dms.source_host),
+            source_port=dms.source_port,
+            table_selections=[
+                TableSelection(rule.schema_name, rule.table_name, rule.include)
+                for rule in dms.table_selections
+            ],
+            min_capacity_units=dms.min_capacity_units,
+            max_capacity_units=dms.max_capacity_units,
+            source_server_timezone=dms.source_server_timezone,
+            create_account_roles=dms.create_account_roles,
+            replication_identifier=f"{self.config.project}-{self.config.name}-legacy-db",
+        )
+        replication = LegacyDatabaseReplication(self, "LegacyDatabase", props)
         CfnOutput(
             self,
             "ReplicationConfigArn",
@@ -162,27 +163,24 @@ class MigrationStack(Stack):
         bucket = s3.Bucket.from_bucket_attributes(
             self, "DocumentsBucket", bucket_arn=storage.import_bucket_arn(), encryption_key=storage.key
         )
-        try:
-            props = LegacyDocumentsSyncProps(
-                agent_arns=[substituted(arn) for arn in datasync.agent_arns],
-                documents_bucket=bucket,
-                smb_password_secret=substituted(datasync.smb_password_secret),
-                smb_user=datasync.smb_user,
-                smb_domain=datasync.smb_domain,
-                smb_server=datasync.smb_server,
-                smb_share=datasync.smb_share,
-                smb_subdirectory=datasync.smb_subdirectory,
-                destination_prefix=LEGACY_PREFIX,
-                bytes_per_second=datasync.bytes_per_second,
-                schedule_expression=datasync.schedule_expression,
-                reports_prefix=REPORTS_PREFIX,
-                # The record of each run is its task report in the bucket; the logs go with the stack.
-                log_removal_policy=RemovalPolicy.DESTROY,
-                task_name=f"{self.config.project}-{self.config.name}-legacy-documents",
-            )
-            documents_sync = LegacyDocumentsSync(self, "LegacyDocuments", props)
-        except ValueError as exc:
-            raise ConfigError(f"{self._where('datasync')}.{exc}") from exc
+        props = LegacyDocumentsSyncProps(
+            agent_arns=[substituted(arn) for arn in datasync.agent_arns],
+            documents_bucket=bucket,
+            smb_password_secret=substituted(datasync.smb_password_secret),
+            smb_user=datasync.smb_user,
+            smb_domain=datasync.smb_domain,
+            smb_server=datasync.smb_server,
+            smb_share=datasync.smb_share,
+            smb_subdirectory=datasync.smb_subdirectory,
+            destination_prefix=LEGACY_PREFIX,
+            bytes_per_second=datasync.bytes_per_second,
+            schedule_expression=datasync.schedule_expression,
+            reports_prefix=REPORTS_PREFIX,
+            # The record of each run is its task report in the bucket; the logs go with the stack.
+            log_removal_policy=RemovalPolicy.DESTROY,
+            task_name=f"{self.config.project}-{self.config.name}-legacy-documents",
+        )
+        documents_sync = LegacyDocumentsSync(self, "LegacyDocuments", props)
         CfnOutput(
             self,
             "DataSyncTaskArn",

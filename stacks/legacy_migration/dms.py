@@ -33,7 +33,7 @@ internet.
 
 The stack that holds the construct outputs ``replication_config_arn``; start the replication with
 ``aws dms start-replication --replication-config-arn <that ARN> --start-replication-type
-start-replication``: see docs/migration.md, Part 1 (``stacks/migration_stack.py`` names the
+start-replication``: see docs/migration.md, Part 1 (``stacks/legacy_migration_stack.py`` names the
 output ``ReplicationConfigArn``).
 """
 
@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_dms as dms
@@ -51,16 +51,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from stacks.config import DcuSize
 from stacks.nag import acknowledge
 
-DCU_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384)
-SSL_MODES = ("none", "require", "verify-ca", "verify-full")
 CONTROL_SCHEMA = "awsdms_control"
 VPC_MANAGEMENT_POLICY = "service-role/AmazonDMSVPCManagementRole"
 LOGS_POLICY = "service-role/AmazonDMSCloudWatchLogsRole"
 
-_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
-_SCHEMA = re.compile(r"^[A-Za-z0-9_$%]{1,64}$")
+SslMode = Literal["none", "require", "verify-ca", "verify-full"]
+# Aurora is reached over TLS.
+TargetSslMode = Literal["require", "verify-ca", "verify-full"]
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -80,6 +80,9 @@ class TableSelection:
 @dataclass(frozen=True)
 class LegacyDatabaseReplicationProps:
     """Inputs of :class:`LegacyDatabaseReplication` (all explicit; none looked up by name).
+
+    The values that come from cdk.json arrive validated by ``stacks.config`` (its ``DmsConfig``);
+    this class checks only what no one else does.
 
     Attributes:
         vpc: the VPC the serverless replication's network interfaces go into.
@@ -133,10 +136,10 @@ class LegacyDatabaseReplicationProps:
     target_database: str | None = None
     table_selections: Sequence[TableSelection] = ()
     secret_keys: Sequence[kms.IKey] = ()
-    source_ssl_mode: str = "none"
-    target_ssl_mode: str = "require"
-    min_capacity_units: int = 1
-    max_capacity_units: int = 16
+    source_ssl_mode: SslMode = "none"
+    target_ssl_mode: TargetSslMode = "require"
+    min_capacity_units: DcuSize = 1
+    max_capacity_units: DcuSize = 16
     multi_az: bool = False
     lob_max_size_kb: int | None = None
     validation: bool = True
@@ -149,32 +152,9 @@ class LegacyDatabaseReplicationProps:
     def target_schema(self) -> str:
         return self.target_database or self.source_database
 
-    def validate(self) -> None:
-        """Fail synth with a message that names the prop."""
-        for name in ("source_secret_arn", "target_secret_arn"):
-            value = getattr(self, name)
-            if not cdk.Token.is_unresolved(value) and not _SECRET_ARN.match(value):
-                raise ValueError(f"{name}: {value!r} is not the complete ARN of a Secrets Manager secret")
-        for name in ("source_database", "target_schema"):
-            value = getattr(self, name)
-            if not _SCHEMA.match(value) or "%" in value:
-                raise ValueError(f"{name}: {value!r} is not a schema name (no wildcard)")
-        for selection in self.table_selections:
-            if not _SCHEMA.match(selection.schema) or "%" in selection.schema:
-                raise ValueError(f"table_selections: name the schema explicitly, got {selection.schema!r}")
-        for name in ("source_port", "target_port"):
-            if not 0 < getattr(self, name) < 65536:
-                raise ValueError(f"{name}: {getattr(self, name)} is not a port")
-        for name in ("source_ssl_mode", "target_ssl_mode"):
-            if getattr(self, name) not in SSL_MODES:
-                raise ValueError(f"{name}: one of {', '.join(SSL_MODES)}")
-        if self.target_ssl_mode == "none":
-            raise ValueError("target_ssl_mode: Aurora is reached over TLS, use 'require' or stricter")
-        for name in ("min_capacity_units", "max_capacity_units"):
-            if getattr(self, name) not in DCU_SIZES:
-                raise ValueError(f"{name}: one of {', '.join(map(str, DCU_SIZES))}")
-        if self.min_capacity_units > self.max_capacity_units:
-            raise ValueError("min_capacity_units: must not exceed max_capacity_units")
+    def __post_init__(self) -> None:
+        """Check the options that only this construct takes; the values that come from cdk.json
+        (secrets, schemas, ports, capacities) are validated once, by ``stacks.config``."""
         if self.lob_max_size_kb is not None and self.lob_max_size_kb < 1:
             raise ValueError("lob_max_size_kb: a positive size in KiB, or None for full LOB mode")
         if self.replication_identifier is not None and not _IDENTIFIER.match(self.replication_identifier):
@@ -267,7 +247,6 @@ class LegacyDatabaseReplication(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: LegacyDatabaseReplicationProps) -> None:
         super().__init__(scope, construct_id)
-        props.validate()
         self.props = props
         stack = cdk.Stack.of(self)
         self._region = stack.region

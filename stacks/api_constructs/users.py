@@ -1,0 +1,230 @@
+"""The user directory: a Cognito user pool with the role groups, the web client, and what the
+smoke test that follows every deployment signs in with (its own client, user secret and role).
+
+The smoke test (``scripts/smoke_test.py``) assumes the role, reads the secret, creates or repairs
+its user (in the ``readers`` group) when sign-in fails, signs in with the admin password flow of
+its own app client, answers the TOTP challenge where MFA is required, and calls one
+authenticated route.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from stacks.config import EnvironmentConfig
+from stacks.logical_ids import FlatScope
+from stacks.nag import acknowledge
+
+# What the smoke test may do in the user pool: keep its own user in step with its secret and
+# sign in as that user (the admin flows need IAM credentials; no public flow is opened).
+SMOKE_TEST_USER_POOL_ACTIONS = (
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminInitiateAuth",
+    "cognito-idp:AdminRespondToAuthChallenge",
+)
+
+
+def smoke_test_role_name(config: EnvironmentConfig) -> str:
+    """The fixed name of the smoke-test role, which a pipeline in another account must know."""
+    return f"{config.project}-{config.name}-smoke-test"
+
+
+@dataclass(frozen=True)
+class UserDirectoryProps:
+    """Inputs of :class:`UserDirectory`.
+
+    Attributes:
+        environment_name: ``dev``, ``prod``...: in descriptions and the smoke-test user's name.
+        groups: the Cognito groups, one per role of the API.
+        mfa_required: MFA for everyone (otherwise optional).
+        threat_protection: the Plus plan with threat protection (otherwise Essentials).
+        removal_policy / deletion_protection: what becomes of the pool with the stack, and
+            whether it can be deleted at all.
+        smoke_test_group: the smoke-test user's group.
+        smoke_test_role_name: the fixed name of the role the pipeline assumes.
+        smoke_test_account: the account trusted to assume that role (the pipeline's).
+    """
+
+    environment_name: str
+    groups: Sequence[str]
+    mfa_required: bool
+    threat_protection: bool
+    removal_policy: RemovalPolicy
+    deletion_protection: bool
+    smoke_test_group: str
+    smoke_test_role_name: str
+    smoke_test_account: str
+
+
+class UserDirectory(FlatScope):
+    """The user pool, its groups and clients, and the smoke test's access; see the module docstring."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: UserDirectoryProps) -> None:
+        super().__init__(scope, construct_id)
+        self.props = props
+        self.user_pool = self._build_user_pool()
+        self._build_groups()
+        self.web_client = self._build_web_client()
+        self._acknowledge_plan()
+        self.smoke_test_client = self._build_smoke_test_client()
+        self.smoke_test_secret = self._build_smoke_test_secret()
+        self.smoke_test_role = self._build_smoke_test_role()
+        self.outputs = self._build_outputs()
+
+    def _build_user_pool(self) -> cognito.UserPool:
+        props = self.props
+        threat = props.threat_protection
+        return cognito.UserPool(
+            self,
+            "Users",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+                password_history_size=12 if threat else None,
+            ),
+            mfa=cognito.Mfa.REQUIRED if props.mfa_required else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            feature_plan=cognito.FeaturePlan.PLUS if threat else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=(
+                cognito.StandardThreatProtectionMode.FULL_FUNCTION if threat else None
+            ),
+            deletion_protection=props.deletion_protection,
+            removal_policy=props.removal_policy,
+        )
+
+    def _build_groups(self) -> None:
+        for group in self.props.groups:
+            cognito.CfnUserPoolGroup(
+                self,
+                f"Group{group.capitalize()}",
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=group,
+                description=f"Patronus {group}",
+            )
+
+    def _build_web_client(self) -> cognito.UserPoolClient:
+        return self.user_pool.add_client(
+            "WebClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(1),
+        )
+
+    def _acknowledge_plan(self) -> None:
+        name = self.props.environment_name
+        if not self.props.mfa_required:
+            acknowledge(
+                self.user_pool,
+                "AwsSolutions-COG2",
+                f"MFA is optional in the {name} environment (test users, no real data); "
+                "it is required in prod through the same configuration key.",
+            )
+        if not self.props.threat_protection:
+            acknowledge(
+                self.user_pool,
+                "AwsSolutions-COG8",
+                f"The Essentials plan is used in {name}; prod uses Plus (threat "
+                "protection) through api.threat_protection.",
+            )
+            acknowledge(
+                self.user_pool,
+                "AwsSolutions-COG3",
+                f"Threat protection (Cognito Plus plan, billed per user) is off in {name}; "
+                "prod turns it on with api.threat_protection.",
+            )
+
+    def _build_smoke_test_client(self) -> cognito.UserPoolClient:
+        return self.user_pool.add_client(
+            "SmokeTestClient",
+            auth_flows=cognito.AuthFlow(admin_user_password=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.minutes(5),
+            access_token_validity=Duration.minutes(5),
+            refresh_token_validity=Duration.minutes(60),
+        )
+
+    def _build_smoke_test_secret(self) -> secretsmanager.Secret:
+        name, group = self.props.environment_name, self.props.smoke_test_group
+        secret = secretsmanager.Secret(
+            self,
+            "SmokeTestCredentials",
+            description=f"Patronus {name}: sign-in of the smoke-test user (group {group})",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": f"smoke-test@{name}.patronus.invalid"}),
+                generate_string_key="password",
+                password_length=40,
+                require_each_included_type=True,
+                exclude_characters="\"'\\`",
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "The smoke test sets the Cognito password from this secret whenever sign-in fails, so "
+            "rotating means writing a new value (docs/operations.md); no rotation function needed.",
+        )
+        return secret
+
+    def _build_smoke_test_role(self) -> iam.Role:
+        # A fixed name: the pipeline may live in another account and grants sts:AssumeRole on
+        # this exact ARN (a generated name cannot cross the account boundary).
+        role = iam.Role(
+            self,
+            "SmokeTestRole",
+            role_name=self.props.smoke_test_role_name,
+            assumed_by=iam.AccountPrincipal(self.props.smoke_test_account),
+            description="Assumed by the delivery pipeline's smoke test: the smoke-test user only",
+            max_session_duration=Duration.hours(1),
+        )
+        self.user_pool.grant(role, *SMOKE_TEST_USER_POOL_ACTIONS)
+        self.smoke_test_secret.grant_read(role)
+        self.smoke_test_secret.grant_write(role)
+        return role
+
+    def _build_outputs(self) -> dict[str, CfnOutput]:
+        """The pool and client ids for the web application, and what the smoke test signs in with."""
+        return {
+            name: CfnOutput(self, name, value=value, description=description)
+            for name, value, description in (
+                ("UserPoolId", self.user_pool.user_pool_id, None),
+                ("UserPoolClientId", self.web_client.user_pool_client_id, None),
+                (
+                    "SmokeTestClientId",
+                    self.smoke_test_client.user_pool_client_id,
+                    "App client of the smoke test (admin password sign-in only)",
+                ),
+                (
+                    "SmokeTestSecretArn",
+                    self.smoke_test_secret.secret_arn,
+                    "Credentials of the smoke-test user",
+                ),
+                ("SmokeTestRoleArn", self.smoke_test_role.role_arn, "Role the pipeline's smoke test assumes"),
+            )
+        }
