@@ -12,11 +12,18 @@ type guessed from the name, the size and ETag from the listing, ``status='availa
 ``legacy-import``). ``--fetch-checksums`` also reads each new object's SHA-256 (its full-object
 checksum or ``sha256`` metadata) with one HEAD request per object.
 
+The document's date (``created_at``) is the file's modification time, read with one HEAD per new
+object from the metadata DataSync writes (``file-mtime``), else the object's LastModified. Junk
+files (Thumbs.db, desktop.ini, ~$*, .~lock.*#, ._*, .DS_Store, *.tmp) are skipped in any case.
+With ``--links inventory.csv`` (from share_inventory), documents that links on the share made
+(duplicate copies) are reported.
+
 The dossier of a document is chosen by rules from a TOML file: the first rule whose regular
 expression matches the path below the prefix names the dossier reference (group ``reference``,
-else group 1). A reference that does not exist yet is created when the rule says
-``create_missing = true``; otherwise, and when no rule matches, the document goes to the default
-dossier (created if missing; ``LEGACY-IMPORT`` unless the file says otherwise)::
+else group 1, or a fixed ``reference``). A reference that does not exist yet is created when the
+rule says ``create_missing = true`` (in the rule's ``unit``, when the schema has units); otherwise,
+and when no rule matches, the document goes to the default dossier (created if missing;
+``LEGACY-IMPORT`` unless the file says otherwise); those documents are listed::
 
     unc_root = '\\\\10.0.20.1\\share'          # optional, --unc-root wins
 
@@ -24,6 +31,12 @@ dossier (created if missing; ``LEGACY-IMPORT`` unless the file says otherwise)::
     reference = "LEGACY-IMPORT"
     title = "Documents imported from the legacy share"
     owner = "legacy-import"
+
+    [[rules]]                                  # a restricted folder: its own dossier and unit
+    pattern = '^Confidentiel/'
+    reference = "LEGACY-CONFIDENTIEL"
+    create_missing = true
+    unit = "unit-direction"
 
     [[rules]]
     pattern = '^dossiers/(?P<reference>D-[0-9]{4}-[0-9]+)/'
@@ -45,6 +58,7 @@ Exit status: 0 when every object is registered (or already was), 1 when some cou
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,7 +69,7 @@ if __package__ in {None, ""}:  # run as a file: make the repository root importa
 
 from scripts.operator_tools import toolkit
 from scripts.operator_tools.documents import db
-from scripts.operator_tools.documents.catalog import Catalog, CatalogConfig, ChecksumFetcher
+from scripts.operator_tools.documents.catalog import Catalog, CatalogConfig, HeadFetcher
 from scripts.operator_tools.documents.excludes import ExcludeFilter
 from scripts.operator_tools.documents.paths import UncRoot, normalise_prefix
 from scripts.operator_tools.documents.s3 import DEFAULT_REGION, iter_objects, make_client
@@ -75,10 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML file: unc_root, [default_dossier], [[rules]]")
     parser.add_argument("--batch-size", type=int, default=500, help="objects per transaction (default 500)")
     parser.add_argument(
-        "--fetch-checksums", action="store_true", help="HEAD each new object to record its SHA-256"
+        "--fetch-checksums", action="store_true", help="also record the SHA-256 S3 holds for each new object"
     )
+    parser.add_argument("--workers", type=int, default=8, help="parallel HEAD requests (one per new object)")
     parser.add_argument(
-        "--workers", type=int, default=8, help="parallel HEAD requests with --fetch-checksums"
+        "--links",
+        type=Path,
+        metavar="CSV",
+        help="the share inventory's CSV (share_inventory --csv): documents that links made are reported",
     )
     parser.add_argument(
         "--exclude", action="append", metavar="PATTERN", help="more DataSync-style patterns to skip"
@@ -104,24 +122,59 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
         "s3", region=args.region, endpoint_url=args.endpoint_url, max_pool_connections=args.workers + 2
     )
     s3.head_bucket(Bucket=args.bucket)
+    links = _links(args.links)
     connection = db.connect_from_args(args)
-    catalog = Catalog(connection, config, unc_root, prefix, dry_run=args.dry_run)
-    fetcher = ChecksumFetcher(s3, args.bucket, args.workers) if args.fetch_checksums else None
+    _check_units(connection, config)
+    catalog = Catalog(connection, config, unc_root, prefix, dry_run=args.dry_run, links=links)
+    fetcher = HeadFetcher(s3, args.bucket, args.workers, checksums=args.fetch_checksums)
     started = toolkit.utc_now()
     try:
         with toolkit.progress(desc="cataloguing", unit=" objects", enabled=args.progress) as bar:
             objects = iter_objects(s3, args.bucket, prefix)
             catalog.register_all(
-                objects, excludes, batch_size=args.batch_size, fetch_sha256=fetcher, on_batch=bar.update
+                objects, excludes, batch_size=args.batch_size, fetch_heads=fetcher, on_batch=bar.update
             )
     finally:
-        if fetcher is not None:
-            fetcher.close()
+        fetcher.close()
         connection.close()
     report = catalog.report(bucket=args.bucket, started=started)
     toolkit.write_report(args.report, report)
     print_summary(report, config.default_dossier.reference)
     return toolkit.EXIT_OK if report["ok"] else toolkit.EXIT_FAILED
+
+
+def _links(path: Path | None) -> frozenset[str]:
+    """The share paths that are links, from the inventory's CSV (kinds symlink and hardlink)."""
+    if path is None:
+        return frozenset()
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise toolkit.ToolError(f"cannot read {path}: {exc.strerror}") from exc
+    if rows and not {"kind", "path"} <= set(rows[0]):
+        raise toolkit.ToolError(f"{path} is not a share inventory CSV (columns kind, path)")
+    return frozenset(row["path"] for row in rows if row["kind"] in {"symlink", "hardlink"})
+
+
+def _check_units(connection: Any, config: CatalogConfig) -> None:
+    """Rules that give units need the schema's unit column on dossiers."""
+    wanted = [r.unit for r in config.rules if r.unit] + (
+        [config.default_dossier.unit] if config.default_dossier.unit else []
+    )
+    if not wanted:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) AS n FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'dossiers' AND COLUMN_NAME = 'unit'"
+        )
+        present = cursor.fetchone()["n"]
+    if not present:
+        raise toolkit.ToolError(
+            f"the rules give units ({', '.join(sorted(set(wanted)))}) but the dossiers table has no unit "
+            "column: apply the schema migration that adds units first"
+        )
 
 
 def _inputs(args: argparse.Namespace, config: CatalogConfig) -> tuple[UncRoot, ExcludeFilter, str]:
@@ -157,6 +210,19 @@ def print_summary(report: dict[str, Any], default_reference: str) -> None:
         f"{default_reference} ({c['unknown_reference']} with an unknown reference), "
         f"{c['dossiers_created']} dossier(s) {'to create' if dry_run else 'created'}"
     )
+    print(
+        f"dates: {c['date_from_file_mtime']} from the file's modification time, "
+        f"{c['date_from_s3_last_modified']} from S3's LastModified (no mtime in the metadata), "
+        f"{c['date_unknown']} unknown (import time); junk skipped {c['junk']}"
+    )
+    if report["unplaced"]:
+        print(f"placed by no rule ({c['to_default_dossier']}, in {default_reference}):")
+        for key in report["unplaced"][:20]:
+            print(f"  {key}")
+    if c["link_copies"]:
+        print(f"copies made by links on the share: {c['link_copies']}")
+        for item in report["link_copies"][:20]:
+            print(f"  {item['key']} (link {item['link']})")
     for problem in report["problems"][:20]:
         print(f"  {problem['kind']:<15} {problem['key']}: {problem['detail']}")
 

@@ -13,8 +13,19 @@ the rows with ``--workers`` parallel connections, then creates views, routines, 
 events (so no trigger fires during the load). Interrupted? Run the same command again: finished
 tables are kept, the others are re-created and reloaded.
 
-Exit status: 0 when the import completed, 1 when it failed or was interrupted (rerun to
-resume), 2 for a usage error (bad option, unreadable dump, server unreachable).
+A dump that does not end with the client's ``-- Dump completed`` line, or holds no statement, is
+refused unless ``--accept-partial-dump`` (``--compact`` dumps have no such line). A missing target
+database is created with the source's defaults when the dump names them (``--databases``).
+
+Exit status (the JSON report is written in every case):
+
+* 0: the import completed;
+* 1: interrupted by the operator: run the same command again to resume;
+* 2: refused, nothing was changed: a bad option, an unreadable or unfinished dump, an
+  unreachable server, a target that is not empty;
+* 3: the load failed part-way: the target holds a partial import, which the message describes
+  with the commands that resume it (the same command), start it over (``--restart``) or remove
+  it (``--clean``).
 """
 
 from __future__ import annotations
@@ -29,7 +40,11 @@ if __package__ in {None, ""}:  # run as a file: make the repository root importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.operator_tools import toolkit
-from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.connection import (
+    ConnectionSpec,
+    add_connection_arguments,
+    spec_from_args,
+)
 from scripts.operator_tools.database.importer import (
     DEFAULT_WORKERS,
     PHASES,
@@ -39,6 +54,8 @@ from scripts.operator_tools.database.importer import (
     ImportInterrupted,
     ImportOptions,
     ImportResult,
+    clean_target,
+    target_state,
 )
 from scripts.operator_tools.database.rewrite import RewriteOptions
 from scripts.operator_tools.database.scanner import DEFAULT_BATCH_BYTES, Batch, Plan, plan_dump
@@ -64,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"Progress is kept in the table {STATE_TABLE} of the target database until the import completes."
         ),
     )
-    parser.add_argument("dump", type=Path, help="the dump file (.sql or .sql.gz)")
+    parser.add_argument("dump", type=Path, nargs="?", help="the dump file (.sql or .sql.gz)")
     add_connection_arguments(parser, role="target")
     parser.add_argument(
         "--workers",
@@ -89,7 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--force", action="store_true", help="import even if the target database already holds tables"
     )
-    parser.add_argument("--restart", action="store_true", help="forget an unfinished import and start over")
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="drop what an unfinished import created (its tables, views, routines, triggers, events) "
+        "and start over from this dump",
+    )
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="only drop what an unfinished import created, and its state table; no dump needed",
+    )
+    parser.add_argument(
+        "--accept-partial-dump",
+        action="store_true",
+        help="import a dump that lacks the client's '-- Dump completed' line (--compact dumps) "
+        "or holds no statement; refused otherwise",
+    )
     parser.add_argument(
         "--keep-state", action="store_true", help=f"keep {STATE_TABLE} after a complete import"
     )
@@ -130,31 +163,57 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    target = spec_from_args(args, role="target", require_database=not args.dry_run)
-    rewrite = RewriteOptions(
-        remove_definer=not args.keep_definer,
-        sql_security_invoker=args.sql_security == "invoker",
-        engine_to_innodb=not args.keep_engines,
-    )
     report: dict[str, Any] = {
         "tool": "db_import",
         "started_at": toolkit.iso(),
         "dry_run": args.dry_run,
-        "target": target.public(),
         "workers": args.workers,
         "phases": list(args.phases),
+        "outcome": "refused",
     }
+    try:  # the report is written on every exit, with what is known by then
+        target = spec_from_args(args, role="target", require_database=not args.dry_run)
+        report["target"] = target.public()
+        if args.clean:
+            return _clean(target, report)
+        if args.dump is None:
+            raise toolkit.ToolError("name the dump file (or pass --clean)")
+        return _import(args, target, report, on_batch)
+    except toolkit.ToolError as exc:
+        report.update(outcome="refused", error=str(exc))
+        raise
+    finally:
+        report["finished_at"] = toolkit.iso()
+        toolkit.write_report(args.report, report)
+
+
+def _rewrite_options(args: argparse.Namespace) -> RewriteOptions:
+    return RewriteOptions(
+        remove_definer=not args.keep_definer,
+        sql_security_invoker=args.sql_security == "invoker",
+        engine_to_innodb=not args.keep_engines,
+    )
+
+
+def _import(
+    args: argparse.Namespace,
+    target: ConnectionSpec,
+    report: dict[str, Any],
+    on_batch: Callable[[Batch], None] | None,
+) -> int:
     if args.dry_run:
         plan = plan_dump(
-            args.dump, rewrite=rewrite, batch_bytes=args.batch_size * 1024, progress=args.progress
+            args.dump,
+            rewrite=_rewrite_options(args),
+            batch_bytes=args.batch_size * 1024,
+            progress=args.progress,
+            accept_partial=args.accept_partial_dump,
         )
         print_header(plan, target.describe())
         print_plan(plan, detailed=True)
-        report.update(plan=plan.summary(), outcome="planned", finished_at=toolkit.iso())
-        toolkit.write_report(args.report, report)
+        report.update(plan=plan.summary(), outcome="planned")
         print("dry run: nothing was changed")
         return toolkit.EXIT_OK
-
     options = ImportOptions(
         workers=args.workers,
         phases=args.phases,
@@ -164,10 +223,12 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
         progress=args.progress,
         load_data=args.load_data == "auto",
         batch_bytes=args.batch_size * 1024,
-        rewrite=rewrite,
+        rewrite=_rewrite_options(args),
+        accept_partial_dump=args.accept_partial_dump,
         on_batch=on_batch,
     )
     importer = Importer(args.dump, target, options)
+    report["plan"] = importer.plan.summary()
     print_header(importer.plan, target.describe())
     sys.stdout.flush()
     code = toolkit.EXIT_OK
@@ -177,22 +238,53 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     except ImportFailed as exc:
         report.update(outcome="failed", error=str(exc))
         print(f"error: {exc}", file=sys.stderr)
-        print(
-            "the tables finished so far are kept: fix the cause and run the same command again to resume",
-            file=sys.stderr,
-        )
-        code = toolkit.EXIT_FAILED
+        report["target_state"] = _explain_failure(target)
+        code = toolkit.EXIT_LOAD_FAILED
     except ImportInterrupted:
         report.update(outcome="interrupted")
         print("interrupted: run the same command again to resume", file=sys.stderr)
+        report["target_state"] = _explain_failure(target)
         code = toolkit.EXIT_FAILED
-    report.update(
-        plan=importer.plan.summary(), finished_at=toolkit.iso(), result=result_summary(importer.result)
-    )
-    toolkit.write_report(args.report, report)
+    finally:
+        report.update(plan=importer.plan.summary(), result=result_summary(importer.result))
     print_plan(importer.plan, detailed=False)
     print_result(importer.result, args.report)
     return code
+
+
+def _explain_failure(target: ConnectionSpec) -> str:
+    """Tell the operator what the target now holds and the commands that resume or clean it."""
+    state, rows = target_state(target)
+    lines = [f"target {target.describe()}: {state}"]
+    if rows is not None:
+        lines += [
+            "  resume once the cause is fixed (same dump file): run the same command again",
+            "  start over from another or a re-made dump: the same command with --restart "
+            "(drops the tables and objects this import created, then imports)",
+            "  only remove what this import created: db_import --clean with the same --url",
+        ]
+    print("\n".join(lines), file=sys.stderr)
+    return state
+
+
+def _clean(target: ConnectionSpec, report: dict[str, Any]) -> int:
+    counts = clean_target(target)
+    if counts is None:
+        print(f"{target.describe()}: no unfinished import to clean ({STATE_TABLE} is absent)")
+        report.update(outcome="nothing_to_clean")
+        return toolkit.EXIT_OK
+    print(
+        f"{target.describe()}: dropped {counts.get('tables_dropped', 0)} tables and "
+        f"{counts.get('objects_dropped', 0)} views, routines, triggers or events this import created, "
+        f"and {STATE_TABLE}"
+        + (
+            f"; kept {counts['tables_kept']} tables it only loaded (load them again with --phases data)"
+            if counts.get("tables_kept")
+            else ""
+        )
+    )
+    report.update(outcome="cleaned", cleaned=counts)
+    return toolkit.EXIT_OK
 
 
 def result_summary(result: ImportResult) -> dict[str, Any]:
@@ -203,6 +295,9 @@ def result_summary(result: ImportResult) -> dict[str, Any]:
         "seconds": result.seconds,
         "loaded_bytes": result.loaded_bytes,
         "load_data": result.load_data,
+        "load_data_rows": result.rows_loaded,
+        "load_data_mismatches": result.load_data_mismatches,
+        "database_created": result.database_created,
         "batches": dict(result.batches),
         "tables": [vars(outcome) for outcome in result.tables.values()],
         "warnings": result.warning_samples,
@@ -215,7 +310,9 @@ def print_header(plan: Plan, target: str) -> None:
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}es" if word.endswith(("s", "ch")) else f"{count} {word}s"
 
 
 def print_plan(plan: Plan, *, detailed: bool) -> None:
@@ -253,6 +350,11 @@ def print_result(result: ImportResult, report: Path | None) -> None:
     if result.batches:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(result.batches.items()))
         print(f"batches: {counts} (LOAD DATA LOCAL: {result.load_data})")
+    for mismatch in result.load_data_mismatches[:5]:
+        print(f"  LOAD DATA cross-check: {mismatch}")
+    if result.database_created is not None:
+        created = result.database_created
+        print(f"database created: {created['charset']} / {created['collation']}")
     warned = {t.name: t.warnings for t in outcomes if t.warnings}
     if warned:
         print("server warnings while loading: " + ", ".join(f"{k} {v}" for k, v in warned.items()))

@@ -17,8 +17,10 @@ flags::
     S = '\\\\10.0.20.1\\share'
     P = '\\\\10.0.20.1\\share\\projects'
 
-A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf`` or
-``S:\\dir\\file.pdf`` (any case in the host, share and drive) becomes the key of the object that
+A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf``,
+``S:\\dir\\file.pdf`` or a ``file:`` URL (``file://10.0.20.1/share/...``, ``file:///S:/...``,
+``file://///10.0.20.1/share/...``, percent-encoded or not), with any case in the host, share and
+drive, becomes the key of the object that
 DataSync wrote for that file, ``legacy/dir/file.pdf``, the path being matched case-insensitively
 against the objects as SMB matches names. The keys are listed once into a temporary SQLite
 index, so millions of objects do not sit in memory.
@@ -26,7 +28,8 @@ index, so millions of objects do not sit in memory.
 * **dangling** references (no such object) are reported and left alone unless ``--force``;
   **ambiguous** ones (several objects differ only by case) and **invalid** ones (``..`` segments,
   folders) are reported and never changed; a value that is a path but not on the migrated
-  folder is reported as **unmapped**;
+  folder, or text that names the share inside other words, is reported as **unmapped** (the
+  run never claims that every reference resolves while one to the share remains);
 * **orphans**, objects under the prefix that no configured column refers to, are reported;
 * each change is written to the rollback file (JSON lines: table, primary key, column, old
   value, new value) and flushed *before* its transaction commits; ``--rollback FILE`` puts the

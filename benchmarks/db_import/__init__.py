@@ -83,7 +83,7 @@ def _timed(command: list[str], env: dict[str, str], stdin: Path | None = None) -
 DEFAULT_WORKERS = max(
     2, os.cpu_count() or 2
 )  # one loader per core of this machine (server and client share it)
-DEFAULT_ROUNDS = 2
+DEFAULT_ROUNDS = 5  # pairs: the median of five pairwise ratios resists one run slowed by the machine
 
 
 def _quiesce(server_url: str, timeout: float = 180.0) -> bool:
@@ -121,6 +121,7 @@ class Measurements:
     client_s: list[float] = field(default_factory=list)
     import_s: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
+    load: list[dict[str, float]] = field(default_factory=list)  # 1-minute load average around each pair
     quiesced: bool = False
     importer: Importer | None = None
     verified: VerifyResult | None = None
@@ -180,6 +181,7 @@ def _round(
     for name in (client_db, import_db):
         _sql(server_url, f"DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`")
     order = ("client", "db_import") if round_no % 2 == 0 else ("db_import", "client")
+    load_before = os.getloadavg()[0]
     for tool in order:
         measured.quiesced = _quiesce(server_url)
         if tool == "client":
@@ -191,6 +193,7 @@ def _round(
             measured.import_s.append(seconds)
         log(f"round {round_no + 1}: {tool} {seconds:.1f} s")
     measured.ratios.append(measured.client_s[-1] / measured.import_s[-1])
+    measured.load.append({"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)})
     if round_no == 0:  # prove the first pair equal, then free the server for the next round
         started = time.perf_counter()
         measured.verified = verify(
@@ -243,13 +246,21 @@ def _result(
             "mariadb_client_s": [round(t, 2) for t in measured.client_s],
             "db_import_s": [round(t, 2) for t in measured.import_s],
             "ratios": [round(r, 2) for r in measured.ratios],
+            "first": ["client" if n % 2 == 0 else "db_import" for n in range(rounds)],
+            "load_average_1m": measured.load,
         },
         "mariadb_client_s": round(statistics.median(measured.client_s), 2),
         "db_import_s": round(statistics.median(measured.import_s), 2),
         "ratio": round(ratio, 2),
-        "ratio_note": "median of the per-round ratios; each round times both loads back to back on "
-        "the same server, alternating which goes first, each starting after InnoDB flushed the "
-        "pages dirtied by the loads before it",
+        "ratio_note": "median of the pairwise ratios (client seconds / db_import seconds); each pair "
+        "times both loads back to back into fresh databases of the same server, alternating which "
+        "goes first, each starting after InnoDB flushed the pages dirtied by the loads before it",
+        "ratio_range": [round(min(measured.ratios), 2), round(max(measured.ratios), 2)],
+        "machine_load_1m": {
+            "cpus": os.cpu_count(),
+            "min": min(x["before"] for x in measured.load),
+            "max": max(max(x["before"], x["after"]) for x in measured.load),
+        },
         "quiesced_between_loads": measured.quiesced,
         "goal_ratio": GOAL,
         "goal_met": ratio >= GOAL,
@@ -278,8 +289,19 @@ def table(result: dict[str, Any]) -> str:
     lines.append("-" * 48)
     verdict = "equal" if result["verify"]["equal"] else "DIFFERENT"
     goal = "met" if result["goal_met"] else "NOT met"
+    runs = result["runs"]
+    for number, ratio in enumerate(runs["ratios"]):
+        load = runs["load_average_1m"][number]
+        lines.append(
+            f"pair {number + 1} ({runs['first'][number]} first): "
+            f"client {runs['mariadb_client_s'][number]:.1f} s, "
+            f"db_import {runs['db_import_s'][number]:.1f} s, ratio {ratio:.2f}x, "
+            f"load {load['before']:.1f} -> {load['after']:.1f}"
+        )
     lines.append(
-        f"ratio {result['ratio']:.2f}x (goal {result['goal_ratio']}x: {goal}); "
+        f"ratio {result['ratio']:.2f}x, median of {len(runs['ratios'])} pairs "
+        f"(range {result['ratio_range'][0]:.2f}-{result['ratio_range'][1]:.2f}; "
+        f"goal {result['goal_ratio']}x: {goal}); "
         f"db_verify: {verdict} ({result['verify']['rows']} rows, {result['verify']['seconds']:.1f} s)"
     )
     return "\n".join(lines)

@@ -27,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rounds",
         type=int,
         default=DEFAULT_ROUNDS,
-        help=f"loads of each kind, alternating which goes first (default {DEFAULT_ROUNDS})",
+        help=f"pairs of loads, alternating which goes first; the ratio is the median of the pairwise "
+        f"ratios (default {DEFAULT_ROUNDS}, at least 5 for a figure to quote)",
     )
     parser.add_argument(
         "--server-url", help="use this server (mysql://root@host:port/) instead of a private one"

@@ -1,7 +1,8 @@
 """What every operator tool shares as a command-line program.
 
 * **Exit codes** with one meaning across the tools (docs/migration.md lists them per tool):
-  :data:`EXIT_OK`, :data:`EXIT_FAILED`, :data:`EXIT_USAGE`, :data:`EXIT_INTERRUPTED`.
+  :data:`EXIT_OK`, :data:`EXIT_FAILED`, :data:`EXIT_USAGE`, :data:`EXIT_LOAD_FAILED`,
+  :data:`EXIT_INTERRUPTED`.
 * **One error class**, :class:`ToolError`: a problem the operator must fix, shown as one line.
 * **Reports**: :func:`write_report` writes the JSON report atomically.
 * **Progress bars** (tqdm, on standard error): :func:`progress`, with the ``--progress`` /
@@ -35,6 +36,9 @@ not hold (differences, blockers, unresolved references, a failed check)."""
 EXIT_USAGE = 2
 """Nothing useful could start: a bad argument, an unreadable input, missing credentials, a refused
 login or an unreachable server or service (argparse uses 2 for its errors too)."""
+EXIT_LOAD_FAILED = 3
+"""The work failed after it had changed its target: the target holds a partial result, which the
+tool's message describes with the commands that resume, restart or clean it."""
 EXIT_INTERRUPTED = 130
 """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
 

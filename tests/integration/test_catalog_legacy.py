@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,100 @@ def test_bad_configuration_is_a_clear_error(
     )
     assert code == toolkit.EXIT_USAGE
     assert "not a valid regular expression" in capsys.readouterr().err
+
+
+KEEP_CONFIG = """
+[default_dossier]
+reference = "LEGACY-IMPORT"
+
+[[rules]]
+pattern = '^Confidentiel/'
+reference = "LEGACY-CONFIDENTIEL"
+title = "Confidential documents of the legacy share"
+create_missing = true
+unit = "unit-direction"
+
+[[rules]]
+pattern = '^dossiers/(?P<reference>D-2024-[0-9]+)/'
+create_missing = true
+unit = "unit-dossiers"
+"""
+
+
+def test_the_catalog_keeps_dates_skips_junk_places_restricted_folders_and_reports_links(
+    tmp_path: Path, client: Any, s3_bucket: str, database_url: str
+) -> None:
+    # Given migrated objects: one with the file's modification time in its metadata (as DataSync
+    # writes it), junk in any case, a restricted folder, a copy made by a link, an unplaced file
+    mtime = "1595002920000000000ns"  # 2020-07-17 16:22:00 UTC
+    client.put_object(
+        Bucket=s3_bucket,
+        Key="legacy/dossiers/D-2024-0001/Contrat.pdf",
+        Body=b"c",
+        Metadata={"file-mtime": mtime},
+    )
+    for key in (
+        "legacy/Confidentiel/Salaires 2023.xlsx",
+        "legacy/Projets/raccourci-dupont/Contrat.pdf",
+        "legacy/divers/note.txt",
+        "legacy/divers/THUMBS.DB",
+        "legacy/divers/~$lettre.docx",
+        "legacy/divers/sauvegarde.TMP",
+    ):
+        client.put_object(Bucket=s3_bucket, Key=key, Body=b"x")
+    links = tmp_path / "inventory.csv"
+    links.write_text("kind,path,size,detail\nsymlink,Projets/raccourci-dupont,,a link to a folder\n")
+    config = tmp_path / "catalog.toml"
+    config.write_text(KEEP_CONFIG, encoding="utf-8")
+    connection = connect(database_url)
+    with connection.cursor() as cursor:  # the schema with units (added by a later migration)
+        cursor.execute("ALTER TABLE dossiers ADD COLUMN unit VARCHAR(64) NULL")
+    connection.close()
+    report = tmp_path / "report.json"
+    # When the catalog runs with the inventory's links
+    code = toolkit.run(
+        lambda a: catalog_legacy.main(a, client=client),
+        argv(s3_bucket, database_url, config, report, "--links", str(links)),
+    )
+    result = json.loads(report.read_text())
+    documents = {
+        r["storage_key"]: r
+        for r in rows(
+            database_url,
+            "SELECT d.*, s.reference, s.unit FROM documents d JOIN dossiers s ON s.id = d.dossier_id",
+        )
+    }
+    assert code == toolkit.EXIT_OK, result
+    # Then the document's date is the file's modification time, not the import time
+    contract = documents["legacy/dossiers/D-2024-0001/Contrat.pdf"]
+    assert contract["created_at"] == datetime(2020, 7, 17, 16, 22)
+    assert result["counts"]["date_from_file_mtime"] == 1
+    # ... junk is skipped whatever its case: ~$lettre.docx by the task's filter, THUMBS.DB and
+    # sauvegarde.TMP, which the case-sensitive filter lets through, as junk
+    assert (result["counts"]["excluded"], result["counts"]["junk"]) == (1, 2)
+    assert not any("THUMBS" in key or "~$" in key or ".TMP" in key for key in documents)
+    # ... the restricted folder has its own dossier in its unit; rule-made dossiers get their unit
+    secret = documents["legacy/Confidentiel/Salaires 2023.xlsx"]
+    assert (secret["reference"], secret["unit"]) == ("LEGACY-CONFIDENTIEL", "unit-direction")
+    assert contract["unit"] == "unit-dossiers"
+    # ... the documents no rule placed are listed, and the copy made by a link is reported
+    assert sorted(result["unplaced"]) == [
+        "legacy/Projets/raccourci-dupont/Contrat.pdf",
+        "legacy/divers/note.txt",
+    ]
+    assert result["link_copies"] == [
+        {"key": "legacy/Projets/raccourci-dupont/Contrat.pdf", "link": "Projets/raccourci-dupont"}
+    ]
+
+
+def test_units_without_the_unit_column_are_refused(
+    tmp_path: Path, client: Any, migrated: str, database_url: str, capsys: Any
+) -> None:
+    config = tmp_path / "catalog.toml"
+    config.write_text(KEEP_CONFIG, encoding="utf-8")
+    code = toolkit.run(
+        lambda a: catalog_legacy.main(a, client=client),
+        argv(migrated, database_url, config, tmp_path / "r.json"),
+    )
+    assert code == toolkit.EXIT_USAGE
+    assert "no unit column" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,10 +21,10 @@ import pytest
 
 from scripts.db_import import main as import_main
 from scripts.db_verify import main as verify_main
-from scripts.devstack.database import connect
+from scripts.devstack.database import connect, drop_database, ensure_database, with_database
 from scripts.operator_tools.database.importer import STATE_TABLE
 from scripts.operator_tools.database.scanner import Batch
-from scripts.operator_tools.toolkit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
+from scripts.operator_tools.toolkit import EXIT_LOAD_FAILED, EXIT_OK, EXIT_USAGE, run
 
 if TYPE_CHECKING:
     from tests.fixtures.legacy_db import LegacySource
@@ -131,7 +132,7 @@ def test_an_interrupted_import_resumes_and_reloads_the_partial_table(
         "16",
         on_batch=fail_midway,
     )
-    assert code == EXIT_FAILED
+    assert code == EXIT_LOAD_FAILED
     assert report["outcome"] == "failed" and "injected failure" in report["error"]
     statuses = {t["name"]: t["status"] for t in report["result"]["tables"]}
     finished = sorted(name for name, status in statuses.items() if status == "loaded")
@@ -186,6 +187,7 @@ def test_the_dump_header_session_settings_apply_to_every_loader(
         b"CREATE TABLE `counters` (`id` int NOT NULL AUTO_INCREMENT, `at` timestamp NULL, "
         b"PRIMARY KEY (`id`));\n"
         b"INSERT INTO `counters` VALUES (0,'2020-01-01 00:00:00'),(7,NULL);\n"
+        b"-- Dump completed on 2024-05-01 10:00:00\n"
     )
     # When it is imported by parallel loaders
     code, report = import_dump(
@@ -213,6 +215,7 @@ def test_rows_that_draw_warnings_are_replayed_as_inserts(
         b"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
         b"CREATE TABLE `narrow` (`id` int NOT NULL, `code` varchar(3), PRIMARY KEY (`id`));\n"
         b"INSERT INTO `narrow` VALUES (1,'abc'),(2,'abcdef');\n"
+        b"-- Dump completed on 2024-05-01 10:00:00\n"
     )
     # When it is imported
     code, report = import_dump(dump, target_database.url, tmp_path / "i.json")
@@ -345,7 +348,7 @@ def test_a_mysql57_dump_loads_as_a_user_without_super(
     code, report = import_dump(
         MYSQL57_DUMP, url, tmp_path / "kept.json", "--password-file", str(password_file), "--keep-definer"
     )
-    assert code == EXIT_FAILED
+    assert code == EXIT_LOAD_FAILED
     assert "SUPER" in report["error"] and "legacy_app" in report["error"]
     # When it is imported with the default rewrites (same command, resuming)
     code, report = import_dump(
@@ -415,3 +418,137 @@ def test_help_lists_the_main_options() -> None:
     )
     for option in ("--workers", "--dry-run", "--report", "--database", "--password-file", "--phases"):
         assert option in result.stdout
+
+
+def table_names(url: str) -> list[str]:
+    connection = connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                "ORDER BY TABLE_NAME"
+            )
+            return [row["name"] for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def test_a_load_that_fails_part_way_says_what_the_target_holds_and_restart_works_as_printed(
+    legacy_source: LegacySource,
+    legacy_dump: Path,
+    target_database: LegacySource,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a dump broken in its last table's rows (a statement the server refuses)
+    text = legacy_dump.read_bytes()
+    broken = tmp_path / "broken.sql"
+    broken.write_bytes(text.replace(b"INSERT INTO `settings` VALUES", b"INSERT INTO `settings` VALUES (", 1))
+    # When it is imported
+    code, report = import_dump(broken, target_database.url, tmp_path / "broken.json", "--workers", "2")
+    # Then the failure has its own exit code, the report is written, and the message names what
+    # the target holds and the commands that resume, restart or clean it
+    assert code == EXIT_LOAD_FAILED
+    assert report["outcome"] == "failed"
+    assert "tables loaded" in report["target_state"] and STATE_TABLE in report["target_state"]
+    err = capsys.readouterr().err
+    assert "--restart" in err and "--clean" in err and "tables loaded" in err
+    assert STATE_TABLE in table_names(target_database.url)
+    # When the operator re-makes the dump and follows the advice: the same command with --restart
+    code, report = import_dump(legacy_dump, target_database.url, tmp_path / "again.json", "--restart")
+    # Then it imports from scratch and the result verifies equal
+    assert code == EXIT_OK, report
+    code, verdict = verify(legacy_source.url, target_database.url, tmp_path / "v.json")
+    assert code == EXIT_OK, verdict["differences"]
+
+
+def test_clean_removes_what_an_unfinished_import_created(
+    legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given an import that failed part-way
+    broken = tmp_path / "broken.sql"
+    broken.write_bytes(
+        legacy_dump.read_bytes().replace(
+            b"INSERT INTO `settings` VALUES", b"INSERT INTO `settings` VALUES (", 1
+        )
+    )
+    code, _ = import_dump(broken, target_database.url, tmp_path / "broken.json")
+    assert code == EXIT_LOAD_FAILED and table_names(target_database.url)
+    # When --clean runs (no dump needed), Then the target is empty again
+    report = tmp_path / "clean.json"
+    assert run(import_main, ["--clean", "--url", target_database.url, "--report", str(report)]) == EXIT_OK
+    assert table_names(target_database.url) == []
+    assert json.loads(report.read_text())["outcome"] == "cleaned"
+
+
+def test_a_truncated_gzip_is_refused_before_anything_is_loaded_with_a_report(
+    legacy_dump: Path, target_database: LegacySource, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a gzip dump cut in the middle (a copy that did not finish)
+    packed = gzip.compress(legacy_dump.read_bytes(), compresslevel=1)
+    truncated = tmp_path / "cut.sql.gz"
+    truncated.write_bytes(packed[: len(packed) // 2])
+    # When it is imported
+    code, report = import_dump(truncated, target_database.url, tmp_path / "cut.json")
+    # Then it is refused, nothing was loaded, and the report says why
+    assert code == EXIT_USAGE
+    assert report["outcome"] == "refused" and "cut short" in report["error"]
+    assert "cut short" in capsys.readouterr().err
+    assert table_names(target_database.url) == []
+
+
+def test_a_dump_without_the_completion_trailer_is_refused_unless_accepted(
+    legacy_source: LegacySource, legacy_dump: Path, target_database: LegacySource, tmp_path: Path
+) -> None:
+    # Given a dump whose client stopped before writing its last line (the trailer is missing)
+    lines = legacy_dump.read_bytes().splitlines(keepends=True)
+    unfinished = tmp_path / "unfinished.sql"
+    unfinished.write_bytes(b"".join(line for line in lines if not line.startswith(b"-- Dump completed")))
+    # When it is imported, Then it is refused and nothing is loaded
+    code, report = import_dump(unfinished, target_database.url, tmp_path / "u.json")
+    assert code == EXIT_USAGE
+    assert "Dump completed" in report["error"]
+    assert table_names(target_database.url) == []
+    # When the operator accepts it, Then it loads
+    code, report = import_dump(unfinished, target_database.url, tmp_path / "a.json", "--accept-partial-dump")
+    assert code == EXIT_OK, report
+    assert any("--accept-partial-dump" in warning for warning in report["plan"]["warnings"])
+
+
+def test_an_empty_gzip_dump_is_refused(target_database: LegacySource, tmp_path: Path) -> None:
+    # Given what 'mysqldump | gzip' leaves when mysqldump fails at once
+    empty = tmp_path / "empty.sql.gz"
+    empty.write_bytes(gzip.compress(b""))
+    # When it is imported, Then it is refused
+    code, report = import_dump(empty, target_database.url, tmp_path / "e.json")
+    assert code == EXIT_USAGE
+    assert "no SQL statement" in report["error"]
+
+
+def test_a_missing_target_is_created_with_the_source_defaults(mysql_server_url: str, tmp_path: Path) -> None:
+    # Given a latin1 source database, with a routine whose variables take the database default,
+    # dumped with --databases (the dump then names the defaults)
+    from tests.fixtures.legacy_db import dump_database
+
+    source_name, target_name = f"l1src_{uuid.uuid4().hex[:8]}", f"l1dst_{uuid.uuid4().hex[:8]}"
+    source_url = ensure_database(mysql_server_url, source_name)
+    try:
+        connection = connect(source_url)
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+            cursor.execute("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20))")
+            cursor.execute("INSERT INTO t VALUES (1, 'Zoë')")
+            cursor.execute("CREATE FUNCTION echo(x VARCHAR(20)) RETURNS VARCHAR(20) DETERMINISTIC RETURN x")
+        connection.close()
+        dump = dump_database(mysql_server_url, source_name, tmp_path / "l1.sql", ["--databases"])
+        target_url = with_database(mysql_server_url, target_name)
+        # When it is imported into a database that does not exist yet
+        code, report = import_dump(dump, target_url, tmp_path / "i.json")
+        # Then the database is created with the source's defaults, and db_verify finds it equal
+        assert code == EXIT_OK, report
+        assert report["result"]["database_created"] == {"charset": "latin1", "collation": "latin1_swedish_ci"}
+        code, verdict = verify(source_url, target_url, tmp_path / "v.json")
+        assert code == EXIT_OK, verdict["differences"]
+    finally:
+        drop_database(mysql_server_url, source_name)
+        drop_database(mysql_server_url, target_name)

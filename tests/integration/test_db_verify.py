@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +12,9 @@ import pytest
 
 from scripts.db_import import main as import_main
 from scripts.db_verify import main as verify_main
-from scripts.devstack.database import connect
+from scripts.devstack.database import connect, drop_database, ensure_database
 from scripts.operator_tools.database.connection import parse_url
-from scripts.operator_tools.database.verifier import Side
+from scripts.operator_tools.database.verifier import Side, VerifyError
 from scripts.operator_tools.toolkit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, run
 
 if TYPE_CHECKING:
@@ -195,3 +197,79 @@ def test_a_bad_option_exits_2() -> None:
     with pytest.raises(SystemExit) as raised:
         verify_main(["--checks", "everything"])
     assert raised.value.code == 2
+
+
+@pytest.fixture
+def two_databases(mysql_server_url: str) -> Iterator[tuple[str, str]]:
+    names = [f"verify_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    urls = [ensure_database(mysql_server_url, name) for name in names]
+    try:
+        yield urls[0], urls[1]
+    finally:
+        for name in names:
+            drop_database(mysql_server_url, name)
+
+
+def test_a_changed_byte_in_a_row_larger_than_max_allowed_packet_is_found(
+    two_databases: tuple[str, str], tmp_path: Path
+) -> None:
+    # Given a row of two blobs that together exceed the server's max_allowed_packet (each fits)
+    source, target = two_databases
+    connection = connect(source)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@max_allowed_packet AS packet")
+        size = int(cursor.fetchone()["packet"] * 0.6)
+    connection.close()
+    piece = bytes(range(256)) * 4096  # 1 MiB: small statements build the large values on the server
+    for url in (source, target):
+        execute(url, "CREATE TABLE scans (id INT PRIMARY KEY, front LONGBLOB, back LONGBLOB)")
+        execute(url, "INSERT INTO scans VALUES (1, '', ''), (2, 'small', 'small')")
+        connection = connect(url)
+        with connection.cursor() as cursor:
+            for _ in range(size // len(piece)):
+                cursor.execute(
+                    "UPDATE scans SET front = CONCAT(front, %s), back = CONCAT(back, %s) WHERE id = 1",
+                    (piece, piece),
+                )
+        connection.close()
+    # ... and one byte of the target's second blob changed
+    execute(
+        target, "UPDATE scans SET back = CONCAT(LEFT(back, 1000), 'X', SUBSTRING(back, 1002)) WHERE id = 1"
+    )
+    # When the databases are compared at the server's settings
+    code, report = verify(source, target, tmp_path)
+    # Then the row is named as different; nothing is said equal that was not compared
+    assert code == EXIT_FAILED, report
+    assert report["tables"]["scans"]["first_difference"]["keys"] == ["id=1 differs"]
+
+
+def test_a_comparison_query_that_draws_a_warning_is_an_error_not_equal(
+    two_databases: tuple[str, str],
+) -> None:
+    # Given a verifier session, When a comparison query draws a warning (a value converted)
+    side = Side(parse_url(two_databases[0], role="source"), consistent_snapshot=False)
+    try:
+        with pytest.raises(VerifyError, match="drew 1 warning"):
+            side.compare("SELECT CAST('12 apples' AS UNSIGNED)")
+    finally:
+        side.close()
+
+
+def test_different_database_defaults_and_routine_collations_are_named(
+    two_databases: tuple[str, str], tmp_path: Path
+) -> None:
+    # Given the same routine created in a utf8mb4 database and in a latin1 one
+    source, target = two_databases
+    execute(target, "ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci")
+    routine = (
+        "CREATE FUNCTION shout(x VARCHAR(20)) RETURNS VARCHAR(40) DETERMINISTIC RETURN CONCAT(UPPER(x), '!')"
+    )
+    execute(source, routine)
+    execute(target, routine)
+    # When compared
+    code, report = verify(source, target, tmp_path)
+    # Then the database defaults and the routine's database collation are reported
+    assert code == EXIT_FAILED
+    found = details(report)
+    assert any(d.startswith("database: default character set / collation utf8mb4") for d in found), found
+    assert any(d.startswith("routine function shout: definitions differ") for d in found), found

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 
 from scripts import files_verify
 from scripts.devstack.seaweedfs import ThrowawaySeaweedFS
@@ -21,7 +25,8 @@ PREFIX = "legacy/"
 MIB = 1024 * 1024
 
 # name -> how the test uploads it: "checksum" (ChecksumAlgorithm=SHA256), "metadata" (sha256 user
-# metadata only), "plain" (neither: only --deep can check the content)
+# metadata only), "plain" (neither: only --deep can check the content). The SDK adds a CRC32 to
+# every upload unless told otherwise: "metadata" and "plain" uploads use a client that does not.
 SMALL_FILES: dict[str, tuple[bytes, str]] = {
     "Dossiers/D-2024-001/Contrat signé.pdf": (b"%PDF-1.7 contrat " * 300, "checksum"),
     "Dossiers/D-2024-001/annexes/très/profond/chemin/niveau 5/niveau 6/fichier ü.txt": (
@@ -63,14 +68,42 @@ def write_big_file(path: Path, size: int) -> bytes:
     return digest.digest()
 
 
+BARE: dict[int, Any] = {}
+
+
+def bare(client: Any) -> Any:
+    """A client for the same server that sends no checksum unless an operation requires one."""
+    if id(client) not in BARE:
+        BARE[id(client)] = boto3.client(
+            "s3",
+            endpoint_url=client.meta.endpoint_url,
+            aws_access_key_id=client._request_signer._credentials.access_key,
+            aws_secret_access_key=client._request_signer._credentials.secret_key,
+            region_name="eu-west-3",
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                request_checksum_calculation="when_required",
+            ),
+        )
+    return BARE[id(client)]
+
+
 def put(client: Any, bucket: str, relative: str, data: bytes, how: str) -> None:
-    """Upload one file under the key DataSync writes: the prefix + the relative path, same characters."""
+    """Upload one file under the key DataSync writes: the prefix + the relative path, same characters.
+
+    ``how``: ``checksum`` (SHA-256), ``metadata`` (a sha256 metadata entry only), ``plain`` (no
+    checksum at all), or an algorithm name (``CRC64NVME``, ``CRC32C``, ``CRC32``, ``SHA1``).
+    """
     extra: dict[str, Any] = {}
     if how == "checksum":
         extra["ChecksumAlgorithm"] = "SHA256"
     elif how == "metadata":
         extra["Metadata"] = {"sha256": hashlib.sha256(data).hexdigest()}
-    client.put_object(Bucket=bucket, Key=PREFIX + relative, Body=data, **extra)
+    elif how != "plain":
+        extra["ChecksumAlgorithm"] = how
+    target = bare(client) if how in {"metadata", "plain"} else client
+    target.put_object(Bucket=bucket, Key=PREFIX + relative, Body=data, **extra)
 
 
 def upload_like_datasync(client: Any, bucket: str, files: dict[str, tuple[bytes, str]]) -> None:
@@ -80,7 +113,7 @@ def upload_like_datasync(client: Any, bucket: str, files: dict[str, tuple[bytes,
         parts = relative.split("/")[:-1]
         folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
     for folder in folders:  # DataSync also writes one zero-byte object per folder
-        client.put_object(Bucket=bucket, Key=f"{PREFIX}{folder}/", Body=b"")
+        bare(client).put_object(Bucket=bucket, Key=f"{PREFIX}{folder}/", Body=b"")
 
 
 def run(argv: list[str], client: Any) -> tuple[int, dict[str, Any]]:
@@ -131,20 +164,21 @@ def test_an_identical_tree_verifies_by_checksums_including_a_multipart_object(
     assert result["ok"] is True
     assert summary["files_compared"] == len(SMALL_FILES) + 1
     assert summary["bytes_compared"] == sum(len(d) for d, _ in SMALL_FILES.values()) + 50 * MIB
-    assert summary["verified"] == {
+    assert {method: count for method, count in summary["verified"].items() if count} == {
         "sha256_checksum": 6,
         "sha256_composite": 1,
         "sha256_metadata": 2,
-        "deep": 0,
     }
     assert summary["not_content_checked"] == 1
     assert summary["excluded_source"] == len(JUNK)
     assert all(count == 0 for count in summary["differences"].values())
 
-    # And with --deep the object S3 holds no checksum for is downloaded and hashed too
+    # And with --deep the objects S3 holds no checksum for are downloaded and hashed too: the one
+    # with nothing, and the two with a sha256 metadata entry (S3 never checked what it says)
     code, result = run([*argv, "--deep", "--require-content-check"], client)
     assert code == toolkit.EXIT_OK
-    assert result["summary"]["verified"]["deep"] == 1
+    assert result["summary"]["verified"]["deep"] == 3
+    assert result["summary"]["verified"]["sha256_metadata"] == 0
     assert result["summary"]["not_content_checked"] == 0
 
 
@@ -276,3 +310,181 @@ def test_an_unreadable_source_folder_is_an_error_not_a_list_of_extras(
     assert code == toolkit.EXIT_FAILED
     assert [(d["kind"], d["path"]) for d in result["differences"]] == [("error", "locked")]
     assert result["summary"]["files_compared"] == 1
+
+
+def test_every_checksum_s3_holds_is_used_and_a_corrupted_object_is_found(
+    tmp_path: Path, client: Any, s3_bucket: str
+) -> None:
+    # Given files uploaded with each CRC (CRC64NVME is what S3 adds to an upload without one)
+    # and SHA-1, one multipart upload with a composite CRC32, and then one object corrupted in S3
+    files = {
+        "a/nvme.pdf": (os.urandom(3000), "CRC64NVME"),
+        "a/c.pdf": (os.urandom(3000), "CRC32C"),
+        "a/plain-crc.pdf": (os.urandom(3000), "CRC32"),
+        "b/sha1.pdf": (os.urandom(3000), "SHA1"),
+    }
+    source = tmp_path / "share"
+    write_tree(source, files)
+    upload_like_datasync(client, s3_bucket, files)
+    write_big_file(source / "big/scan.tif", 12 * MIB)
+    client.upload_file(
+        str(source / "big/scan.tif"),
+        s3_bucket,
+        PREFIX + "big/scan.tif",
+        ExtraArgs={"ChecksumAlgorithm": "CRC32"},
+        Config=TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB),
+    )
+    corrupted = bytearray(files["a/nvme.pdf"][0])
+    corrupted[10] ^= 0x01
+    put(client, s3_bucket, "a/nvme.pdf", bytes(corrupted), "CRC64NVME")
+    report = tmp_path / "report.json"
+    # When the trees are compared
+    code, result = run(
+        ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client
+    )
+    # Then each object was content-checked by the checksum it carries, and the corruption is found
+    # with both sides of the comparison written the same way (hex)
+    verified = result["summary"]["verified"]
+    assert code == toolkit.EXIT_FAILED
+    assert verified["crc32c_checksum"] == 1 and verified["crc32_checksum"] == 1
+    assert verified["sha1_checksum"] == 1 and verified["crc32_composite"] == 1
+    assert result["summary"]["not_content_checked"] == 0
+    (mismatch,) = result["differences"]
+    assert (mismatch["kind"], mismatch["path"]) == ("content_mismatch", "a/nvme.pdf")
+    assert re.fullmatch(r"CRC64NVME: share [0-9a-f]{16}, S3 [0-9a-f]{16}", mismatch["detail"])
+
+
+def test_the_objects_not_content_checked_are_named_and_deep_trusts_only_bytes(
+    tmp_path: Path, client: Any, s3_bucket: str, capsys: Any
+) -> None:
+    # Given an object S3 holds no checksum for, and one whose sha256 metadata is right for the
+    # source but whose bytes in S3 are not
+    source = tmp_path / "share"
+    files = {"old/scan.tif": (os.urandom(4000), "plain"), "old/lettre.pdf": (os.urandom(4000), "metadata")}
+    write_tree(source, files)
+    upload_like_datasync(client, s3_bucket, files)
+    good = files["old/lettre.pdf"][0]
+    bad = bytearray(good)
+    bad[0] ^= 0xFF
+    bare(client).put_object(
+        Bucket=s3_bucket,
+        Key=PREFIX + "old/lettre.pdf",
+        Body=bytes(bad),
+        Metadata={"sha256": hashlib.sha256(good).hexdigest()},
+    )
+    report = tmp_path / "report.json"
+    argv = ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)]
+    # When content checks are required, Then the run fails naming the object it could not check
+    code, result = run([*argv, "--require-content-check"], client)
+    assert code == toolkit.EXIT_FAILED
+    assert result["not_content_checked"] == ["old/scan.tif"]
+    assert "old/scan.tif" in capsys.readouterr().out
+    # When --deep is asked, Then the bytes are compared, not what the metadata claims
+    code, result = run([*argv, "--deep"], client)
+    assert code == toolkit.EXIT_FAILED
+    assert [(d["kind"], d["path"]) for d in result["differences"]] == [("content_mismatch", "old/lettre.pdf")]
+    assert re.fullmatch(
+        r"SHA-256: share [0-9a-f]{64}, S3 bytes [0-9a-f]{64}", result["differences"][0]["detail"]
+    )
+
+
+def test_names_are_reported_for_what_they_are(
+    tmp_path: Path, client: Any, s3_bucket: str, capsys: Any
+) -> None:
+    # Given, on the share: a name in NFD that S3 holds in NFC, a folder likewise, a name S3 holds
+    # percent-encoded, a path over S3's 1,024-byte key limit, a name that is not UTF-8, and a link
+    # to nothing
+    source = tmp_path / "share"
+    nfd, nfc = unicodedata.normalize("NFD", "Relevé.pdf"), unicodedata.normalize("NFC", "Relevé.pdf")
+    folder_nfd, folder_nfc = unicodedata.normalize("NFD", "Été"), unicodedata.normalize("NFC", "Été")
+    long_path = "/".join(["x" * 200] * 6) + "/fichier.txt"
+    write_tree(
+        source,
+        {
+            f"d/{nfd}": (b"releve", "checksum"),
+            f"{folder_nfd}/note.txt": (b"note", "checksum"),
+            "d/a b.pdf": (b"space", "checksum"),
+            long_path: (b"long", "checksum"),
+            "d/ok.txt": (b"ok", "checksum"),
+        },
+    )
+    os.close(os.open(os.fsencode(source / "d") + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+    os.symlink(source / "nowhere", source / "d" / "broken-link")
+    upload_like_datasync(
+        client,
+        s3_bucket,
+        {
+            f"d/{nfc}": (b"releve", "checksum"),
+            f"{folder_nfc}/note.txt": (b"note", "checksum"),
+            "d/a%20b.pdf": (b"space", "checksum"),
+            "d/ok.txt": (b"ok", "checksum"),
+        },
+    )
+    report = tmp_path / "report.json"
+    # When compared
+    code, result = run(
+        ["--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report)], client
+    )
+    # Then each is named for what it is, not as an unrelated missing file and extra object
+    kinds = {(d["kind"], d["path"]) for d in result["differences"]}
+    assert code == toolkit.EXIT_FAILED
+    assert kinds == {
+        ("name_normalisation", f"d/{nfd}"),
+        ("name_normalisation", folder_nfd),
+        ("name_encoding", "d/a b.pdf"),
+        ("key_too_long", long_path),
+        ("name_not_utf8", "d/caf\\xe9.txt"),
+    }
+    # ... and the files inside the folder spelled otherwise are still compared
+    assert result["summary"]["files_compared"] == 2
+    # And the special file is in the summary, not only in the JSON
+    assert result["skipped_special_files"] == ["d/broken-link"]
+    out = capsys.readouterr().out
+    assert "skipped      1 special files" in out and "d/broken-link" in out
+
+
+def test_an_interrupted_run_resumes_from_its_journal(
+    tmp_path: Path, client: Any, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a tree of 6 folders, one file of which differs
+    files = {f"f{n}/doc{m}.txt": (f"{n}-{m}".encode() * 50, "checksum") for n in range(6) for m in range(3)}
+    source = tmp_path / "share"
+    write_tree(source, files)
+    upload_like_datasync(client, s3_bucket, files)
+    put(client, s3_bucket, "f4/doc1.txt", b"X" * len(files["f4/doc1.txt"][0]), "checksum")
+    journal = tmp_path / "verify.journal"
+    report = tmp_path / "report.json"
+    argv = [
+        "--source", str(source), "--target", f"s3://{s3_bucket}/legacy/", "--report", str(report),
+        "--journal", str(journal), "--workers", "1",
+    ]  # fmt: skip
+    # ... and a run stopped (Ctrl-C) after 8 files were checked
+    checked: list[str] = []
+    original = tree_verifier.Verifier.check_file
+
+    def stop_after_eight(self: Any, check: Any) -> None:
+        if len(checked) == 8:
+            raise KeyboardInterrupt
+        checked.append(check.relative)
+        original(self, check)
+
+    monkeypatch.setattr(tree_verifier.Verifier, "check_file", stop_after_eight)
+    assert toolkit.run(lambda a: files_verify.main(a, client=client), argv) == toolkit.EXIT_INTERRUPTED
+    assert journal.exists()
+    # When the same command runs again
+    checked.clear()
+
+    def record(self: Any, check: Any) -> None:
+        checked.append(check.relative)
+        original(self, check)
+
+    monkeypatch.setattr(tree_verifier.Verifier, "check_file", record)
+    code, result = run(argv, client)
+    # Then the folders finished before are carried over, the rest is checked, and the result is
+    # the whole comparison: every file counted once, the difference found, the journal removed
+    assert result["resumed_units"] >= 2
+    assert len(checked) < len(files)
+    assert result["summary"]["files_compared"] == len(files)
+    assert [(d["kind"], d["path"]) for d in result["differences"]] == [("content_mismatch", "f4/doc1.txt")]
+    assert code == toolkit.EXIT_FAILED
+    assert not journal.exists()

@@ -230,3 +230,40 @@ def test_bad_columns_are_clear_errors(
     assert run(client, [*args, "--column", "attachments;drop"]) == toolkit.EXIT_USAGE
     errors = capsys.readouterr().err
     assert "has no primary key" in errors and "not a text column" in errors and "Traceback" not in errors
+
+
+FILE_URLS = {
+    1: "file://10.0.20.1/share/Clients/Dupont/Contrat%20sign%C3%A9.pdf",  # host form, percent-encoded
+    2: "file:///S:/Projects/2024/plan.dwg",  # a mapped drive
+    3: "file://///10.0.20.1/share/Clients/Dupont/annexe.PDF",  # UNC in a file URL (five slashes)
+    4: "FILE://localhost/S:/Clients/Dupont/absent.pdf",  # dangling
+    5: "file:///Z:/elsewhere/x.pdf",  # a drive nobody mapped
+    6: "see \\\\10.0.20.1\\share\\Clients\\Dupont\\annexe.PDF for the scan",  # inside other text
+    7: "https://intranet/doc.pdf",  # not a reference to the share
+}
+
+
+def test_file_urls_are_decoded_and_mapped_and_no_reference_to_the_share_is_left_unsaid(
+    tmp_path: Path, client: Any, bucket: str, database_url: str, config_file: Path, capsys: Any
+) -> None:
+    # Given a legacy column holding file:// references to the share, in every spelling
+    connection = connect(database_url)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE links (id INT PRIMARY KEY, url VARCHAR(500))")
+        cursor.executemany("INSERT INTO links VALUES (%s, %s)", list(FILE_URLS.items()))
+    connection.close()
+    # When they are rewritten
+    code = run(client, [*base(bucket, database_url, config_file, tmp_path), "--column", "links.url"])
+    # Then each one that names an object becomes its key
+    rows = {r["id"]: r["url"] for r in query(database_url, "SELECT id, url FROM links")}
+    assert rows[1] == "legacy/Clients/Dupont/Contrat signé.pdf"
+    assert rows[2] == "legacy/Projects/2024/plan.dwg"
+    assert rows[3] == "legacy/Clients/Dupont/annexe.PDF"
+    # And the others are reported for what they are; the run does not claim full resolution
+    findings = {
+        kind: [f["primary_key"]["id"] for f in items] for kind, items in report(tmp_path)["findings"].items()
+    }
+    assert findings["dangling"] == [4]
+    assert sorted(findings["unmapped"]) == [5, 6]
+    assert code == toolkit.EXIT_FAILED
+    assert "some references do not resolve" in capsys.readouterr().out

@@ -83,15 +83,10 @@ def test_range_predicates_spell_out_composite_keys() -> None:
     assert range_predicate(["id"], None, None) == ("1 = 1", [])
 
 
-def test_column_expressions_mark_nulls_and_lengths() -> None:
+def test_column_expressions_hash_each_column_on_its_own_and_mark_nulls() -> None:
     text = column_expression({"name": "n", "data_type": "varchar"})
-    assert text == (
-        "IFNULL(CONCAT(LENGTH(CAST(CONVERT(`n` USING utf8mb4) AS BINARY)), ':', "
-        "CAST(CONVERT(`n` USING utf8mb4) AS BINARY)), 'N')"
-    )
-    assert (
-        column_expression({"name": "b", "data_type": "blob"}) == "IFNULL(CONCAT(LENGTH(`b`), ':', `b`), 'N')"
-    )
+    assert text == "IF(`n` IS NULL, 'N', MD5(CAST(CONVERT(`n` USING utf8mb4) AS BINARY)))"
+    assert column_expression({"name": "b", "data_type": "blob"}) == "IF(`b` IS NULL, 'N', MD5(`b`))"
 
 
 def test_key_columns_prefer_the_primary_key_then_a_not_null_unique_key() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from scripts.operator_tools.documents.catalog import (
     Rule,
     batched,
     collation_fold,
+    parse_mtime,
 )
 from scripts.operator_tools.documents.excludes import ExcludeFilter
 from scripts.operator_tools.documents.paths import UncRoot
@@ -105,3 +107,17 @@ def test_only_files_that_fit_the_schema_are_eligible() -> None:
     counts = catalog.counts
     assert (counts["listed"], counts["folder_markers"], counts["excluded"]) == (4, 1, 1)
     assert [problem["kind"] for problem in catalog.problems] == ["key_too_long"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1595002920000000000ns", datetime(2020, 7, 17, 16, 22)),
+        ("1595002920", datetime(2020, 7, 17, 16, 22)),
+        ("1595002920.5", datetime(2020, 7, 17, 16, 22, 0, 500000)),
+        ("2020-07-17T18:22:00+02:00", datetime(2020, 7, 17, 16, 22)),
+        ("yesterday", None),
+    ],
+)
+def test_modification_times_as_object_metadata_holds_them(value: str, expected: datetime | None) -> None:
+    assert parse_mtime(value) == expected

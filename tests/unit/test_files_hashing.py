@@ -5,11 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import zlib
 from pathlib import Path
 
 import pytest
 
-from scripts.operator_tools.documents.hashing import CHUNK_SIZE, sha256_file, uniform_parts
+from scripts.operator_tools.documents.hashing import (
+    ALGORITHMS,
+    CHUNK_SIZE,
+    digest_file,
+    sha256_file,
+    uniform_parts,
+)
 
 
 def test_whole_file_digest_matches_hashlib(tmp_path: Path) -> None:
@@ -71,3 +78,27 @@ def test_bytes_past_the_last_part_go_to_the_last_part(tmp_path: Path) -> None:
     digest = sha256_file(path, [10, 3])
     # Then the hashing ends, and the last part holds everything after the first
     assert digest.part_digests == (hashlib.sha256(data[:10]).digest(), hashlib.sha256(data[10:]).digest())
+
+
+def test_every_algorithm_matches_what_s3_stores(tmp_path: Path) -> None:
+    # Values S3 (here: SeaweedFS, which follows it) returned for b"hello world"
+    path = tmp_path / "hw"
+    path.write_bytes(b"hello world")
+    digests = digest_file(path, ALGORITHMS)
+    assert {a: base64.b64encode(d).decode() for a, d in digests.whole.items()} == {
+        "SHA256": "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",
+        "SHA1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0=",
+        "CRC64NVME": "jSnVw/bqjr4=",
+        "CRC32C": "yZRlqg==",
+        "CRC32": "DUoRhQ==",
+    }
+
+
+def test_composite_checksums_are_over_the_parts_digests(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"abcdefghij")
+    digests = digest_file(path, ["CRC32", "SHA256"], [4, 4, 2])
+    parts = [zlib.crc32(b"abcd"), zlib.crc32(b"efgh"), zlib.crc32(b"ij")]
+    combined = zlib.crc32(b"".join(p.to_bytes(4, "big") for p in parts)).to_bytes(4, "big")
+    assert digests.composite("CRC32") == base64.b64encode(combined).decode() + "-3"
+    assert digests.whole["SHA256"] == hashlib.sha256(b"abcdefghij").digest()

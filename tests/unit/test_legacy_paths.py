@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from scripts.operator_tools.documents.paths import (
@@ -10,6 +12,7 @@ from scripts.operator_tools.documents.paths import (
     UncRoot,
     UnsafePathError,
     check_names,
+    file_url_to_path,
     key_for,
     normalise_prefix,
     relative_for,
@@ -168,3 +171,42 @@ def test_the_first_root_a_path_starts_with_decides(parser: LegacyPathParser) -> 
     assert parser.parse(r"\\FILESRV\share\a.txt") == ParsedPath("a.txt")
     assert parser.parse(r"\\10.0.20.1\shared\a.txt") is None
     assert parser.parse(r"\\10.0.20.1") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("file://10.0.20.1/share/a%20b/caf%C3%A9.pdf", "\\\\10.0.20.1/share/a b/café.pdf"),
+        ("file://///10.0.20.1/share/x", "\\\\10.0.20.1/share/x"),
+        ("file:////10.0.20.1/share/x", "\\\\10.0.20.1/share/x"),
+        ("file:///S:/dir/x.pdf", "S:/dir/x.pdf"),
+        ("file://localhost/S:/dir/x", "S:/dir/x"),
+        ("file:///S|/dir/x", "S:/dir/x"),
+        ("file:S:/x", "S:/x"),
+        ("file:///home/x", "/home/x"),
+    ],
+)
+def test_file_urls_become_the_windows_paths_they_name(url: str, path: str) -> None:
+    assert file_url_to_path(url) == path
+
+
+def test_a_file_url_that_is_not_utf8_is_refused() -> None:
+    with pytest.raises(UnsafePathError, match="not UTF-8"):
+        file_url_to_path("file://10.0.20.1/share/caf%E9.pdf")
+
+
+def test_the_share_is_found_inside_other_text() -> None:
+    parser = LegacyPathParser.from_strings(["\\\\10.0.20.1\\share"])
+    assert parser.mentions_share("voir \\\\10.0.20.1\\SHARE\\x.pdf")
+    assert parser.mentions_share("http://intranet/?f=%2F%2F10.0.20.1%2Fshare%2Fx")
+    assert not parser.mentions_share("\\\\10.0.20.1\\shareholders\\x")
+
+
+def test_names_spelled_otherwise_are_paired() -> None:
+    from scripts.operator_tools.documents.verifier import pair_names
+
+    nfd, nfc = unicodedata.normalize("NFD", "Été.pdf"), unicodedata.normalize("NFC", "Été.pdf")
+    assert pair_names([nfd, "a b.pdf", "seul.txt"], [nfc, "a%20b.pdf", "autre.txt"]) == [
+        (nfd, nfc, "name_normalisation"),
+        ("a b.pdf", "a%20b.pdf", "name_encoding"),
+    ]

@@ -164,6 +164,8 @@ class DumpReader:
 
 
 _BLANKS = b" \t\r\n\f\v"
+# How mysqldump and mariadb-dump start a statement of rows (plain, --insert-ignore, --replace).
+_DUMP_INSERTS = (b"INSERT INTO ", b"INSERT IGNORE INTO ", b"REPLACE INTO ")
 _NO_STATEMENT = -1
 
 
@@ -245,7 +247,7 @@ class _Splitter:
         fast = (
             self.reader.trusted_inserts
             and self.delimiter == b";"
-            and buf.startswith(b"INSERT INTO ", start)
+            and buf.startswith(_DUMP_INSERTS, start)
             and self.limit - start < FAST_PATH_LIMIT
         )
         if not fast:

@@ -36,16 +36,23 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pymysql
 
 from scripts.operator_tools.database.connection import ConnectionSpec
-from scripts.operator_tools.database.loaddata import LoadData, to_load_data
+from scripts.operator_tools.database.loaddata import (
+    LoadData,
+    count_rows,
+    mismatch,
+    parse_load_info,
+    to_load_data,
+)
 from scripts.operator_tools.database.rewrite import RewriteOptions, drop_statement_for, quote_identifier
 from scripts.operator_tools.database.scanner import DEFAULT_BATCH_BYTES, Batch, DumpScanner, SqlItem
+from scripts.operator_tools.database.verifier import normalize_charset
 from scripts.operator_tools.toolkit import ToolError
 
 STATE_TABLE = "__db_import_state"
@@ -68,6 +75,129 @@ class _Stopped(Exception):
     """The scan stops because a loader failed (the loader's error is raised instead)."""
 
 
+# --- the state table ---------------------------------------------------------------------------
+
+STATE_DDL = (
+    f"CREATE TABLE {quote_identifier(STATE_TABLE)} ("
+    " kind VARCHAR(16) NOT NULL,"  # RUN, TABLE, VIEW, PROCEDURE, FUNCTION, TRIGGER, EVENT
+    " name VARCHAR(64) NOT NULL,"
+    " status VARCHAR(16) NOT NULL,"  # loading, done (tables); created (objects)
+    " created TINYINT NOT NULL DEFAULT 0,"  # 1: this import created it (restart and clean drop it)
+    " dump_fingerprint CHAR(64) NOT NULL,"
+    " bytes BIGINT NOT NULL DEFAULT 0,"
+    " updated_at DATETIME NOT NULL,"
+    " PRIMARY KEY (kind, name)"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+)
+OBJECT_KINDS = ("VIEW", "PROCEDURE", "FUNCTION", "TRIGGER", "EVENT")
+
+
+@dataclass(frozen=True)
+class StateRow:
+    kind: str
+    name: str
+    status: str
+    created: bool
+    fingerprint: str
+
+
+def read_state(cursor: Any, database: str) -> list[StateRow] | None:
+    """The rows of the state table of ``database``, or None when there is none."""
+    cursor.execute(
+        "SELECT COUNT(*) FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND COLUMN_NAME = 'kind'",
+        (database, STATE_TABLE),
+    )
+    if not cursor.fetchone()[0]:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            (database, STATE_TABLE),
+        )
+        if cursor.fetchone()[0]:
+            raise ToolError(
+                f"{database}.{STATE_TABLE} was written by an older db_import: drop it and the tables "
+                "it lists,"
+                " then import again"
+            )
+        return None
+    cursor.execute(
+        f"SELECT kind, name, status, created, dump_fingerprint FROM {quote_identifier(STATE_TABLE)} "
+        "ORDER BY kind, name"
+    )
+    return [StateRow(str(k), str(n), str(s), bool(c), str(f)) for k, n, s, c, f in cursor.fetchall()]
+
+
+def describe_state(rows: list[StateRow]) -> str:
+    """``2 tables loaded (a, b), 1 unfinished (c), 3 objects created``, from the state rows."""
+    done = [r.name for r in rows if r.kind == "TABLE" and r.status == "done"]
+    loading = [r.name for r in rows if r.kind == "TABLE" and r.status != "done"]
+    objects = [r for r in rows if r.kind in OBJECT_KINDS]
+
+    def names(items: list[str]) -> str:
+        return ", ".join(items[:8]) + (", ..." if len(items) > 8 else "")
+
+    parts = [f"{len(done)} tables loaded" + (f" ({names(done)})" if done else "")]
+    parts.append(f"{len(loading)} unfinished" + (f" ({names(loading)})" if loading else ""))
+    if objects:
+        parts.append(f"{len(objects)} views, routines, triggers or events created")
+    return ", ".join(parts)
+
+
+def drop_recorded(cursor: Any, rows: list[StateRow]) -> dict[str, int]:
+    """Drop what an unfinished import created (objects, then tables), then its state table.
+
+    Tables it only loaded (``--phases data``) are kept: the next load empties them again.
+    """
+    counts: Counter[str] = Counter()
+    cursor.execute("SET SESSION foreign_key_checks = 0")
+    for row in rows:
+        if row.kind in OBJECT_KINDS:
+            cursor.execute(f"DROP {row.kind} IF EXISTS {quote_identifier(row.name)}")
+            counts["objects_dropped"] += 1
+    for row in rows:
+        if row.kind == "TABLE" and row.created:
+            cursor.execute(f"DROP TABLE IF EXISTS {quote_identifier(row.name)}")
+            counts["tables_dropped"] += 1
+        elif row.kind == "TABLE":
+            counts["tables_kept"] += 1
+    cursor.execute(f"DROP TABLE IF EXISTS {quote_identifier(STATE_TABLE)}")
+    return dict(counts)
+
+
+def target_state(target: ConnectionSpec) -> tuple[str, list[StateRow] | None]:
+    """A one-line account of what the target holds of an unfinished import, read afresh."""
+    try:
+        connection = target.connect()
+    except ToolError as exc:
+        return f"cannot be read now ({exc})", None
+    try:
+        rows = read_state(_cursor(connection), target.database or "")
+    except (ToolError, pymysql.err.MySQLError) as exc:
+        return f"cannot be read now ({exc})", None
+    finally:
+        with contextlib.suppress(pymysql.err.Error):
+            connection.close()
+    if rows is None:
+        return f"holds no unfinished import ({STATE_TABLE} is absent)", None
+    return describe_state(rows) + f"; progress kept in {STATE_TABLE}", rows
+
+
+def clean_target(target: ConnectionSpec) -> dict[str, int] | None:
+    """``db_import --clean``: drop what an unfinished import created; None when there is none."""
+    connection = target.connect()
+    try:
+        cursor = _cursor(connection)
+        rows = read_state(cursor, target.database or "")
+        if rows is None:
+            return None
+        return drop_recorded(cursor, rows)
+    except pymysql.err.MySQLError as exc:
+        raise ToolError(f"cannot clean {target.describe()}: {_sql_error(exc)}") from exc
+    finally:
+        with contextlib.suppress(pymysql.err.Error):
+            connection.close()
+
+
 # --- execution -------------------------------------------------------------------------------
 
 
@@ -82,6 +212,7 @@ class ImportOptions:
     load_data: bool = True  # use LOAD DATA LOCAL when the target allows it
     batch_bytes: int = DEFAULT_BATCH_BYTES
     rewrite: RewriteOptions = field(default_factory=RewriteOptions)
+    accept_partial_dump: bool = False  # load a dump without the client's trailer, or without statements
     on_batch: Callable[[Batch], None] | None = None  # called after each committed batch
 
 
@@ -106,6 +237,10 @@ class ImportResult:
     loaded_bytes: int = 0
     load_data: str = "not used"
     batches: Counter[str] = field(default_factory=Counter)
+    rows_loaded: int = 0  # rows LOAD DATA wrote, counted by the server and checked against the dump
+    load_data_mismatches: list[str] = field(default_factory=list)
+    database_created: dict[str, str | None] | None = None  # charset and collation it was created with
+    target_changed: bool = False  # something was written to the target
 
 
 def _describe_sql(sql: bytes, limit: int = 200) -> str:
@@ -131,6 +266,12 @@ def _execute_counting_warnings(cursor: Any, query: bytes) -> int:
     while cursor.nextset():
         warnings += cursor.warning_count
     return warnings
+
+
+def _info_message(cursor: Any) -> bytes | str | None:
+    """The info text of the last statement's OK packet (``Records: 3  Deleted: 0 ...``)."""
+    message = getattr(getattr(cursor, "_result", None), "message", None)
+    return message if isinstance(message, bytes | str) else None
 
 
 def _cursor(connection: pymysql.connections.Connection) -> Any:
@@ -166,6 +307,7 @@ class Importer:
         self._state_ready = False
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max(2, 2 * options.workers))
         self._existing: dict[str, str] = {}
+        self._created: set[str] = set()  # tables this import created (dropped by --restart, --clean)
         self._main: pymysql.connections.Connection | None = None
         self._main_cursor: Any = None
         self._threads: list[threading.Thread] = []
@@ -175,8 +317,13 @@ class Importer:
     # -- orchestration --
 
     def run(self) -> ImportResult:
-        """Run the phases asked for; on any failure stop the loaders and keep ``result`` readable."""
-        self._main = self.target.connect()
+        """Run the phases asked for; on any failure stop the loaders and keep ``result`` readable.
+
+        A failure after the target was changed is an :class:`ImportFailed` (the target holds a
+        partial import); one before is a :class:`ToolError` (nothing was changed).
+        """
+        self.scanner.check_complete(accept_partial=self.options.accept_partial_dump)
+        self._main = self._connect_main()
         self._main_cursor = _cursor(self._main)
         try:
             self._inspect_target()
@@ -188,6 +335,11 @@ class Importer:
         except KeyboardInterrupt:
             self._abandon()
             raise ImportInterrupted("interrupted by the operator") from None
+        except ToolError as exc:
+            self._abandon()
+            if self.result.target_changed:
+                raise ImportFailed(str(exc)) from exc
+            raise
         except BaseException:
             self._abandon()
             raise
@@ -197,6 +349,55 @@ class Importer:
             if self._tmpdir is not None:
                 shutil.rmtree(self._tmpdir, ignore_errors=True)
         return self.result
+
+    def _connect_main(self) -> pymysql.connections.Connection:
+        """The main connection, in the target database; a missing database is created with the
+        source's defaults from the dump (``CREATE DATABASE`` of a ``--databases`` dump)."""
+        connection = self.target.connect(use_database=False)
+        cursor = _cursor(connection)
+        database = self.target.database or ""
+        cursor.execute(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+            "WHERE SCHEMA_NAME = %s",
+            (database,),
+        )
+        row = cursor.fetchone()
+        wanted = self.plan.database
+        if row is None:
+            clause = ""
+            if wanted is not None and wanted.charset:
+                clause += f" CHARACTER SET {wanted.charset}"
+            if wanted is not None and wanted.collation:
+                clause += f" COLLATE {wanted.collation}"
+            try:
+                cursor.execute(f"CREATE DATABASE {quote_identifier(database)}{clause}")
+            except pymysql.err.MySQLError as exc:
+                connection.close()
+                raise ToolError(f"cannot create the target database {database}: {_sql_error(exc)}") from exc
+            cursor.execute(
+                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+                "WHERE SCHEMA_NAME = %s",
+                (database,),
+            )
+            created = cursor.fetchone()
+            self.result.database_created = {"charset": created[0], "collation": created[1]}
+            self.result.target_changed = True
+            if wanted is None:
+                self.plan.warnings.append(
+                    f"the dump does not name the source database's defaults (dump with --databases): "
+                    f"{database} was created with the server's, {created[0]} / {created[1]}"
+                )
+        elif wanted is not None and (
+            (wanted.charset and normalize_charset(wanted.charset) != normalize_charset(str(row[0])))
+            or (wanted.collation and normalize_charset(wanted.collation) != normalize_charset(str(row[1])))
+        ):
+            self.plan.warnings.append(
+                f"the target database {database} has the defaults {row[0]} / {row[1]}, the source had "
+                f"{wanted.charset} / {wanted.collation}: tables and routines without their own character "
+                "set will differ (db_verify reports it); create the target with the source's defaults"
+            )
+        connection.select_db(database)
+        return connection
 
     def _inspect_target(self) -> None:
         """Server version, the resume state (or a refusal to overwrite), the existing tables."""
@@ -290,44 +491,33 @@ class Importer:
 
     def _prepare_state(self) -> None:
         cursor = self._main_cursor
-        state = quote_identifier(STATE_TABLE)
-        cursor.execute(
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-            (self.target.database, STATE_TABLE),
-        )
-        exists = bool(cursor.fetchone()[0])
-        if exists:
-            cursor.execute(f"SELECT table_name, status, dump_fingerprint FROM {state}")
-            rows = cursor.fetchall()
-            fingerprints = {row[2] for row in rows}
+        rows = read_state(cursor, self.target.database or "")
+        if rows is not None:
+            fingerprints = {row.fingerprint for row in rows}
             if fingerprints and fingerprints != {self.plan.fingerprint} and not self.options.restart:
                 raise ToolError(
-                    f"the target database {self.target.database} holds an unfinished import of another dump; "
-                    "pass --restart to start over from this dump"
+                    f"the target database {self.target.database} holds an unfinished import of another dump "
+                    f"({describe_state(rows)}); pass --restart to drop what that import created and start "
+                    "over from this dump, or --clean to only drop it"
                 )
             if self.options.restart or (fingerprints and fingerprints != {self.plan.fingerprint}):
-                cursor.execute(f"DROP TABLE {state}")
-                exists = False
+                drop_recorded(cursor, rows)
+                self.result.target_changed = True
+                rows = None
             else:
-                self._done = {row[0] for row in rows if row[1] == "done" and row[0]}
+                self._done = {row.name for row in rows if row.kind == "TABLE" and row.status == "done"}
+                self._created = {row.name for row in rows if row.kind == "TABLE" and row.created}
                 self.result.resumed = True
-        if not exists:
+        if rows is None:
             if "schema" in self.options.phases:
                 self._refuse_non_empty()
+            cursor.execute(STATE_DDL)
             cursor.execute(
-                f"CREATE TABLE {state} ("
-                " table_name VARCHAR(64) NOT NULL,"
-                " status VARCHAR(16) NOT NULL,"
-                " dump_fingerprint CHAR(64) NOT NULL,"
-                " bytes BIGINT NOT NULL DEFAULT 0,"
-                " updated_at DATETIME NOT NULL,"
-                " PRIMARY KEY (table_name)"
-                ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-            )
-            cursor.execute(
-                f"INSERT INTO {state} VALUES ('', 'running', %s, %s, UTC_TIMESTAMP())",
+                f"INSERT INTO {quote_identifier(STATE_TABLE)} VALUES ('RUN', '', 'running', 0, %s, %s, "
+                "UTC_TIMESTAMP())",
                 (self.plan.fingerprint, self.plan.size),
             )
+            self.result.target_changed = True
         self._state_ready = True
 
     def _refuse_non_empty(self) -> None:
@@ -347,16 +537,19 @@ class Importer:
                 "or pass --force to replace the tables the dump contains"
             )
 
-    def _mark(self, cursor: Any, table: str, status: str) -> None:
+    def _mark(self, cursor: Any, table: str, status: str, *, kind: str = "TABLE") -> None:
         if not self._state_ready:
             return
+        created = kind != "TABLE" or table in self._created
         cursor.execute(
-            f"INSERT INTO {quote_identifier(STATE_TABLE)} VALUES (%s, %s, %s, %s, UTC_TIMESTAMP()) "
-            "ON DUPLICATE KEY UPDATE status = VALUES(status), bytes = VALUES(bytes), "
-            "updated_at = VALUES(updated_at)",
+            f"INSERT INTO {quote_identifier(STATE_TABLE)} VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP()) "
+            "ON DUPLICATE KEY UPDATE status = VALUES(status), created = VALUES(created), "
+            "bytes = VALUES(bytes), updated_at = VALUES(updated_at)",
             (
+                kind,
                 table,
                 status,
+                int(created),
                 self.plan.fingerprint,
                 self.plan.tables[table].bytes if table in self.plan.tables else 0,
             ),
@@ -375,6 +568,7 @@ class Importer:
             return
         if "schema" not in self.options.phases or (table is not None and table in self._done):
             return
+        self.result.target_changed = True
         if classified.kind == "create_table" and table:
             # Re-create: a table left by an interrupted load (or a view of that name) goes first.
             kind = "VIEW" if self._existing.get(table) == "VIEW" else "TABLE"
@@ -383,6 +577,8 @@ class Importer:
             )
             self._execute(self._main_cursor, item)
             self._existing[table] = "BASE TABLE"
+            self._created.add(table)
+            self.result.target_changed = True
             self._open(table)
             return
         self._execute(self._main_cursor, item)
@@ -413,6 +609,7 @@ class Importer:
         self.result.tables.setdefault(table, TableOutcome(table, "pending"))
         try:
             if "schema" not in self.options.phases:
+                self.result.target_changed = True
                 self._main_cursor.execute(f"TRUNCATE TABLE {quote_identifier(table)}")
             self._mark(self._main_cursor, table, "loading")
         except pymysql.err.MySQLError as exc:
@@ -454,11 +651,15 @@ class Importer:
 
     def _run_post(self) -> None:
         cursor = self._main_cursor
+        self.result.target_changed = True
         for item in self.plan.post:
-            drop = drop_statement_for(item.classified)
+            classified = item.classified
+            drop = drop_statement_for(classified)
             if drop is not None:
                 self._execute(cursor, item, drop)
             self._execute(cursor, item)
+            if drop is not None and classified.name:  # recorded so that --restart and --clean find it
+                self._mark(cursor, classified.name, "created", kind=classified.object_type)
 
     # -- loaders --
 
@@ -537,7 +738,7 @@ class Importer:
             self.options.on_batch(batch)
 
     def _load_batch(self, cursor: Any, batch: Batch, scratch: Path | None) -> None:
-        if self._load_data and scratch is not None:
+        if self._load_data and scratch is not None and not self._backslashes_are_literal():
             table = self.plan.tables.get(batch.table)
             trusted = self.plan.dump_tool != "unknown" and table is not None and not table.binary_columns
             converted = to_load_data(batch, trusted_format=trusted)
@@ -549,12 +750,19 @@ class Importer:
         self._insert(cursor, batch)
 
     def _try_load_data(self, cursor: Any, batch: Batch, data: LoadData, scratch: Path) -> bool:
+        """Load the batch with LOAD DATA LOCAL; True when committed.
+
+        The batch is rolled back (and replayed as INSERTs by the caller) when the server draws a
+        warning, or when its own count of the rows it read and wrote differs from the tuples
+        parsed: the fast path checks itself, and every difference is reported.
+        """
         scratch.write_bytes(data.payload)
         # pymysql formats parameters into str queries only; '%' in names must be doubled.
         table = data.table.decode("utf-8", "surrogateescape").replace("%", "%%")
         columns = data.columns.decode("utf-8", "surrogateescape").replace("%", "%%")
         sql = (
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE {table} CHARACTER SET {self.plan.charset} "
+            f"LOAD DATA LOCAL INFILE %s {data.modifier.decode()} INTO TABLE {table} "
+            f"CHARACTER SET {self.plan.charset} "
             "FIELDS TERMINATED BY ',' ENCLOSED BY '''' ESCAPED BY '\\\\' LINES TERMINATED BY %s " + columns
         )
         for attempt in range(1, 6):
@@ -563,9 +771,21 @@ class Importer:
                 if cursor.warning_count:
                     cursor.connection.rollback()
                     return False
+                counts = parse_load_info(_info_message(cursor))
+                problem = mismatch(data, counts, int(cursor.rowcount))
+                if problem is not None and not data.exact:  # counted by separators: parse to be sure
+                    exact = count_rows(batch)
+                    if exact is not None:
+                        data = replace(data, rows=exact, exact=True)
+                        problem = mismatch(data, counts, int(cursor.rowcount))
+                if problem is not None:
+                    cursor.connection.rollback()
+                    self._record_mismatch(batch, problem)
+                    return False
                 cursor.connection.commit()
                 with self._lock:
                     self.result.batches["load_data"] += 1
+                    self.result.rows_loaded += data.rows
                 return True
             except pymysql.err.MySQLError as exc:
                 with contextlib.suppress(pymysql.err.MySQLError):
@@ -580,6 +800,19 @@ class Importer:
                     continue
                 return False  # replayed as INSERTs, which report the error precisely
         return False  # pragma: no cover
+
+    def _backslashes_are_literal(self) -> bool:
+        """True when the dump's sql_mode has NO_BACKSLASH_ESCAPES: LOAD DATA would read its
+        strings otherwise than the INSERTs do (the header is complete once a batch exists)."""
+        return any(b"NO_BACKSLASH_ESCAPES" in sql.upper() for sql in self.plan.header)
+
+    def _record_mismatch(self, batch: Batch, problem: str) -> None:
+        with self._lock:
+            self.result.batches["load_data_count_mismatch"] += 1
+            if len(self.result.load_data_mismatches) < 20:
+                self.result.load_data_mismatches.append(
+                    f"table {batch.table} (line {batch.line}): {problem}; replayed as INSERTs"
+                )
 
     def _insert(self, cursor: Any, batch: Batch) -> None:
         """The batch's INSERTs in one transaction, replayed on a deadlock or lock wait timeout."""

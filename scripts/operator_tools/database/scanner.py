@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from scripts.operator_tools.database.dumpcheck import (
+    Completeness,
+    DatabaseDefaults,
+    check_completeness,
+    read_head,
+)
 from scripts.operator_tools.database.dumpparser import (
     DumpReader,
     DumpSyntaxError,
@@ -76,6 +82,8 @@ class Plan:
     fingerprint: str
     charset: str = "utf8mb4"
     dump_tool: str = "unknown"  # mysqldump / mariadb-dump, read from the first comment line
+    database: DatabaseDefaults | None = None  # the source database's defaults (CREATE DATABASE)
+    completeness: Completeness | None = None  # trailer and statements, once checked
     header: list[bytes] = field(default_factory=list)
     schema: list[SqlItem] = field(default_factory=list)
     post: list[SqlItem] = field(default_factory=list)
@@ -108,6 +116,8 @@ class Plan:
             "skipped": dict(sorted(self.skipped.items())),
             "warnings": self.warnings,
             "source_databases": self.source_databases,
+            "database_defaults": vars(self.database) if self.database else None,
+            "trailer": None if self.completeness is None else self.completeness.trailer,
         }
 
 
@@ -136,28 +146,11 @@ class _NullSink:
         return None
 
 
+# Column types whose values the dump clients may write as hex, bit or introducer literals.
 _BINARY_TYPES = re.compile(
     rb"(?i)\b(?:binary|varbinary|tinyblob|blob|mediumblob|longblob|bit|geometry|point|linestring|polygon|"
     rb"multipoint|multilinestring|multipolygon|geometrycollection|geomcollection|vector)\b"
 )
-
-
-def _dump_tool(path: Path) -> str:
-    """Which client wrote the dump, from its first comment line (their value format is known)."""
-    stream, raw = open_dump(path)
-    try:
-        head = stream.read(2048)
-    except (OSError, EOFError):
-        return "unknown"
-    finally:
-        raw.close()
-    if b"\r\n" in head:  # edited or converted on another system: no format guarantee
-        return "unknown"
-    if b"-- MariaDB dump" in head:
-        return "mariadb-dump"
-    if b"-- MySQL dump" in head:
-        return "mysqldump"
-    return "unknown"
 
 
 def _is_insert(head: bytes) -> bool:
@@ -187,8 +180,24 @@ class DumpScanner:
         self.plan = Plan(
             dump=path, compressed=is_gzip(path), size=path.stat().st_size, fingerprint=fingerprint(path)
         )
-        self.plan.dump_tool = _dump_tool(path)
+        head = read_head(path)
+        self.plan.dump_tool, self.plan.database = head.tool, head.database
         self.bar: Any = None
+
+    def check_complete(self, *, accept_partial: bool) -> Completeness:
+        """Refuse (:class:`ToolError`) a dump without the client's trailer or without any
+        statement, unless ``accept_partial``; a damaged gzip is refused in any case."""
+        completeness = check_completeness(self.path, progress_bar=self.progress)
+        self.plan.completeness = completeness
+        problem = completeness.problem()
+        if problem is not None:
+            if not accept_partial:
+                raise ToolError(
+                    f"{self.path} looks unfinished: {problem}. Make the dump again, or pass "
+                    "--accept-partial-dump if you know it is whole"
+                )
+            self.plan.warnings.append(f"accepted with --accept-partial-dump although {problem}")
+        return completeness
 
     def scan(self, sink: ScanSink) -> Plan:
         stream, raw = open_dump(self.path)
@@ -358,6 +367,15 @@ def plan_dump(
     rewrite: RewriteOptions | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: bool | None = None,
+    accept_partial: bool = False,
 ) -> Plan:
-    """Scan the dump without a server: tables, objects, batches and every rewrite."""
-    return DumpScanner(path, rewrite=rewrite, batch_bytes=batch_bytes, progress=progress).scan(_NullSink())
+    """Scan the dump without a server: tables, objects, batches and every rewrite; an
+    unfinished dump is a warning here (the import refuses it)."""
+    scanner = DumpScanner(path, rewrite=rewrite, batch_bytes=batch_bytes, progress=progress)
+    try:
+        scanner.check_complete(accept_partial=accept_partial)
+    except ToolError as exc:
+        scanner.plan.warnings.append(f"the import will refuse this dump: {exc}")
+        if scanner.plan.completeness is None:  # a damaged gzip: nothing more can be read
+            return scanner.plan
+    return scanner.scan(_NullSink())

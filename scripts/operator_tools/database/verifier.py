@@ -8,9 +8,14 @@ Row checksum, identical on MySQL 8.0 (Aurora MySQL 3) and MariaDB 10.11::
 
     e_i  = the column as bytes: CAST(CONVERT(c USING utf8mb4) AS BINARY) for text,
            the raw bytes for binary types, c + 0 for BIT, CAST(c AS CHAR) otherwise
-    x_i  = IFNULL(CONCAT(LENGTH(e_i), ':', e_i), 'N')     -- NULL marker, no ambiguity
-    row  = MD5(CONCAT_WS('|', x_1, ..., x_n))
+    x_i  = IF(c IS NULL, 'N', MD5(e_i))                   -- column by column, NULL marked
+    row  = MD5(CONCAT_WS('|', x_1, ..., x_n))             -- at most 33 bytes per column
     sum  = SUM(CAST(CONV(LEFT(row, 16), 16, 10) AS UNSIGNED))   -- exact DECIMAL, order-free
+
+Each column is hashed on its own, so no intermediate string grows with the row: a row of two
+9 MiB blobs is compared exactly whatever ``max_allowed_packet`` is (a ``CONCAT`` of the values
+would be NULL past it, with warning 1301). Any warning drawn by a comparison query is an
+error (:class:`VerifyError`): nothing is reported equal that was not compared.
 
 A chunk is equal when its row count and its sum are equal on both sides. Tables with a
 primary key (or a unique key over NOT NULL columns) are cut into chunks of ``chunk_size``
@@ -185,6 +190,7 @@ class Catalog:
     indexes: dict[str, dict[str, tuple[Any, ...]]] = field(default_factory=dict)
     foreign_keys: dict[str, dict[str, tuple[Any, ...]]] = field(default_factory=dict)
     objects: dict[str, dict[str, str | None]] = field(default_factory=dict)  # kind -> name -> definition
+    database: dict[str, str | None] = field(default_factory=dict)  # default charset and collation
 
     def base_tables(self) -> list[str]:
         return sorted(n for n, t in self.tables.items() if t["type"] == "BASE TABLE")
@@ -217,6 +223,33 @@ class Side:
                 f"{self.spec.role} {self.spec.describe()}: {message}\n  {' '.join(sql.split())[:300]}"
             ) from exc
 
+    def compare(self, sql: str, args: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """A comparison query: like :meth:`query`, but any warning it draws is an error.
+
+        A warning means the server may have answered with something other than the data (a
+        NULL past ``max_allowed_packet``, a truncated or converted value): nothing is claimed
+        about data that was not compared.
+        """
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, args)
+                rows = list(cursor.fetchall())
+                count = cursor.warning_count
+                if count:
+                    cursor.execute("SHOW WARNINGS LIMIT 3")
+                    warnings = "; ".join(f"{w[1]} {w[2]}" for w in cursor.fetchall())
+                    raise VerifyError(
+                        f"{self.spec.role} {self.spec.describe()}: a comparison query drew "
+                        f"{count} warning(s) ({warnings}): the data it covers could not "
+                        f"be compared\n  {' '.join(sql.split())[:300]}"
+                    )
+                return rows
+        except pymysql.err.MySQLError as exc:
+            message = exc.args[1] if len(exc.args) > 1 else str(exc)
+            raise VerifyError(
+                f"{self.spec.role} {self.spec.describe()}: {message}\n  {' '.join(sql.split())[:300]}"
+            ) from exc
+
     def close(self) -> None:
         with contextlib.suppress(pymysql.err.Error):
             self.connection.close()
@@ -224,6 +257,15 @@ class Side:
     def catalog(self, with_objects: bool) -> Catalog:
         catalog = Catalog()
         schema = (self.schema,)
+        for charset, collation in self.query(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+            "WHERE SCHEMA_NAME = %s",
+            schema,
+        ):
+            catalog.database = {
+                "charset": normalize_charset(charset),
+                "collation": normalize_charset(collation),
+            }
         for name, kind, engine, collation in self.query(
             "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
             "WHERE TABLE_SCHEMA = %s",
@@ -304,31 +346,43 @@ class Side:
         for name in catalog.views():
             row = self.query(f"SHOW CREATE VIEW {schema}.{quote_identifier(name)}")[0]
             objects["view"][name] = normalize_definition(row[1], self.schema)
-        for name, kind in self.query(
-            "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s",
+        for name, kind, *context in self.query(
+            f"SELECT ROUTINE_NAME, ROUTINE_TYPE, {_CONTEXT} FROM information_schema.ROUTINES "
+            "WHERE ROUTINE_SCHEMA = %s",
             (self.schema,),
         ):
             row = self.query(f"SHOW CREATE {kind} {schema}.{quote_identifier(name)}")[0]
             objects["routine"][f"{kind.lower()} {name}"] = _with_mode(
-                normalize_definition(row[2], self.schema), row[1]
+                normalize_definition(row[2], self.schema), row[1], context
             )
-        for (name,) in self.query(
-            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s", (self.schema,)
+        for name, *context in self.query(
+            f"SELECT TRIGGER_NAME, {_CONTEXT} FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s",
+            (self.schema,),
         ):
             row = self.query(f"SHOW CREATE TRIGGER {schema}.{quote_identifier(name)}")[0]
-            objects["trigger"][name] = _with_mode(normalize_definition(row[2], self.schema), row[1])
-        for (name,) in self.query(
-            "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s", (self.schema,)
+            objects["trigger"][name] = _with_mode(normalize_definition(row[2], self.schema), row[1], context)
+        for name, *context in self.query(
+            f"SELECT EVENT_NAME, {_CONTEXT} FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
+            (self.schema,),
         ):
             row = self.query(f"SHOW CREATE EVENT {schema}.{quote_identifier(name)}")[0]
-            objects["event"][name] = _with_mode(normalize_definition(row[3], self.schema), row[1])
+            objects["event"][name] = _with_mode(normalize_definition(row[3], self.schema), row[1], context)
         return objects
 
 
-def _with_mode(definition: str | None, sql_mode: str | None) -> str | None:
+# What a stored program runs with besides its text: the client character set and connection
+# collation of its creation, and the database collation (the default of its variables).
+_CONTEXT = "CHARACTER_SET_CLIENT, COLLATION_CONNECTION, DATABASE_COLLATION"
+
+
+def _with_mode(definition: str | None, sql_mode: str | None, context: Sequence[Any] = ()) -> str | None:
     if definition is None:
         return None
-    return f"{definition} [sql_mode={normalize_sql_mode(sql_mode)}]"
+    charset, connection, database = ([normalize_charset(str(c)) for c in context] + [None] * 3)[:3]
+    extra = f"; database_collation={database}" if database else ""
+    if charset or connection:
+        extra += f"; character_set_client={charset}; collation_connection={connection}"
+    return f"{definition} [sql_mode={normalize_sql_mode(sql_mode)}{extra}]"
 
 
 # --- comparison ------------------------------------------------------------------------------
@@ -352,6 +406,17 @@ def compare_schema(
     differences: list[Difference] = []
     notes: list[str] = []
     skip = set(excluded)
+    if source.database != target.database:
+        in_source = f"{source.database.get('charset')} / {source.database.get('collation')}"
+        in_target = f"{target.database.get('charset')} / {target.database.get('collation')}"
+        differences.append(
+            Difference(
+                "database",
+                "database",
+                f"default character set / collation {in_source} in the source, {in_target} in the target "
+                "(tables, routines and columns without their own take the default)",
+            )
+        )
     kinds = (("table", "BASE TABLE"), ("view", "VIEW")) if views else (("table", "BASE TABLE"),)
     for kind_label, kind in kinds:
         source_names = {n for n, t in source.tables.items() if t["type"] == kind} - skip
@@ -482,7 +547,7 @@ def column_expression(column: dict[str, Any]) -> str:
         value = f"CAST({ident} + 0 AS CHAR)"
     else:
         value = f"CAST({ident} AS CHAR)"
-    return f"IFNULL(CONCAT(LENGTH({value}), ':', {value}), 'N')"
+    return f"IF({ident} IS NULL, 'N', MD5({value}))"
 
 
 def row_hash_expression(columns: Sequence[dict[str, Any]]) -> str:
@@ -562,8 +627,8 @@ class Verifier:
     def _both(
         self, source: Side, target: Side, sql: str, args: Sequence[Any] | None = None
     ) -> tuple[Any, Any]:
-        left = self._pool.submit(source.query, sql, args)
-        right = self._pool.submit(target.query, sql, args)
+        left = self._pool.submit(source.compare, sql, args)
+        right = self._pool.submit(target.compare, sql, args)
         return left.result(), right.result()
 
     def run(self) -> VerifyResult:
@@ -678,7 +743,7 @@ class Verifier:
         chunk = 0
         while True:
             where, args = range_predicate(keys, low, None)
-            boundary = source.query(
+            boundary = source.compare(
                 f"SELECT {key_list} FROM {table} WHERE {where} ORDER BY {key_list} LIMIT 1 OFFSET %s",
                 [*args, self.options.chunk_size - 1],
             )

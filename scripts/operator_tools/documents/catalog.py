@@ -1,12 +1,15 @@
 """The engine of catalog_legacy: register every migrated object under ``legacy/`` as a document.
 
-For each object (folder markers and excluded names skipped) it inserts a ``documents`` row:
-``storage_key`` = the key, ``legacy_path`` = the UNC path the file had on the share,
-``filename``, a content type guessed from the name, the size and ETag from the listing,
-``status='available'``, ``uploaded_by='legacy-import'``, and an audit event
-``document.imported``. The dossier of a document is chosen by the rules of a
-:class:`CatalogConfig` (the first matching rule names the dossier reference), else it goes to
-the default dossier.
+For each object (folder markers, excluded names and junk skipped, junk matched without case) it
+inserts a ``documents`` row: ``storage_key`` = the key, ``legacy_path`` = the UNC path the file
+had on the share, ``filename``, a content type guessed from the name, the size and ETag from the
+listing, ``status='available'``, ``uploaded_by='legacy-import'``, the file's modification time
+as the document's date (from the object's metadata, ``file-mtime`` as DataSync writes it or
+``mtime``; else the object's LastModified, counted), and an audit event ``document.imported``.
+The dossier of a document is chosen by the rules of a :class:`CatalogConfig` (the first matching
+rule names the dossier reference and, for dossiers it creates, their unit), else it goes to the
+default dossier; those documents are listed. Objects that are copies made by links on the share
+(from the share inventory's CSV) are reported.
 
 Objects are handled in batches; each batch is one transaction that skips keys already
 registered, so a rerun registers nothing twice and an interrupted run continues where the last
@@ -32,6 +35,7 @@ from typing import Any
 
 from scripts.operator_tools import toolkit
 from scripts.operator_tools.documents.excludes import ExcludeFilter
+from scripts.operator_tools.documents.junk import is_junk
 from scripts.operator_tools.documents.paths import UncRoot
 from scripts.operator_tools.documents.s3 import ObjectInfo
 
@@ -42,7 +46,7 @@ MAX_LEGACY_PATH = 2048
 MAX_PROBLEMS_LISTED = 10000
 NOT_REGISTERED = ("key_conflict", "key_too_long", "path_too_long")
 
-FetchSha256 = Callable[[Sequence[str]], list[str | None]]
+FetchHeads = Callable[[Sequence[str]], list["HeadInfo"]]
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,15 @@ class Rule:
     pattern: re.Pattern[str]
     create_missing: bool = False
     title: str = "Legacy dossier {reference}"
+    fixed_reference: str | None = None  # ``reference = "..."``: every match goes to that dossier
+    unit: str | None = None  # the unit of the dossiers this rule creates
 
     def reference(self, relative: str) -> str | None:
         match = self.pattern.search(relative)
         if not match:
             return None
+        if self.fixed_reference is not None:
+            return self.fixed_reference
         if "reference" in self.pattern.groupindex:
             value = match.group("reference")
         elif self.pattern.groups:
@@ -70,6 +78,7 @@ class DossierSpec:
     title: str = "Documents imported from the legacy share"
     owner: str = ACTOR
     description: str = "Created by scripts/catalog_legacy.py for files no rule assigned to a dossier."
+    unit: str | None = None
 
 
 @dataclass
@@ -98,8 +107,8 @@ class CatalogConfig:
 
 
 def _default_dossier(path: Path, raw: Any) -> DossierSpec:
-    if not isinstance(raw, dict) or set(raw) - {"reference", "title", "owner", "description"}:
-        raise toolkit.ToolError(f"{path}: [default_dossier] takes reference, title, owner, description")
+    if not isinstance(raw, dict) or set(raw) - {"reference", "title", "owner", "description", "unit"}:
+        raise toolkit.ToolError(f"{path}: [default_dossier] takes reference, title, owner, description, unit")
     spec = DossierSpec(**{k: str(v) for k, v in raw.items()})
     if not spec.reference or len(spec.reference) > 64:
         raise toolkit.ToolError(f"{path}: default_dossier.reference must be 1 to 64 characters")
@@ -109,17 +118,25 @@ def _default_dossier(path: Path, raw: Any) -> DossierSpec:
 def _rule(path: Path, number: int, raw: Any) -> Rule:
     if not isinstance(raw, dict) or "pattern" not in raw:
         raise toolkit.ToolError(f"{path}: rule {number} needs a pattern")
-    if set(raw) - {"pattern", "create_missing", "title"}:
-        raise toolkit.ToolError(f"{path}: rule {number} takes pattern, create_missing, title")
+    if set(raw) - {"pattern", "create_missing", "title", "reference", "unit"}:
+        raise toolkit.ToolError(
+            f"{path}: rule {number} takes pattern, create_missing, title, reference, unit"
+        )
     try:
         pattern = re.compile(str(raw["pattern"]))
     except re.error as exc:
         raise toolkit.ToolError(
             f"{path}: rule {number} pattern is not a valid regular expression: {exc}"
         ) from exc
-    if not pattern.groups:
-        raise toolkit.ToolError(f"{path}: rule {number} pattern needs a group holding the dossier reference")
-    return Rule(pattern, bool(raw.get("create_missing", False)), str(raw.get("title", Rule.title)))
+    fixed = str(raw["reference"]) if "reference" in raw else None
+    if not pattern.groups and fixed is None:
+        raise toolkit.ToolError(
+            f"{path}: rule {number} needs a group holding the dossier reference, or a fixed reference"
+        )
+    unit = str(raw["unit"]) if "unit" in raw else None
+    return Rule(
+        pattern, bool(raw.get("create_missing", False)), str(raw.get("title", Rule.title)), fixed, unit
+    )
 
 
 @dataclass
@@ -129,6 +146,8 @@ class Candidate:
     dossier_reference: str
     create_with_title: str | None
     sha256: str | None = None
+    modified: datetime | None = None  # the file's modification time (UTC, naive)
+    unit: str | None = None
 
 
 def _now() -> datetime:
@@ -146,8 +165,18 @@ class Catalog:
     """Registers objects batch by batch; every batch is one transaction."""
 
     def __init__(
-        self, connection: Any, config: CatalogConfig, unc_root: UncRoot, prefix: str, *, dry_run: bool
+        self,
+        connection: Any,
+        config: CatalogConfig,
+        unc_root: UncRoot,
+        prefix: str,
+        *,
+        dry_run: bool,
+        links: frozenset[str] = frozenset(),
     ):
+        self.links = links  # share paths that are links (from the share inventory)
+        self.unplaced: list[str] = []
+        self.link_copies: list[dict[str, str]] = []
         self.connection = connection
         self.config = config
         self.unc_root = unc_root
@@ -195,11 +224,14 @@ class Catalog:
     def _create_dossier(cursor: Any, reference: str, spec: DossierSpec) -> int:
         now = _now()
         public_id = uuid.uuid4().hex
-        cursor.execute(
-            "INSERT INTO dossiers (public_id, reference, title, description, status, owner, version, "
-            "created_at, updated_at) VALUES (%s, %s, %s, %s, 'open', %s, 1, %s, %s)",
-            (public_id, reference, spec.title[:200], spec.description, spec.owner[:128], now, now),
-        )
+        columns = "public_id, reference, title, description, status, owner, version, created_at, updated_at"
+        values: tuple[Any, ...] = (
+            public_id, reference, spec.title[:200], spec.description, spec.owner[:128], now, now
+        )  # fmt: skip
+        placeholders = "%s, %s, %s, %s, 'open', %s, 1, %s, %s"
+        if spec.unit is not None:
+            columns, placeholders, values = columns + ", unit", placeholders + ", %s", (*values, spec.unit)
+        cursor.execute(f"INSERT INTO dossiers ({columns}) VALUES ({placeholders})", values)
         dossier_id = int(cursor.lastrowid)
         details = json.dumps({"reference": reference, "source": "catalog_legacy"})
         cursor.execute(
@@ -216,6 +248,7 @@ class Catalog:
                 title=candidate.create_with_title.replace("{reference}", candidate.dossier_reference),
                 owner=ACTOR,
                 description="Created from the folder layout of the legacy share.",
+                unit=candidate.unit,
             )
         else:
             spec = self.config.default_dossier
@@ -235,11 +268,14 @@ class Catalog:
                 self.problem("reference_too_long", info.key, detail)
             elif rule.create_missing or self._exists_or_planned(reference):
                 self.counts["matched_by_rule"] += 1
-                return Candidate(info, relative, reference, rule.title if rule.create_missing else None)
+                title = rule.title if rule.create_missing else None
+                return Candidate(info, relative, reference, title, unit=rule.unit)
             else:
                 self.counts["unknown_reference"] += 1
             break
         self.counts["to_default_dossier"] += 1
+        if len(self.unplaced) < MAX_PROBLEMS_LISTED:
+            self.unplaced.append(info.key)
         return Candidate(info, relative, self.config.default_dossier.reference, None)
 
     def problem(self, kind: str, key: str, detail: str) -> None:
@@ -260,16 +296,18 @@ class Catalog:
             found = [row["storage_key"] for row in cursor.fetchall()]
         return set(found)
 
-    def register(self, batch: Sequence[ObjectInfo], fetch_sha256: FetchSha256 | None = None) -> int:
+    def register(self, batch: Sequence[ObjectInfo], fetch_heads: FetchHeads | None = None) -> int:
         """Register the batch's objects not registered yet; return how many were (or would be)."""
         new = self._unregistered(batch)
         if not new:
             return 0
         candidates = [self.candidate(info) for info in new]
-        if fetch_sha256 is not None:
-            digests = fetch_sha256([c.info.key for c in candidates])
-            for candidate, sha256 in zip(candidates, digests, strict=True):
-                candidate.sha256 = sha256
+        heads = fetch_heads([c.info.key for c in candidates]) if fetch_heads is not None else None
+        for number, candidate in enumerate(candidates):
+            head = heads[number] if heads is not None else HeadInfo()
+            candidate.sha256 = head.sha256
+            self._date(candidate, head)
+            self._link_copy(candidate)
         rows = [(candidate, self.dossier_for(candidate)) for candidate in candidates]
         if self.dry_run:
             self.counts["to_register"] += len(rows)
@@ -279,6 +317,31 @@ class Catalog:
         for candidate, _ in rows:
             self.per_dossier[candidate.dossier_reference] += 1
         return len(rows)
+
+    def _date(self, candidate: Candidate, head: HeadInfo) -> None:
+        """The document's date: the file's modification time from the object's metadata, else the
+        object's LastModified (when DataSync wrote it), else none (the import time is used)."""
+        if head.modified is not None:
+            candidate.modified = head.modified
+            self.counts["date_from_file_mtime"] += 1
+        elif candidate.info.last_modified is not None:
+            candidate.modified = candidate.info.last_modified.astimezone(UTC).replace(tzinfo=None)
+            self.counts["date_from_s3_last_modified"] += 1
+        else:
+            self.counts["date_unknown"] += 1
+
+    def _link_copy(self, candidate: Candidate) -> None:
+        """Report an object that a link on the share made (a duplicate copy of its target)."""
+        if not self.links:
+            return
+        parts = candidate.relative.split("/")
+        for depth in range(1, len(parts) + 1):
+            link = "/".join(parts[:depth])
+            if link in self.links:
+                self.counts["link_copies"] += 1
+                if len(self.link_copies) < MAX_PROBLEMS_LISTED:
+                    self.link_copies.append({"key": candidate.info.key, "link": link})
+                return
 
     def _unregistered(self, batch: Sequence[ObjectInfo]) -> list[ObjectInfo]:
         """The batch's objects that are neither registered nor clash with a registered key."""
@@ -343,13 +406,16 @@ class Catalog:
             info.etag or None,
             ACTOR,
             legacy_path,
-            now,
-            now,
+            candidate.modified or now,
+            candidate.modified or now,
         )
         details = {
             "storage_key": info.key,
             "legacy_path": legacy_path,
             "size_bytes": info.size,
+            "modified_at": toolkit.iso(candidate.modified.replace(tzinfo=UTC))
+            if candidate.modified
+            else None,
             "source": "catalog_legacy",
         }
         audit = (now, ACTOR, public_id, dossier_id, json.dumps(details, ensure_ascii=False))
@@ -376,6 +442,8 @@ class Catalog:
                 self.counts["folder_markers"] += 1
             elif excludes.excludes(relative):
                 self.counts["excluded"] += 1
+            elif is_junk(relative):
+                self.counts["junk"] += 1
             elif self._fits(info, relative):
                 yield info
 
@@ -394,12 +462,12 @@ class Catalog:
         excludes: ExcludeFilter,
         *,
         batch_size: int,
-        fetch_sha256: FetchSha256 | None = None,
+        fetch_heads: FetchHeads | None = None,
         on_batch: Callable[[int], None] = lambda _count: None,
     ) -> None:
         """Register every eligible object, ``batch_size`` per transaction."""
         for batch in batched(self.eligible(objects, excludes), batch_size):
-            self.register(batch, fetch_sha256)
+            self.register(batch, fetch_heads)
             on_batch(len(batch))
 
     def report(self, *, bucket: str, started: datetime) -> dict[str, Any]:
@@ -420,6 +488,11 @@ class Catalog:
                 "already_registered": counts["already_registered"],
                 "folder_markers": counts["folder_markers"],
                 "excluded": counts["excluded"],
+                "junk": counts["junk"],
+                "date_from_file_mtime": counts["date_from_file_mtime"],
+                "date_from_s3_last_modified": counts["date_from_s3_last_modified"],
+                "date_unknown": counts["date_unknown"],
+                "link_copies": counts["link_copies"],
                 "not_registered": not_registered,
                 "matched_by_rule": counts["matched_by_rule"],
                 "unknown_reference": counts["unknown_reference"],
@@ -427,6 +500,8 @@ class Catalog:
                 "dossiers_created": created,
             },
             "per_dossier": dict(sorted(self.per_dossier.items())),
+            "unplaced": self.unplaced,
+            "link_copies": self.link_copies,
             "problems": self.problems,
             "ok": not_registered == 0,
         }
@@ -443,24 +518,61 @@ def batched(items: Iterable[ObjectInfo], size: int) -> Iterator[list[ObjectInfo]
         yield batch
 
 
-class ChecksumFetcher:
-    """Reads, in parallel, the SHA-256 S3 holds for each key (hex), or None when it holds none."""
+@dataclass(frozen=True)
+class HeadInfo:
+    """What one HEAD of an object tells the catalog."""
 
-    def __init__(self, client: Any, bucket: str, workers: int):
+    sha256: str | None = None
+    modified: datetime | None = None  # the file's modification time (UTC, naive)
+
+
+_MTIME_KEYS = ("file-mtime", "mtime")
+
+
+def parse_mtime(value: str) -> datetime | None:
+    """A modification time as object metadata holds it: ``1595002920000000000ns`` (DataSync and
+    Storage Gateway), seconds (``1595002920`` or ``1595002920.25``), or ISO 8601."""
+    text = value.strip()
+    try:
+        if text.endswith("ns") and text[:-2].isdigit():
+            seconds = int(text[:-2]) / 1e9
+        elif re.fullmatch(r"\d+(?:\.\d+)?", text):
+            seconds = float(text)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC).replace(tzinfo=None)
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+class HeadFetcher:
+    """Reads, in parallel, each new object's metadata: the file's modification time, and (with
+    ``checksums``) the SHA-256 S3 holds, in hex."""
+
+    def __init__(self, client: Any, bucket: str, workers: int, *, checksums: bool):
         self.client = client
         self.bucket = bucket
+        self.checksums = checksums
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="head")
 
-    def one(self, key: str) -> str | None:
-        head = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+    def one(self, key: str) -> HeadInfo:
+        extra = {"ChecksumMode": "ENABLED"} if self.checksums else {}
+        head = self.client.head_object(Bucket=self.bucket, Key=key, **extra)
+        metadata = {k.lower(): str(v) for k, v in (head.get("Metadata") or {}).items()}
+        modified = next((parse_mtime(metadata[k]) for k in _MTIME_KEYS if k in metadata), None)
+        return HeadInfo(self._sha256(head, metadata) if self.checksums else None, modified)
+
+    @staticmethod
+    def _sha256(head: dict[str, Any], metadata: dict[str, str]) -> str | None:
         checksum = head.get("ChecksumSHA256")
         if checksum and "-" not in checksum:  # a composite checksum is not the file's SHA-256
             return base64.b64decode(checksum).hex()
-        metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
-        value = str(metadata.get("sha256", "")).lower()
+        value = metadata.get("sha256", "").lower()
         return value if re.fullmatch(r"[0-9a-f]{64}", value) else None
 
-    def __call__(self, keys: Sequence[str]) -> list[str | None]:
+    def __call__(self, keys: Sequence[str]) -> list[HeadInfo]:
         return list(self.pool.map(self.one, keys))
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Streamed SHA-256 of local files, as S3 stores it.
+"""Streamed digests of local files, as S3 stores them (SHA-256, SHA-1, CRC64NVME, CRC32C, CRC32).
 
 S3 keeps, for an object uploaded with ``ChecksumAlgorithm=SHA256``:
 
@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -92,10 +94,11 @@ class _PartHasher:
     Bytes past the last part's size (a file that grew while it was read) go to the last part.
     """
 
-    def __init__(self, sizes: Sequence[int]) -> None:
+    def __init__(self, sizes: Sequence[int], algorithm: str = "SHA256") -> None:
+        self.algorithm = algorithm
         self.sizes = list(sizes[1:])
         self.left = sizes[0]
-        self.current = hashlib.sha256()
+        self.current = new_hash(algorithm)
         self.done: list[bytes] = []
 
     def update(self, view: memoryview) -> None:
@@ -107,8 +110,89 @@ class _PartHasher:
             self.left = max(0, self.left - take)
             if self.left == 0 and self.sizes:
                 self.done.append(self.current.digest())
-                self.current = hashlib.sha256()
+                self.current = new_hash(self.algorithm)
                 self.left = self.sizes.pop(0)
 
     def digests(self) -> tuple[bytes, ...]:
         return (*self.done, self.current.digest())
+
+
+# -- every checksum S3 stores ------------------------------------------------------------------
+
+ALGORITHMS = ("SHA256", "SHA1", "CRC64NVME", "CRC32C", "CRC32")
+"""The checksum algorithms S3 keeps for an object (``Checksum<ALGORITHM>`` in HeadObject), strongest
+first. SHA-256 and SHA-1 come from hashlib; CRC32 from zlib; CRC32C and CRC64NVME from awscrt, the
+AWS Common Runtime library botocore itself uses for them."""
+
+
+class _Crc:
+    """A CRC fed in pieces, its digest the big-endian bytes S3 encodes in base64."""
+
+    def __init__(self, update: Any, width: int) -> None:
+        self._update = update
+        self._width = width
+        self.value = 0
+
+    def update(self, data: memoryview | bytes) -> None:
+        self.value = self._update(data, self.value)
+
+    def digest(self) -> bytes:
+        return int(self.value).to_bytes(self._width, "big")
+
+
+def new_hash(algorithm: str) -> Any:
+    """A fresh hasher (``update``, ``digest``) for one of :data:`ALGORITHMS`."""
+    if algorithm == "SHA256":
+        return hashlib.sha256()
+    if algorithm == "SHA1":
+        return hashlib.sha1(usedforsecurity=False)
+    if algorithm == "CRC32":
+        return _Crc(zlib.crc32, 4)
+    from awscrt import checksums  # imported when a CRC32C or CRC64NVME is asked for
+
+    if algorithm == "CRC32C":
+        return _Crc(checksums.crc32c, 4)
+    if algorithm == "CRC64NVME":
+        return _Crc(checksums.crc64nvme, 8)
+    raise ValueError(f"unknown checksum algorithm {algorithm!r}")
+
+
+@dataclass(frozen=True)
+class Digests:
+    """A file's digests by several algorithms, whole and (when asked) per part, from one read."""
+
+    size: int
+    whole: dict[str, bytes]
+    parts: dict[str, tuple[bytes, ...]]
+
+    def composite(self, algorithm: str) -> str:
+        """The value S3 holds for a multipart upload with a composite checksum: the checksum of
+        the parts' binary checksums, in base64, then ``-<number of parts>``."""
+        parts = self.parts[algorithm]
+        combined = new_hash(algorithm)
+        combined.update(b"".join(parts))
+        return f"{b64(combined.digest())}-{len(parts)}"
+
+
+def digest_file(
+    path: Path | str, algorithms: Sequence[str], part_sizes: Sequence[int] | None = None
+) -> Digests:
+    """Every digest of ``algorithms`` over the file (and over each part when ``part_sizes`` is
+    given), reading the file once."""
+    buffer = _buffer()
+    whole = {algorithm: new_hash(algorithm) for algorithm in algorithms}
+    parts = {a: _PartHasher(part_sizes, a) for a in algorithms} if part_sizes else {}
+    size = 0
+    with open(path, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            view = buffer[:count]
+            for hasher in whole.values():
+                hasher.update(view)
+            for part in parts.values():
+                part.update(view)
+            size += count
+    return Digests(
+        size,
+        {a: h.digest() for a, h in whole.items()},
+        {a: p.digests() for a, p in parts.items()},
+    )

@@ -8,6 +8,9 @@ module turns the many spellings a legacy database may hold into that relative pa
 * UNC paths with backslashes, forward slashes or a mix (``\\\\host\\share\\a``, ``//host/share/a``),
   and the long form ``\\\\?\\UNC\\host\\share\\a``;
 * mapped drive letters (``S:\\a``) configured to mean a UNC root (``S: = \\\\10.0.20.1\\share``);
+* ``file:`` URLs as Windows and browsers write them, percent-encoded or not:
+  ``file://10.0.20.1/share/a``, ``file://///10.0.20.1/share/a`` (and four slashes),
+  ``file:///S:/a``, ``file://localhost/S:/a``, ``file:///S|/a``;
 * any case in the host, share, drive and configured root part; the rest keeps its case, and is
   resolved against the objects case-insensitively by the caller, as SMB does.
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import unquote
 
 DEFAULT_PREFIX = "legacy/"
 DEFAULT_SERVER = "10.0.20.1"
@@ -27,6 +32,8 @@ DEFAULT_SERVER = "10.0.20.1"
 # Characters Windows forbids in a file or folder name (besides the separators).
 _FORBIDDEN_IN_NAME = re.compile(r'[\x00-\x1f<>:"|?*]')
 _DRIVE = re.compile(r"^([A-Za-z]):(.*)$", re.DOTALL)
+_FILE_URL = re.compile(r"^file:", re.IGNORECASE)
+_URL_DRIVE = re.compile(r"^([A-Za-z])[:|](?=[\\/]|$)")
 
 
 class UnsafePathError(ValueError):
@@ -152,6 +159,15 @@ class LegacyPathParser:
         is_folder = not relative or text.endswith(("\\", "/"))
         return ParsedPath("/".join(relative), is_folder)
 
+    def mentions_share(self, value: str) -> bool:
+        """True when ``value`` names a share root anywhere inside it (``host\\share`` with either
+        separator, any case, percent-encoded or not): text that still refers to the old share."""
+        pattern = _mention_pattern(tuple(self.roots))
+        if pattern.search(value):
+            return True
+        decoded = unquote(value, errors="replace")
+        return decoded != value and pattern.search(decoded) is not None
+
     def _below_a_root(self, segments: list[str]) -> list[str] | None:
         """The segments below the first root they start with (SMB-folded), or None."""
         folded = (segments[0].lower(), *(smb_fold(s) for s in segments[1:]))
@@ -162,7 +178,10 @@ class LegacyPathParser:
         return None
 
     def _absolute_segments(self, text: str) -> list[str] | None:
-        """``[host, share, ...]`` for a UNC path or a mapped drive path; None otherwise."""
+        """``[host, share, ...]`` for a UNC path, a ``file:`` URL or a mapped drive path; None
+        otherwise."""
+        if _FILE_URL.match(text):
+            text = file_url_to_path(text)
         if text.upper().startswith(("\\\\?\\UNC\\", "//?/UNC/")):
             text = "\\\\" + text[8:]
         if re.match(r"^[\\/]{2}[^\\/]", text):
@@ -177,6 +196,34 @@ class LegacyPathParser:
                 raise UnsafePathError(f"path {text!r} is relative to the current folder of drive {letter}:")
             return [target.host, target.share, *target.subpath, *_segments(rest)]
         return None
+
+
+@lru_cache(maxsize=16)
+def _mention_pattern(roots: tuple[UncRoot, ...]) -> re.Pattern[str]:
+    spellings = [re.escape(root.host) + r"[\\/]+" + re.escape(root.share) + r"(?![^\\/\s])" for root in roots]
+    return re.compile("|".join(spellings), re.IGNORECASE)
+
+
+def file_url_to_path(url: str) -> str:
+    """The Windows path a ``file:`` URL names: ``\\\\host\\share\\a`` or ``S:\\a`` (or a POSIX
+    path, which no share root matches). Percent-encoding is decoded as UTF-8 (RFC 8089)."""
+    try:
+        rest = unquote(url[5:], errors="strict")
+    except UnicodeDecodeError as exc:
+        raise UnsafePathError(f"path {url!r} has a percent-encoding that is not UTF-8") from exc
+    slashes = len(rest) - len(rest.lstrip("/\\"))
+    body = rest[slashes:]
+    if slashes >= 4:  # file:////host/share/a and file://///host/share/a: a UNC path
+        return "\\\\" + body
+    if slashes == 2:  # file://host/share/a, or file://localhost/S:/a
+        host, _, path = body.partition("/")
+        if host and host.lower() != "localhost":
+            return "\\\\" + body
+        body = path
+    drive = _URL_DRIVE.match(body)
+    if drive:  # file:///S:/a, file:///S|/a (old style), file:S:/a
+        return f"{drive.group(1)}:{body[2:]}"
+    return "/" + body  # a local POSIX path: on no share
 
 
 def check_names(value: str, segments: Iterable[str]) -> None:

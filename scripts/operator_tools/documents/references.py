@@ -1,14 +1,17 @@
 """The engine of rewrite_refs: turn the legacy database's share paths into S3 keys, and undo it.
 
-A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf`` or
-``S:\\dir\\file.pdf`` becomes the key of the object DataSync wrote for that file, the path being
-matched case-insensitively against the objects as SMB matches names. The keys are listed once
-into a temporary SQLite index (:class:`KeyIndex`), so millions of objects do not sit in memory.
+A value such as ``\\\\10.0.20.1\\share\\Dir\\File.PDF``, ``//10.0.20.1/share/dir/file.pdf``,
+``S:\\dir\\file.pdf`` or a ``file:`` URL (``file://10.0.20.1/share/dir/file%20x.pdf``,
+``file:///S:/dir/file.pdf``, ``file://///10.0.20.1/share/...``, percent-encoded or not) becomes
+the key of the object DataSync wrote for that file, the path being matched case-insensitively
+against the objects as SMB matches names. The keys are listed once into a temporary SQLite index
+(:class:`KeyIndex`), so millions of objects do not sit in memory.
 
 * **dangling** references (no such object) are reported and left alone unless ``force``;
   **ambiguous** ones (several objects differ only by case) and **invalid** ones (``..``
-  segments, folders) are reported and never changed; a path outside the migrated folder is
-  **unmapped**; a key longer than its column is **too_long**;
+  segments, folders) are reported and never changed; a path outside the migrated folder, or
+  text that names the share inside other words, is **unmapped**; a key longer than its column
+  is **too_long**: the run never claims full resolution while a reference to the share remains;
 * **orphans**, objects no configured column refers to, are reported;
 * each change is written to the rollback file (JSON lines) and flushed *before* its transaction
   commits; :func:`restore` puts the old values back where the column still holds the new one;
@@ -47,7 +50,7 @@ from scripts.operator_tools.documents.s3 import iter_objects
 PROBLEM_KINDS = ("dangling", "ambiguous", "invalid", "unmapped", "too_long")
 TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"}
 CONFIG_KEYS = {"columns", "share_roots", "drives", "prefix"}
-_LOOKS_LIKE_PATH = re.compile(r"^([\\/]{2}[^\\/]|[A-Za-z]:[\\/])")
+_LOOKS_LIKE_PATH = re.compile(r"^([\\/]{2}[^\\/]|[A-Za-z]:[\\/]|(?i:file):)")
 
 
 # -- the object index ----------------------------------------------------------------------
@@ -328,6 +331,10 @@ class Rewriter:
         if parsed is None:
             if _LOOKS_LIKE_PATH.match(cell.value.strip()):
                 self._finding("unmapped", cell, reason="a path outside the migrated share folder")
+            elif self.config.parser.mentions_share(cell.value):
+                self._finding(
+                    "unmapped", cell, reason="names the migrated share inside other text: rewrite it by hand"
+                )
             else:
                 counts["not_a_path"] += 1
             return None

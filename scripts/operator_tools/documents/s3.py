@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 DEFAULT_REGION = "eu-west-3"
@@ -52,6 +53,7 @@ class ObjectInfo:
     key: str
     size: int
     etag: str
+    last_modified: datetime | None = None
 
 
 def iter_objects(client: Any, bucket: str, prefix: str, page_size: int = 1000) -> Iterator[ObjectInfo]:
@@ -59,7 +61,9 @@ def iter_objects(client: Any, bucket: str, prefix: str, page_size: int = 1000) -
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}):
         for item in page.get("Contents", ()):
-            yield ObjectInfo(item["Key"], int(item["Size"]), str(item.get("ETag", "")).strip('"'))
+            yield ObjectInfo(
+                item["Key"], int(item["Size"]), str(item.get("ETag", "")).strip('"'), item.get("LastModified")
+            )
 
 
 @dataclass
