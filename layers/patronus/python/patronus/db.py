@@ -6,6 +6,11 @@ connection dead (idle timeout, failover, a killed session), the connection is re
 statement retried once, so no request fails because an old connection went away. A failure
 after that point rolls back and surfaces as :class:`~patronus.errors.Unavailable`.
 
+A database that cannot be reached (down, failing over, or paused at 0 ACU and resuming) gives
+:class:`~patronus.errors.Unavailable` with the settings' ``retry_after``: the API answers 503
+with that ``Retry-After``. ``connect_timeout`` is long enough, where the cluster may pause, to
+wait through a typical resume within one request.
+
 Nothing here pins an RDS Proxy session: no session variables are set after connect, no
 temporary tables, no named locks, no prepared statements (pymysql interpolates client-side).
 
@@ -115,7 +120,11 @@ class Database:
                 ssl_disabled=context is None,
             )
         except pymysql.err.OperationalError as exc:
-            raise Unavailable("the database cannot be reached") from exc
+            # Also what a paused Aurora Serverless v2 instance gives when it does not resume
+            # within connect_timeout: the client is told when to come back.
+            raise Unavailable(
+                "the database cannot be reached", retry_after=self.settings.retry_after
+            ) from exc
 
     def connection(self) -> Connection[Cursor]:
         if self._connection is None or not self._connection.open:
@@ -140,7 +149,9 @@ class Database:
             except pymysql.err.Error as exc:
                 self.close()
                 if attempt == 2 or not is_connection_lost(exc):
-                    raise Unavailable("the database connection was lost") from exc
+                    raise Unavailable(
+                        "the database connection was lost", retry_after=self.settings.retry_after
+                    ) from exc
         raise AssertionError("unreachable")
 
     # -- units of work ---------------------------------------------------------------------
@@ -166,7 +177,9 @@ class Database:
         except BaseException as exc:
             self._rollback(connection)
             if isinstance(exc, pymysql.err.Error) and is_connection_lost(exc):
-                raise Unavailable("the database connection was lost") from exc
+                raise Unavailable(
+                    "the database connection was lost", retry_after=self.settings.retry_after
+                ) from exc
             raise
         finally:
             cursor.close()
