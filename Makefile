@@ -3,6 +3,7 @@
 #                    the API on http://127.0.0.1:8080)
 #   make test        linters and every test suite (what CI runs)
 #   make test-fast   ruff, mypy on the Lambda code and scripts, and the unit suite: before every commit
+#   make cost        what each environment costs a month, line by line (docs/cost.md)
 #   make web-dev     Vite's dev server for the web application, against the running local stack
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -25,7 +26,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-west-3
 
 .PHONY: install run test test-fast test-unit test-infra test-integration test-e2e test-hardening \
-	pytest lint lint-fast format synth synth-pipeline bench clean system-deps \
+	pytest lint lint-fast format synth synth-pipeline bench cost clean system-deps \
 	web web-dev web-lint web-test web-api-types web-api-types-check
 
 # Python packages: uv (pinned in requirements-dev.txt) is bootstrapped into the venv with pip, then
@@ -140,6 +141,11 @@ synth: $(STAMP) $(NODE_STAMP)
 synth-pipeline: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=true \
 		npx cdk synth --quiet --no-notices -c pipeline=true
+
+# What each environment costs a month, from its synthesized templates (docs/cost.md). Usage
+# assumptions and prices as options: make cost COST_ARGS="--env dev --idle --output cost.json".
+cost: $(STAMP)
+	$(PY) -m scripts.cost_estimate $(COST_ARGS)
 
 bench: system-deps $(STAMP) $(WEB_DIST)
 	$(PY) -m benchmarks

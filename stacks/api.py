@@ -99,7 +99,7 @@ class ApiStack(FlatScopeStack):
             removal_policy=removal,
             environment=function_environment(
                 config,
-                database_host=database.proxy.endpoint,
+                database_host=database.endpoint,
                 bucket_name=storage.bucket.bucket_name,
                 region=self.region,
             ),
@@ -168,7 +168,7 @@ class ApiStack(FlatScopeStack):
         key_actions: Sequence[str] = (),
     ) -> None:
         """The database as the application user, the documents, the documents key."""
-        database.proxy.grant_connect(function, self.config.database.app_user)
+        database.grant_connect(function, self.config.database.app_user)
         for access in documents:
             self.storage.grant_documents(function, access)
         if key_actions:

@@ -102,6 +102,9 @@ class VpnConfig(_Model):
 class NetworkConfig(_Model):
     cidr: ipaddress.IPv4Network
     availability_zones: Annotated[list[str], Field(min_length=2, max_length=3)]
+    # Zones served by each interface endpoint (billed per zone-hour): the first N of
+    # availability_zones; None serves them all. A function in another zone crosses zones to it.
+    interface_endpoint_zones: Annotated[int | None, Field(ge=1, le=3)] = None
     on_premises_cidrs: Annotated[list[ipaddress.IPv4Network], Field(min_length=1)]
     flow_logs_retention_days: RetentionDays = 90
     vpn: VpnConfig = VpnConfig()
@@ -133,12 +136,36 @@ class NetworkConfig(_Model):
         for route in self.vpn.static_routes:
             if self.cidr.overlaps(route):
                 raise ValueError(f"vpn.static_routes entry {route} overlaps the VPC cidr {self.cidr}")
+        if (self.interface_endpoint_zones or 0) > len(self.availability_zones):
+            raise ValueError(
+                f"interface_endpoint_zones {self.interface_endpoint_zones} exceeds the "
+                f"{len(self.availability_zones)} availability zones of the VPC"
+            )
         return self
+
+    @property
+    def endpoint_zones(self) -> list[str]:
+        return self.availability_zones[: self.interface_endpoint_zones or len(self.availability_zones)]
 
 
 class ProxyConfig(_Model):
+    """RDS Proxy in front of the cluster. Off: the functions reach the writer endpoint directly,
+    with the same IAM authentication and TLS (one connection per execution environment)."""
+
+    enabled: bool = True
     idle_client_timeout_seconds: Annotated[int, Field(ge=60, le=28800)] = 1800
     max_connections_percent: Annotated[int, Field(ge=1, le=100)] = 90
+
+
+# The first Aurora MySQL version whose Serverless v2 instances scale to 0 ACU and pause.
+AUTO_PAUSE_MIN_ENGINE = (3, 8, 0)
+# What Aurora accepts for SecondsUntilAutoPause (5 minutes to one day).
+AUTO_PAUSE_RANGE_SECONDS = (300, 86_400)
+
+
+def engine_version_tuple(version: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
 
 
 class DatabaseConfig(_Model):
@@ -156,6 +183,12 @@ class DatabaseConfig(_Model):
     log_retention_days: RetentionDays = 90
     performance_insights: bool = False
     proxy: ProxyConfig = ProxyConfig()
+    # A second Serverless v2 instance in another zone, promotion tier 1: the failover target.
+    reader: bool = True
+    # With min_acu 0: the idle time after which an instance pauses (Aurora's default is 300 s).
+    auto_pause_after_seconds: (
+        Annotated[int, Field(ge=AUTO_PAUSE_RANGE_SECONDS[0], le=AUTO_PAUSE_RANGE_SECONDS[1])] | None
+    ) = None
 
     @field_validator("min_acu", "max_acu")
     @classmethod
@@ -172,9 +205,76 @@ class DatabaseConfig(_Model):
             raise ValueError("app_user must be a dedicated user, not the admin")
         return self
 
+    @model_validator(mode="after")
+    def _auto_pause(self) -> DatabaseConfig:
+        if self.min_acu > 0:
+            if self.auto_pause_after_seconds is not None:
+                raise ValueError(
+                    "auto_pause_after_seconds needs min_acu 0 (an instance pauses only at 0 ACU)"
+                )
+            return self
+        if engine_version_tuple(self.engine_version) < AUTO_PAUSE_MIN_ENGINE:
+            raise ValueError(
+                f"min_acu 0 (auto-pause) needs Aurora MySQL 3.08.0 or later, not {self.engine_version}"
+            )
+        if self.proxy.enabled:
+            raise ValueError(
+                "min_acu 0 (auto-pause) cannot work behind RDS Proxy: the proxy keeps connections open, "
+                "so the cluster never pauses; set proxy.enabled false or min_acu 0.5 or more"
+            )
+        return self
+
+    @property
+    def auto_pauses(self) -> bool:
+        return self.min_acu == 0
+
+    @property
+    def client_connect_timeout_seconds(self) -> int:
+        """How long a function waits for a connection: through a typical resume (about 15 s)
+        where the cluster pauses, within the API's 29-second limit; 5 s otherwise."""
+        return 20 if self.auto_pauses else 5
+
+    @property
+    def client_retry_after_seconds(self) -> int:
+        """The Retry-After of a 503 when the database cannot be reached (a resume after a day
+        paused takes about 30 s: 20 s waited + 15 s)."""
+        return 15 if self.auto_pauses else 5
+
+    @property
+    def pause_delay_seconds(self) -> int:
+        """The idle time before a pause: the configured one, or Aurora's default of 5 minutes."""
+        return self.auto_pause_after_seconds or AUTO_PAUSE_RANGE_SECONDS[0]
+
+
+MigratedStorageClass = Literal["STANDARD", "INTELLIGENT_TIERING", "STANDARD_IA"]
+
+
+class LegacyDocumentsStorageConfig(_Model):
+    """Where the documents moved from the legacy share (``legacy/``) are stored.
+
+    DataSync writes ``storage_class`` directly (no transition request per object). With
+    Intelligent-Tiering, the optional archive tiers move objects nobody read for that many days
+    to asynchronous tiers: a download then needs a restore first (hours), so they are off unless
+    set.
+    """
+
+    storage_class: MigratedStorageClass = "INTELLIGENT_TIERING"
+    archive_access_after_days: Annotated[int | None, Field(ge=90, le=730)] = None
+    deep_archive_access_after_days: Annotated[int | None, Field(ge=180, le=730)] = None
+
+    @model_validator(mode="after")
+    def _archive_tiers(self) -> LegacyDocumentsStorageConfig:
+        archive, deep = self.archive_access_after_days, self.deep_archive_access_after_days
+        if (archive or deep) and self.storage_class != "INTELLIGENT_TIERING":
+            raise ValueError("the archive tiers belong to storage_class INTELLIGENT_TIERING")
+        if archive is not None and deep is not None and deep <= archive:
+            raise ValueError("deep_archive_access_after_days must exceed archive_access_after_days")
+        return self
+
 
 class StorageConfig(_Model):
     intelligent_tiering_after_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    legacy_documents: LegacyDocumentsStorageConfig = LegacyDocumentsStorageConfig()
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=3650)]
     abort_incomplete_multipart_days: Annotated[int, Field(ge=1, le=30)] = 7
     access_logs_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 365

@@ -1,12 +1,17 @@
-"""Aurora MySQL 3 Serverless v2 behind RDS Proxy.
+"""Aurora MySQL 3 Serverless v2, behind RDS Proxy where ``database.proxy.enabled``.
 
-* Writer and reader (promotion tier 1) in two different availability zones.
+* A writer, and where ``database.reader`` a reader (promotion tier 1) in another availability
+  zone: the failover target. Without it a failure recreates the writer (minutes, not seconds).
+* ``database.min_acu`` 0 lets an idle instance pause after ``auto_pause_after_seconds``
+  (Aurora MySQL 3.08+; refused by the config with a proxy, which would keep it awake).
 * Storage encrypted with a customer-managed key (rotation on); TLS required by the cluster
   parameter group; IAM database authentication on; error, slow query and audit logs exported.
 * The admin secret rotates with the single-user scheme (the application never uses it).
 * RDS Proxy uses end-to-end IAM authentication (``DefaultAuthScheme=IAM_AUTH``): clients
   present an IAM token, the proxy presents its own IAM token to the database, and no per-user
-  secret exists. TLS is required from clients.
+  secret exists. TLS is required from clients. Without the proxy the functions connect to the
+  writer endpoint with the same IAM token and TLS: :attr:`DatabaseStack.endpoint` and
+  :meth:`DatabaseStack.grant_connect` hide which one it is.
 * The schema migration (``db_migrate``) belongs to the release of the code: it runs from the
   api stack (``stacks/schema_migration.py``), with the cluster, its admin secret and writer
   endpoint passed from here, in the migration security group this stack lets in.
@@ -54,24 +59,32 @@ class DatabaseStack(Stack):
         # Schema migrations and secret rotation use the admin user on the writer directly.
         self.allow_database_access(network.schema_migration_sg, "Schema migrations and secret rotation")
         self._build_rotation()
-        self.proxy = self._build_proxy()
+        self.proxy: rds.DatabaseProxy | None = None
+        if config.database.proxy.enabled:
+            self.proxy = self._build_proxy()
+            CfnOutput(self, "ProxyEndpoint", value=self.proxy.endpoint, description="RDS Proxy endpoint")
+        else:
+            # The functions connect to the writer directly.
+            self.allow_database_access(network.functions_sg, "Application functions")
         acknowledge_log_retention(self)
-        CfnOutput(self, "ProxyEndpoint", value=self.proxy.endpoint, description="RDS Proxy endpoint")
         CfnOutput(
             self, "ClusterEndpoint", value=self.cluster.cluster_endpoint.hostname, description="Aurora writer"
         )
 
     def _build_security_groups(self) -> None:
         network = self.network
-        self.proxy_sg = ec2.SecurityGroup(
-            self, "ProxySecurityGroup", vpc=network.vpc, description="RDS Proxy", allow_all_outbound=False
-        )
         self.database_sg = ec2.SecurityGroup(
             self,
             "DatabaseSecurityGroup",
             vpc=network.vpc,
             description="Aurora cluster",
             allow_all_outbound=False,
+        )
+        self.proxy_sg: ec2.SecurityGroup | None = None
+        if not self.config.database.proxy.enabled:
+            return
+        self.proxy_sg = ec2.SecurityGroup(
+            self, "ProxySecurityGroup", vpc=network.vpc, description="RDS Proxy", allow_all_outbound=False
         )
         mysql = ec2.Port.tcp(MYSQL_PORT)
         # Application traffic: functions -> proxy. The egress rule of the functions' group is
@@ -98,6 +111,18 @@ class DatabaseStack(Stack):
         # remote_rule: the ingress rule of the cluster's group is created in the caller's stack.
         self.database_sg.add_ingress_rule(peer, mysql, description, True)
         peer.add_egress_rule(self.database_sg, mysql, description)
+
+    @property
+    def endpoint(self) -> str:
+        """Where the application connects: the proxy, or the writer endpoint without one."""
+        return self.proxy.endpoint if self.proxy is not None else self.cluster.cluster_endpoint.hostname
+
+    def grant_connect(self, grantee: iam.IGrantable, user: str) -> None:
+        """``rds-db:connect`` as ``user`` on the proxy, or on the cluster without one."""
+        if self.proxy is not None:
+            self.proxy.grant_connect(grantee, user)
+        else:
+            self.cluster.grant_connect(grantee, user)
 
     @property
     def admin_secret(self) -> secretsmanager.ISecret:
@@ -139,12 +164,15 @@ class DatabaseStack(Stack):
             engine=self.engine,
             credentials=rds.Credentials.from_generated_secret(db.admin_user),
             writer=self._instance("Writer", zones[0]),
-            readers=[
+            readers=(
                 # Scales with the writer and sits in promotion tier 1: the failover target.
-                self._instance("Reader", zones[1], scale_with_writer=True)
-            ],
+                [self._instance("Reader", zones[1], scale_with_writer=True)] if db.reader else []
+            ),
             serverless_v2_min_capacity=db.min_acu,
             serverless_v2_max_capacity=db.max_acu,
+            serverless_v2_auto_pause_duration=(
+                Duration.seconds(db.pause_delay_seconds) if db.auto_pauses else None
+            ),
             vpc=self.network.vpc,
             vpc_subnets=self.network.data_subnets,
             security_groups=[self.database_sg],
@@ -190,6 +218,7 @@ class DatabaseStack(Stack):
 
     def _build_proxy(self) -> rds.DatabaseProxy:
         db = self.config.database
+        assert self.proxy_sg is not None
         role = iam.Role(
             self,
             "ProxyRole",
@@ -215,7 +244,7 @@ class DatabaseStack(Stack):
         )
 
     def _acknowledge_cluster(self, cluster: rds.DatabaseCluster) -> None:
-        for instance in ("Writer", "Reader"):
+        for instance in ("Writer", "Reader") if self.config.database.reader else ("Writer",):
             acknowledge(cluster.node.find_child(instance), "CloudFormation-Validate::W3010", NAMED_ZONES)
         acknowledge(
             cluster,

@@ -173,6 +173,7 @@ class LegacyMigrationStack(Stack):
             smb_share=datasync.smb_share,
             smb_subdirectory=datasync.smb_subdirectory,
             destination_prefix=LEGACY_PREFIX,
+            storage_class=self.config.storage.legacy_documents.storage_class,
             bytes_per_second=datasync.bytes_per_second,
             schedule_expression=datasync.schedule_expression,
             reports_prefix=REPORTS_PREFIX,

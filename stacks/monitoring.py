@@ -24,6 +24,7 @@ from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
 
 CRITICAL = "Critical"
+ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 
 
 class MonitoringStack(Stack):
@@ -176,73 +177,68 @@ class MonitoringStack(Stack):
                 )
             },
         )
-        cluster_id = database.cluster.cluster_identifier
-        proxy_name = database.proxy.db_proxy_name
+        groups = [*self._replica_lag_groups(database), *self._proxy_groups(database)]
+        if groups:
+            facade.monitor_custom(
+                alarm_friendly_name="ReplicationAndProxy",
+                human_readable_name="Replication and RDS Proxy",
+                metric_groups=groups,
+            )
+
+    def _replica_lag_groups(self, database: DatabaseStack) -> list[mc.CustomMetricGroup]:
+        """The reader's lag, where there is a reader."""
+        if not self.config.database.reader:
+            return []
         replica_lag = cloudwatch.Metric(
             namespace="AWS/RDS",
             metric_name="AuroraReplicaLagMaximum",
-            dimensions_map={"DBClusterIdentifier": cluster_id},
+            dimensions_map={"DBClusterIdentifier": database.cluster.cluster_identifier},
             statistic="Maximum",
             period=Duration.minutes(1),
             label="Replica lag (max, ms)",
         )
-        proxy_clients = cloudwatch.Metric(
-            namespace="AWS/RDS",
-            metric_name="ClientConnections",
-            dimensions_map={"ProxyName": proxy_name},
-            statistic="Maximum",
-            period=Duration.minutes(1),
-            label="Proxy client connections",
-        )
-        proxy_database = cloudwatch.Metric(
-            namespace="AWS/RDS",
-            metric_name="DatabaseConnections",
-            dimensions_map={"ProxyName": proxy_name},
-            statistic="Maximum",
-            period=Duration.minutes(1),
-            label="Proxy database connections",
-        )
-        above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        facade.monitor_custom(
-            alarm_friendly_name="ReplicationAndProxy",
-            human_readable_name="Replication and RDS Proxy",
-            metric_groups=[
-                mc.CustomMetricGroup(
-                    title="Aurora replica lag",
-                    metrics=[
-                        mc.CustomMetricWithAlarm(
-                            metric=replica_lag,
-                            alarm_friendly_name="ReplicaLag",
-                            add_alarm={
-                                CRITICAL: mc.CustomThreshold(
-                                    threshold=thresholds.replica_lag_ms, comparison_operator=above
-                                )
-                            },
-                        )
-                    ],
-                ),
-                mc.CustomMetricGroup(
-                    title="RDS Proxy connections",
-                    metrics=[
-                        mc.CustomMetricWithAlarm(
-                            metric=proxy_clients,
-                            alarm_friendly_name="ProxyClientConnections",
-                            add_alarm={
-                                CRITICAL: mc.CustomThreshold(
-                                    threshold=thresholds.proxy_client_connections, comparison_operator=above
-                                )
-                            },
-                        ),
-                        mc.CustomMetricWithAlarm(
-                            metric=proxy_database,
-                            alarm_friendly_name="ProxyDatabaseConnections",
-                            add_alarm={
-                                CRITICAL: mc.CustomThreshold(
-                                    threshold=thresholds.database_connections, comparison_operator=above
-                                )
-                            },
-                        ),
-                    ],
-                ),
-            ],
+        return [
+            mc.CustomMetricGroup(
+                title="Aurora replica lag",
+                metrics=[self._above(replica_lag, "ReplicaLag", self.config.monitoring.replica_lag_ms)],
+            )
+        ]
+
+    def _proxy_groups(self, database: DatabaseStack) -> list[mc.CustomMetricGroup]:
+        """Client and database connections of the proxy, where there is a proxy."""
+        if database.proxy is None:
+            return []
+        thresholds = self.config.monitoring
+        metrics = []
+        for metric_name, label, alarm, threshold in (
+            (
+                "ClientConnections",
+                "Proxy client connections",
+                "ProxyClientConnections",
+                thresholds.proxy_client_connections,
+            ),
+            (
+                "DatabaseConnections",
+                "Proxy database connections",
+                "ProxyDatabaseConnections",
+                thresholds.database_connections,
+            ),
+        ):
+            metric = cloudwatch.Metric(
+                namespace="AWS/RDS",
+                metric_name=metric_name,
+                dimensions_map={"ProxyName": database.proxy.db_proxy_name},
+                statistic="Maximum",
+                period=Duration.minutes(1),
+                label=label,
+            )
+            metrics.append(self._above(metric, alarm, threshold))
+        return [mc.CustomMetricGroup(title="RDS Proxy connections", metrics=metrics)]
+
+    @staticmethod
+    def _above(metric: cloudwatch.Metric, name: str, threshold: float) -> mc.CustomMetricWithAlarm:
+        return mc.CustomMetricWithAlarm(
+            metric=metric,
+            alarm_friendly_name=name,
+            add_alarm={CRITICAL: mc.CustomThreshold(threshold=threshold, comparison_operator=ABOVE)},
         )

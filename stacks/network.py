@@ -130,7 +130,10 @@ class NetworkStack(Stack):
         self.secrets_manager_endpoint = self.vpc.add_interface_endpoint(
             "SecretsManagerEndpoint",
             service=ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-            subnets=self.app_subnets,
+            # Billed per zone-hour: network.interface_endpoint_zones may serve fewer zones.
+            subnets=ec2.SubnetSelection(
+                subnet_group_name=APP_SUBNETS, availability_zones=self.config.network.endpoint_zones
+            ),
             security_groups=[self.endpoints_sg],
             private_dns_enabled=True,
             open=False,

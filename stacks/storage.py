@@ -125,6 +125,21 @@ class StorageStack(Stack):
         )
         return bucket
 
+    def _archive_tiers(self) -> list[s3.IntelligentTieringConfiguration] | None:
+        """The Intelligent-Tiering archive tiers of the migrated documents, where configured."""
+        legacy = self.config.storage.legacy_documents
+        if legacy.archive_access_after_days is None and legacy.deep_archive_access_after_days is None:
+            return None
+        archive, deep = legacy.archive_access_after_days, legacy.deep_archive_access_after_days
+        return [
+            s3.IntelligentTieringConfiguration(
+                name="legacy-archive",
+                prefix=LEGACY_PREFIX,
+                archive_access_tier_time=Duration.days(archive) if archive is not None else None,
+                deep_archive_access_tier_time=Duration.days(deep) if deep is not None else None,
+            )
+        ]
+
     def _build_documents_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
         storage = self.config.storage
         cors = []
@@ -157,6 +172,7 @@ class StorageStack(Stack):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="documents-bucket/",
             event_bridge_enabled=True,
+            intelligent_tiering_configurations=self._archive_tiers(),
             cors=cors or None,
             removal_policy=removal,
             lifecycle_rules=[

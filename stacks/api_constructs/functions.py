@@ -89,7 +89,8 @@ def function_environment(
     config: EnvironmentConfig, *, database_host: str, bucket_name: str, region: str
 ) -> dict[str, str]:
     """The variables every function's settings (``patronus.settings``) are read from. No secret:
-    the functions sign in to the RDS proxy with IAM tokens they sign themselves."""
+    the functions sign in to the RDS proxy (or the writer, without a proxy) with IAM tokens they
+    sign themselves."""
     return {
         "PATRONUS_ENVIRONMENT": config.name,
         "PATRONUS_DB_HOST": database_host,
@@ -98,6 +99,8 @@ def function_environment(
         "PATRONUS_DB_NAME": config.database.name,
         "PATRONUS_DB_IAM_AUTH": "true",
         "PATRONUS_DB_TLS": "true",
+        "PATRONUS_DB_CONNECT_TIMEOUT": str(config.database.client_connect_timeout_seconds),
+        "PATRONUS_DB_RETRY_AFTER": str(config.database.client_retry_after_seconds),
         "PATRONUS_BUCKET": bucket_name,
         "PATRONUS_REGION": region,
         "PATRONUS_UPLOAD_URL_TTL": str(config.api.upload_url_ttl_seconds),

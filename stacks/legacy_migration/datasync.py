@@ -63,6 +63,7 @@ class LegacyDocumentsSyncProps:
         smb_subdirectory: the folder inside the share to copy ("" for the whole share).
         smb_version: SMB protocol version (AUTOMATIC negotiates).
         destination_prefix: key prefix of the copies in the bucket.
+        storage_class: the S3 storage class DataSync writes the copies in.
         bytes_per_second: bandwidth cap for the agent, or -1 for none.
         schedule_expression: optional ``cron(...)``/``rate(...)`` for unattended incremental
             runs (DataSync allows at most one run per hour).
@@ -88,6 +89,7 @@ class LegacyDocumentsSyncProps:
     smb_subdirectory: str = ""
     smb_version: SmbVersion = "AUTOMATIC"
     destination_prefix: str = "legacy/"
+    storage_class: Literal["STANDARD", "INTELLIGENT_TIERING", "STANDARD_IA"] = "STANDARD"
     bytes_per_second: int = UNLIMITED_BANDWIDTH
     schedule_expression: str | None = None
     log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
@@ -284,7 +286,7 @@ class LegacyDocumentsSync(Construct):
             "S3Location",
             s3_bucket_arn=self.props.documents_bucket.bucket_arn,
             subdirectory=f"/{self._prefix}",
-            s3_storage_class="STANDARD",
+            s3_storage_class=self.props.storage_class,
             s3_config=datasync.CfnLocationS3.S3ConfigProperty(
                 bucket_access_role_arn=self.location_role.role_arn
             ),

@@ -113,3 +113,67 @@ def test_synth_fails_on_a_bad_config_before_building_anything() -> None:
     with pytest.raises(ConfigError, match=r"dev\.database\.min_acu"):
         build_app(app, nag=False)
     assert not app.node.children
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # Auto-pause behind a proxy: the proxy's connections keep the cluster awake
+        (
+            {"database.min_acu": 0, "database.proxy": {"enabled": True}},
+            r"database: .*min_acu 0 \(auto-pause\) cannot work behind RDS Proxy",
+        ),
+        # Auto-pause before Aurora MySQL 3.08
+        (
+            {"database.engine_version": "3.07.1"},
+            r"database: .*needs Aurora MySQL 3\.08\.0 or later, not 3\.07\.1",
+        ),
+        # A pause delay without a 0-ACU floor
+        ({"database.min_acu": 0.5}, r"database: .*auto_pause_after_seconds needs min_acu 0"),
+        # Aurora's range for the pause delay: 5 minutes to a day
+        (
+            {"database.auto_pause_after_seconds": 60},
+            r"database\.auto_pause_after_seconds: .*greater than or equal to 300",
+        ),
+        # More endpoint zones than the VPC has
+        (
+            {"network.interface_endpoint_zones": 3},
+            r"network: .*interface_endpoint_zones 3 exceeds the 2 availability",
+        ),
+        # Archive tiers outside Intelligent-Tiering
+        (
+            {"storage.legacy_documents": {"storage_class": "STANDARD", "archive_access_after_days": 90}},
+            r"storage\.legacy_documents: .*archive tiers belong to storage_class INTELLIGENT_TIERING",
+        ),
+        (
+            {
+                "storage.legacy_documents": {
+                    "archive_access_after_days": 200,
+                    "deep_archive_access_after_days": 180,
+                }
+            },
+            r"storage\.legacy_documents: .*deep_archive_access_after_days must exceed",
+        ),
+        (
+            {"storage.legacy_documents": {"storage_class": "GLACIER"}},
+            r"storage\.legacy_documents\.storage_class",
+        ),
+    ],
+)
+def test_a_cost_knob_out_of_its_rules_is_refused_naming_the_key(
+    overrides: dict[str, Any], message: str
+) -> None:
+    # Given dev (min_acu 0, no proxy, pause after 300 s) with one knob set against its rules
+    # When the context is parsed, Then the error names the key and says why
+    with pytest.raises(ConfigError, match=rf"patronus\.environments\.dev\.{message}"):
+        load_config(patronus(**overrides))
+
+
+def test_the_cost_defaults_dev_pauses_without_reader_or_proxy_prod_keeps_both() -> None:
+    configs = {c.name: c for c in load_config(patronus())}
+    dev, prod = configs["dev"].database, configs["prod"].database
+    assert dev.auto_pauses and not dev.reader and not dev.proxy.enabled
+    assert dev.pause_delay_seconds == 300
+    assert (dev.client_connect_timeout_seconds, dev.client_retry_after_seconds) == (20, 15)
+    assert prod.reader and prod.proxy.enabled and prod.min_acu == 0.5 and not prod.auto_pauses
+    assert (prod.client_connect_timeout_seconds, prod.client_retry_after_seconds) == (5, 5)

@@ -30,7 +30,7 @@ def test_cluster_is_aurora_mysql_3_serverless_v2_encrypted_with_iam_auth(synth: 
             "StorageEncrypted": True,
             "KmsKeyId": Match.any_value(),
             "EnableIAMDatabaseAuthentication": True,
-            "ServerlessV2ScalingConfiguration": {"MinCapacity": 1, "MaxCapacity": 16},
+            "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 16},
             "EnableCloudwatchLogsExports": ["error", "slowquery", "audit"],
             "Port": 3306,
         },
@@ -145,15 +145,15 @@ def _is_mysql_port(port: Any, cluster: str) -> bool:
     return port == 3306 or port == {"Fn::GetAtt": [cluster, "Endpoint.Port"]}
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
 def test_only_the_functions_reach_the_proxy_and_only_proxy_and_migrations_reach_the_cluster(
-    synth: Synth, env: str
+    synth: Synth,
 ) -> None:
-    template = synth.template(env, "database")
+    # prod: database.proxy.enabled
+    template = synth.template("prod", "database")
     (cluster_id,) = template.find_resources("AWS::RDS::DBCluster")
-    proxy = _group_id(synth, env, "RDS Proxy")
-    cluster = _group_id(synth, env, "Aurora cluster")
-    rules = _rules(synth, env, "Ingress")
+    proxy = _group_id(synth, "prod", "RDS Proxy")
+    cluster = _group_id(synth, "prod", "Aurora cluster")
+    rules = _rules(synth, "prod", "Ingress")
     assert all(r["IpProtocol"] == "tcp" and _is_mysql_port(r["FromPort"], cluster_id) for r in rules)
     assert all("CidrIp" not in r for r in rules), "no address range may reach the database tier"
     to_proxy = [r for r in rules if r["GroupId"] == proxy]
@@ -170,6 +170,24 @@ def test_only_the_functions_reach_the_proxy_and_only_proxy_and_migrations_reach_
     # No inline ingress on either group
     for group in template.find_resources("AWS::EC2::SecurityGroup").values():
         assert not group["Properties"].get("SecurityGroupIngress")
+
+
+def test_without_a_proxy_the_functions_and_migrations_reach_the_cluster_only(synth: Synth) -> None:
+    # dev: proxy.enabled false, so no proxy, no proxy group, and the functions reach the writer
+    template = synth.template("dev", "database")
+    template.resource_count_is("AWS::RDS::DBProxy", 0)
+    descriptions = [
+        g["Properties"]["GroupDescription"]
+        for g in template.find_resources("AWS::EC2::SecurityGroup").values()
+    ]
+    assert "RDS Proxy" not in descriptions
+    (cluster_id,) = template.find_resources("AWS::RDS::DBCluster")
+    cluster = _group_id(synth, "dev", "Aurora cluster")
+    rules = _rules(synth, "dev", "Ingress")
+    assert all(r["GroupId"] == cluster and _is_mysql_port(r["FromPort"], cluster_id) for r in rules)
+    sources = sorted(r["SourceSecurityGroupId"]["Fn::ImportValue"] for r in rules)
+    assert len(sources) == 2
+    assert "FunctionsSecurityGroup" in sources[0] and "MigrationSecurityGroup" in sources[1]
 
 
 @pytest.mark.parametrize("kind", ["Ingress", "Egress"])

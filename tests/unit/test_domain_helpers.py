@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Any
 
 import pytest
 
 from patronus.db import Database, split_statements
-from patronus.errors import BadRequest
+from patronus.errors import BadRequest, Unavailable
 from patronus.models import Principal, Role
 from patronus.settings import DatabaseSettings, Settings, SettingsError
 from patronus.storage import content_disposition, document_key, safe_name
@@ -143,3 +145,41 @@ def test_split_statements_respects_quotes_and_comments() -> None:
         "CREATE TABLE a (x TEXT DEFAULT ';')",
         "INSERT INTO a VALUES ('it''s; ok')",
     ]
+
+
+def test_database_timeouts_and_retry_after_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "PATRONUS_DB_HOST": "cluster.example",
+            "PATRONUS_DB_USER": "patronus_app",
+            "PATRONUS_DB_CONNECT_TIMEOUT": "20",
+            "PATRONUS_DB_RETRY_AFTER": "15",
+            "PATRONUS_BUCKET": "documents-bucket",
+        }
+    )
+    assert (settings.database.connect_timeout, settings.database.retry_after) == (20, 15)
+    with pytest.raises(SettingsError, match="retry_after"):
+        Settings.from_env(
+            {"PATRONUS_DB_URL": "mysql://u@h/db", "PATRONUS_BUCKET": "b", "PATRONUS_DB_RETRY_AFTER": "0"}
+        )
+
+
+def test_a_database_that_takes_the_connection_but_does_not_answer_is_unavailable_with_retry_after() -> None:
+    # Given a server that accepts TCP connections and never sends its greeting (as a database
+    # still resuming from a pause may do), and a short connect timeout
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        settings = DatabaseSettings(
+            host="127.0.0.1", port=port, user="u", name="n", password="p", connect_timeout=0.3, retry_after=15
+        )
+        started = time.monotonic()
+        # When a unit of work needs a connection
+        with pytest.raises(Unavailable) as raised, Database(settings).reading():
+            pass
+        elapsed = time.monotonic() - started
+    # Then it gives up after the connect timeout, not the 30-second query timeout, and tells
+    # the client when to come back (the API answers 503 with this Retry-After)
+    assert elapsed < 3
+    assert raised.value.retry_after == 15

@@ -6,6 +6,11 @@ connection dead (idle timeout, failover, a killed session), the connection is re
 statement retried once, so no request fails because an old connection went away. A failure
 after that point rolls back and surfaces as :class:`~patronus.errors.Unavailable`.
 
+A database that cannot be reached (down, failing over, or paused at 0 ACU and resuming) gives
+:class:`~patronus.errors.Unavailable` with the settings' ``retry_after``: the API answers 503
+with that ``Retry-After``. ``connect_timeout`` is long enough, where the cluster may pause, to
+wait through a typical resume within one request.
+
 Nothing here pins an RDS Proxy session: no session variables are set after connect, no
 temporary tables, no named locks, no prepared statements (pymysql interpolates client-side).
 
@@ -32,6 +37,8 @@ from patronus.settings import DatabaseSettings
 CONNECTION_LOST_CODES = frozenset({0, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
 # An RDS IAM auth token is valid for 15 minutes; a fresh one is made well before that.
 IAM_TOKEN_LIFETIME_SECONDS = 10 * 60
+# How long a query may wait for the server (reads and writes of a connection once signed in).
+QUERY_TIMEOUT_SECONDS = 30
 
 Cursor = pymysql.cursors.DictCursor
 TokenFactory = Callable[[DatabaseSettings], str]
@@ -96,7 +103,7 @@ class Database:
     def _connect(self) -> Connection[Cursor]:
         context = self._ssl_context()
         try:
-            return pymysql.connect(
+            connection = pymysql.connect(
                 host=self.settings.host,
                 port=self.settings.port,
                 user=self.settings.user,
@@ -106,8 +113,11 @@ class Database:
                 autocommit=True,
                 cursorclass=Cursor,
                 connect_timeout=self.settings.connect_timeout,
-                read_timeout=30,
-                write_timeout=30,
+                # The server's greeting and the sign-in are read with read_timeout: bounded by
+                # connect_timeout too (a resuming database may take the TCP connection before it
+                # answers), then set to the queries' timeout below.
+                read_timeout=self.settings.connect_timeout,
+                write_timeout=QUERY_TIMEOUT_SECONDS,
                 # With IAM auth the token goes out through mysql_clear_password, inside TLS.
                 ssl=context,
                 # Without TLS settings, no TLS at all: PyMySQL would otherwise try TLS
@@ -115,7 +125,14 @@ class Database:
                 ssl_disabled=context is None,
             )
         except pymysql.err.OperationalError as exc:
-            raise Unavailable("the database cannot be reached") from exc
+            # Also what a paused Aurora Serverless v2 instance gives when it does not resume
+            # within connect_timeout: the client is told when to come back.
+            raise Unavailable(
+                "the database cannot be reached", retry_after=self.settings.retry_after
+            ) from exc
+        # pymysql reads every packet with _read_timeout and offers no setter for it.
+        connection._read_timeout = QUERY_TIMEOUT_SECONDS  # type: ignore[attr-defined]
+        return connection
 
     def connection(self) -> Connection[Cursor]:
         if self._connection is None or not self._connection.open:
@@ -140,7 +157,9 @@ class Database:
             except pymysql.err.Error as exc:
                 self.close()
                 if attempt == 2 or not is_connection_lost(exc):
-                    raise Unavailable("the database connection was lost") from exc
+                    raise Unavailable(
+                        "the database connection was lost", retry_after=self.settings.retry_after
+                    ) from exc
         raise AssertionError("unreachable")
 
     # -- units of work ---------------------------------------------------------------------
@@ -166,7 +185,9 @@ class Database:
         except BaseException as exc:
             self._rollback(connection)
             if isinstance(exc, pymysql.err.Error) and is_connection_lost(exc):
-                raise Unavailable("the database connection was lost") from exc
+                raise Unavailable(
+                    "the database connection was lost", retry_after=self.settings.retry_after
+                ) from exc
             raise
         finally:
             cursor.close()

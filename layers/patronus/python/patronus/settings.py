@@ -28,6 +28,9 @@ class DatabaseSettings(BaseModel):
     tls: bool = False
     tls_ca_file: str | None = None
     connect_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    # The Retry-After of a 503 when the database cannot be reached: longer where it may be
+    # paused (Aurora Serverless v2 at 0 ACU resumes in about 15 s, 30 s after a long pause).
+    retry_after: Annotated[int, Field(ge=1, le=300)] = 5
 
     @classmethod
     def from_url(cls, url: str, **overrides: object) -> DatabaseSettings:
@@ -91,6 +94,12 @@ class Settings(BaseModel):
         }
         if "PATRONUS_DB_TLS_CA_FILE" in env:
             db_overrides["tls_ca_file"] = env["PATRONUS_DB_TLS_CA_FILE"]
+        for key, name in (
+            ("connect_timeout", "PATRONUS_DB_CONNECT_TIMEOUT"),
+            ("retry_after", "PATRONUS_DB_RETRY_AFTER"),
+        ):
+            if name in env:
+                db_overrides[key] = env[name]
         if "PATRONUS_DB_URL" in env:
             database = DatabaseSettings.from_url(env["PATRONUS_DB_URL"], **db_overrides)
         else:

@@ -1,0 +1,116 @@
+"""The cost model's rules on small templates, and its command line (no synthesis)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import cost_estimate
+from scripts.operator_tools.cost.model import UnknownResourceTypes, Usage, estimate
+from scripts.operator_tools.cost.prices import PriceBook
+
+
+def _cluster(min_acu: float, *, instances: int, proxy: bool) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "Cluster": {
+            "Type": "AWS::RDS::DBCluster",
+            "Properties": {"ServerlessV2ScalingConfiguration": {"MinCapacity": min_acu, "MaxCapacity": 4}},
+        }
+    }
+    for index in range(instances):
+        resources[f"Instance{index}"] = {
+            "Type": "AWS::RDS::DBInstance",
+            "Properties": {"DBClusterIdentifier": {"Ref": "Cluster"}, "DBInstanceClass": "db.serverless"},
+        }
+    if proxy:
+        resources["Proxy"] = {"Type": "AWS::RDS::DBProxy", "Properties": {}}
+        resources["Targets"] = {
+            "Type": "AWS::RDS::DBProxyTargetGroup",
+            "Properties": {"DBProxyName": {"Ref": "Proxy"}, "DBClusterIdentifiers": [{"Ref": "Cluster"}]},
+        }
+    return {"Resources": resources}
+
+
+def _usd(templates: dict[str, Any], usage: Usage, resource_type: str) -> float:
+    result = estimate(templates, usage, PriceBook.load())
+    return sum(line.usd or 0 for line in result.lines if line.resource_type == resource_type)
+
+
+def test_a_proxy_is_billed_8_acu_even_behind_one_small_instance() -> None:
+    templates = {"env": {"database": _cluster(0.5, instances=1, proxy=True)}}
+    price = PriceBook.load().get("rds_proxy.serverless_acu_hour").usd
+    assert price is not None
+    assert _usd(templates, Usage(requests=0), "AWS::RDS::DBProxy") == pytest.approx(8 * 730 * price)
+
+
+def test_an_auto_pausing_instance_costs_nothing_idle_and_its_awake_hours_otherwise() -> None:
+    templates = {"env": {"database": _cluster(0, instances=1, proxy=False)}}
+    assert _usd(templates, Usage(requests=0), "AWS::RDS::DBInstance") == 0
+    awake = _usd(templates, Usage(requests=0, database_awake_hours=100), "AWS::RDS::DBInstance")
+    always = _usd(templates, Usage(requests=0, database_awake_hours=730), "AWS::RDS::DBInstance")
+    assert 0 < awake < always
+    # A 0.5-ACU floor costs what an always-awake paused-capable instance costs
+    floor = {"env": {"database": _cluster(0.5, instances=1, proxy=False)}}
+    assert _usd(floor, Usage(requests=0), "AWS::RDS::DBInstance") == pytest.approx(always)
+
+
+def test_a_resource_type_the_model_does_not_know_is_refused_by_name() -> None:
+    templates = {"env": {"stack": {"Resources": {"Queue": {"Type": "AWS::MQ::Broker", "Properties": {}}}}}}
+    with pytest.raises(UnknownResourceTypes, match=r"AWS::MQ::Broker \(env/stack/Queue\)"):
+        estimate(templates, Usage(), PriceBook.load())
+
+
+def _cdk_out(tmp_path: Path, resources: dict[str, Any]) -> Path:
+    folder = tmp_path / "cdk.out" / "assembly-dev"
+    folder.mkdir(parents=True)
+    (folder / "devStack.template.json").write_text(json.dumps({"Resources": resources}))
+    return tmp_path / "cdk.out"
+
+
+def test_the_command_exits_2_on_an_unknown_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cdk_out = _cdk_out(tmp_path, {"Broker": {"Type": "AWS::MQ::Broker", "Properties": {}}})
+    code = cost_estimate.toolkit.run(cost_estimate.main, ["--templates", str(cdk_out)])
+    assert code == 2
+    assert "AWS::MQ::Broker" in capsys.readouterr().err
+
+
+def test_an_unpriced_line_exits_1_until_its_price_is_given(tmp_path: Path) -> None:
+    # GuardDuty's malware scanning price is null in the price file (no source gave it)
+    cdk_out = _cdk_out(
+        tmp_path, {"Scan": {"Type": "AWS::GuardDuty::MalwareProtectionPlan", "Properties": {}}}
+    )
+    assert cost_estimate.main(["--templates", str(cdk_out)]) == 1
+    report = tmp_path / "cost.json"
+    given = [
+        "--price",
+        "guardduty.malware_s3.gb_scanned=0.1",
+        "--price",
+        "guardduty.malware_s3.1k_objects=0.2",
+    ]
+    assert (
+        cost_estimate.main(
+            ["--templates", str(cdk_out), "--uploaded-gb", "10", *given, "--output", str(report)]
+        )
+        == 0
+    )
+    dev = json.loads(report.read_text())["environments"]["dev"]
+    assert dev["by_category_usd"]["malware scanning"] == pytest.approx(
+        10 * 0.1 + 10 * 1024 / 2 / 1000 * 0.2, abs=0.01
+    )
+
+
+def test_max_monthly_fails_an_environment_over_budget(tmp_path: Path) -> None:
+    cdk_out = _cdk_out(tmp_path, {"Key": {"Type": "AWS::KMS::Key", "Properties": {}}})
+    assert cost_estimate.main(["--templates", str(cdk_out), "--max-monthly", "5"]) == 0
+    assert cost_estimate.main(["--templates", str(cdk_out), "--max-monthly", "0.5"]) == 1
+
+
+def test_every_price_names_its_source_and_region() -> None:
+    data = json.loads(Path("scripts/operator_tools/cost/prices.json").read_text())
+    for key, entry in data["prices"].items():
+        assert entry["source"].startswith("https://"), key
+        assert entry["region"] in {"eu-west-3", "us-east-1", "us-east-2", "global"}, key
+        assert entry["usd"] is None or entry["usd"] >= 0, key
