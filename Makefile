@@ -26,7 +26,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= eu-west-3
 
 .PHONY: install run test test-fast test-unit test-infra test-integration test-e2e test-hardening \
-	pytest lint lint-fast format synth synth-pipeline bench cost clean system-deps \
+	pytest screenshots lint lint-fast format synth synth-pipeline bench cost clean system-deps \
 	web web-dev web-lint web-test web-api-types web-api-types-check
 
 # Python packages: uv (pinned in requirements-dev.txt) is bootstrapped into the venv with pip, then
@@ -95,8 +95,17 @@ run: system-deps $(STAMP) $(WEB_DIST)
 test: system-deps $(STAMP) lint web-test pytest
 
 # The e2e and hardening suites open the web application in Chromium: it is built first.
+# Two pytest-xdist workers, a test file each at a time: the template syntheses (CPU) overlap the
+# server-bound suites (waiting on MariaDB, SeaweedFS and the browser). PYTEST_WORKERS=0 runs
+# everything in one process, in SUITE_ORDER.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) $(WEB_DIST)
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
+# Refresh the README's screenshots of the web application (docs/images/): the browser tests save
+# them only when asked, so that a test run leaves the working tree clean.
+screenshots: $(STAMP) $(WEB_DIST)
+	PATRONUS_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -m browser
 
 # The loop before each commit, in well under a minute: ruff over all the code, mypy over what the
 # unit suite covers, then the unit suite (no server needed).

@@ -20,7 +20,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
+# The README's screenshots are refreshed only on request (``make screenshots``), so that a test
+# run leaves the working tree as it found it.
 SCREENSHOTS = ROOT / "docs" / "images"
+REFRESH_SCREENSHOTS = os.environ.get("PATRONUS_SCREENSHOTS") == "1"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -148,6 +151,8 @@ class Web:
 
     @staticmethod
     def screenshot(page: Page, name: str) -> None:
+        if not REFRESH_SCREENSHOTS:
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 

@@ -2,7 +2,7 @@
 
 Each test signs in through the local OpenID Connect provider as a user would, works through the
 screens, and checks every screen it reaches with axe-core (no serious or critical violation).
-The main screens are saved into docs/images/ for the README.
+The main screens are saved into docs/images/ for the README by `make screenshots`.
 """
 
 from __future__ import annotations
