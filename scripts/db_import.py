@@ -3,7 +3,7 @@
 Built for the move of the legacy Patronus database to Aurora MySQL 3, through a tunnel or
 locally, and resumable:
 
-    python -m scripts.db_import legacy.sql.gz --url mysql://admin@127.0.0.1:3307/patronus \\
+    python -m scripts.db_import legacy.sql.gz --url mysql://patronus_admin@$AURORA_WRITER:3306/legacy \\
         --password-file ~/.aurora-password --workers 4 --report import.json
 
 What it does, in order: scans the dump once (a progress bar in bytes), rewrites what Aurora
@@ -45,6 +45,7 @@ from scripts.operator_tools.database.connection import (
     add_connection_arguments,
     spec_from_args,
 )
+from scripts.operator_tools.database.guard import refuse_application_schema
 from scripts.operator_tools.database.importer import (
     DEFAULT_WORKERS,
     PHASES,
@@ -174,6 +175,7 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     try:  # the report is written on every exit, with what is known by then
         target = spec_from_args(args, role="target", require_database=not args.dry_run)
         report["target"] = target.public()
+        refuse_application_schema(target, tool="db_import", check_content=not args.dry_run)
         if args.clean:
             return _clean(target, report)
         if args.dump is None:

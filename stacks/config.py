@@ -391,9 +391,19 @@ class DataSyncConfig(_Model):
 
 
 class LegacyMigrationConfig(_Model):
-    """The legacy migration stack (``stacks/legacy_migration_stack.py``), removed after the cutover."""
+    """The legacy migration stack (``stacks/legacy_migration_stack.py``), removed after the cutover.
+
+    The legacy data lands in a schema of its own, ``legacy_database`` (never the application's
+    ``database.name``); a rehearsal lands in ``rehearsal_database`` (``rehearsal: true`` points DMS
+    there). ``operator_cidrs`` are the datacenter hosts admitted to the cluster on 3306 (TLS) through
+    the site-to-site VPN while the stack exists: the operator machine and the legacy application.
+    """
 
     enabled: bool = False
+    legacy_database: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "legacy"
+    rehearsal_database: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "legacy_rehearsal"
+    rehearsal: bool = False
+    operator_cidrs: list[ipaddress.IPv4Network] = []
     dms: DmsConfig | None = None
     datasync: DataSyncConfig | None = None
 
@@ -401,7 +411,16 @@ class LegacyMigrationConfig(_Model):
     def _something_to_migrate(self) -> LegacyMigrationConfig:
         if self.enabled and self.dms is None and self.datasync is None:
             raise ValueError("enabled: give the dms section, the datasync section or both")
+        if self.legacy_database == self.rehearsal_database:
+            raise ValueError(
+                "rehearsal_database must differ from legacy_database (a rehearsal never writes there)"
+            )
         return self
+
+    @property
+    def dms_target_database(self) -> str:
+        """The Aurora schema DMS writes into: the rehearsal schema while ``rehearsal`` is on."""
+        return self.rehearsal_database if self.rehearsal else self.legacy_database
 
 
 class EnvironmentConfig(_Model):
@@ -451,14 +470,26 @@ class EnvironmentConfig(_Model):
                 "legacy_migration.enabled needs network.vpn.enabled: DMS reaches the legacy MySQL "
                 "through the site-to-site VPN to the datacenter (and the runbooks' tunnels use it too)"
             )
-        if migration.dms is not None:
-            routed = self.network.vpn.static_routes or self.network.on_premises_cidrs
-            if not any(migration.dms.source_host in network for network in routed):
-                ranges = ", ".join(str(network) for network in routed)
+        application = self.database.name
+        for key in ("legacy_database", "rehearsal_database"):
+            if getattr(migration, key) == application:
                 raise ValueError(
-                    f"legacy_migration.dms.source_host {migration.dms.source_host} is not routed "
-                    f"through the VPN ({ranges})"
+                    f"legacy_migration.{key} is the application's schema (database.name {application!r}): "
+                    "the legacy data lives in a schema of its own"
                 )
+        routed = self.network.vpn.static_routes or self.network.on_premises_cidrs
+        for cidr in migration.operator_cidrs:
+            if not any(cidr.subnet_of(network) for network in routed):
+                raise ValueError(
+                    f"legacy_migration.operator_cidrs entry {cidr} is not routed through the VPN "
+                    f"({', '.join(str(network) for network in routed)})"
+                )
+        if migration.dms is not None and not any(migration.dms.source_host in network for network in routed):
+            ranges = ", ".join(str(network) for network in routed)
+            raise ValueError(
+                f"legacy_migration.dms.source_host {migration.dms.source_host} is not routed "
+                f"through the VPN ({ranges})"
+            )
         return self
 
     @property

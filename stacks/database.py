@@ -99,6 +99,23 @@ class DatabaseStack(Stack):
         self.database_sg.add_ingress_rule(peer, mysql, description, True)
         peer.add_egress_rule(self.database_sg, mysql, description)
 
+    def allow_network_access(self, scope: Construct, cidr: str, description: str) -> None:
+        """Admit an address range of the datacenter (through the site-to-site VPN) to the cluster.
+
+        The rule is created in ``scope``'s stack (the legacy migration stack), so it goes when that
+        stack is destroyed; the cluster still requires TLS and a database password.
+        """
+        ec2.CfnSecurityGroupIngress(
+            scope,
+            f"DatabaseAccess{cidr.replace('.', '-').replace('/', '-')}",
+            group_id=self.database_sg.security_group_id,
+            ip_protocol="tcp",
+            from_port=MYSQL_PORT,
+            to_port=MYSQL_PORT,
+            cidr_ip=cidr,
+            description=description,
+        )
+
     @property
     def admin_secret(self) -> secretsmanager.ISecret:
         """The cluster's generated admin secret (username, password, host, port); it rotates."""

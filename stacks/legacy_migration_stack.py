@@ -74,6 +74,9 @@ class LegacyMigrationStack(Stack):
         self.storage = storage
         self.replication: LegacyDatabaseReplication | None = None
         self.documents_sync: LegacyDocumentsSync | None = None
+        for cidr in migration.operator_cidrs:
+            # The operator machine and the legacy application, in the datacenter, over the VPN.
+            database.allow_network_access(self, str(cidr), "Datacenter operators over the VPN (TLS)")
         if migration.dms is not None:
             self.replication = self._build_replication(migration.dms)
         if migration.datasync is not None:
@@ -117,7 +120,7 @@ class LegacyMigrationStack(Stack):
             subnets=network.app_subnets,
             source_secret_arn=substituted(dms.source_secret_arn),
             source_database=dms.source_database,
-            target_database=self.config.database.name,
+            target_database=self.config.legacy_migration.dms_target_database,
             target_endpoint=database.cluster.cluster_endpoint.hostname,
             target_secret_arn=database.admin_secret.secret_arn,
             target_port=MYSQL_PORT,
