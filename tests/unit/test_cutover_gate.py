@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,8 +82,7 @@ def reports(folder: Path, evidence: Evidence) -> list[str]:
     return argv
 
 
-def stub_dms(evidence: Evidence) -> Any:
-    client = boto3.client("dms", region_name=REGION)
+def stub_dms(client: Any, evidence: Evidence, replication: str) -> Stubber:
     stubber = Stubber(client)
     stats = {
         "TablesLoaded": 7,
@@ -95,7 +95,7 @@ def stub_dms(evidence: Evidence) -> Any:
         {
             "Replications": [
                 {
-                    "ReplicationConfigIdentifier": "patronus-prod-legacy-db",
+                    "ReplicationConfigIdentifier": replication,
                     "ReplicationConfigArn": ARN,
                     "Status": evidence.status,
                     "ReplicationStats": stats,
@@ -119,12 +119,10 @@ def stub_dms(evidence: Evidence) -> Any:
         },
         {"ReplicationConfigArn": ARN},
     )
-    stubber.activate()
-    return client
+    return stubber
 
 
-def stub_datasync(evidence: Evidence) -> Any:
-    client = boto3.client("datasync", region_name=REGION)
+def stub_datasync(client: Any, evidence: Evidence) -> Stubber:
     stubber = Stubber(client)
     stubber.add_response(
         "list_task_executions",
@@ -152,8 +150,7 @@ def stub_datasync(evidence: Evidence) -> Any:
         },
         {"TaskArn": TASK},
     )
-    stubber.activate()
-    return client
+    return stubber
 
 
 def rotation_function() -> str:
@@ -174,46 +171,63 @@ def rotation_function() -> str:
     return str(function["FunctionArn"])
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
+@dataclass
+class World:
+    """moto's Secrets Manager and CloudWatch with one rotation function, and the two stubbed
+    clients: made once per module (creating clients is what costs), fresh stubs per test."""
+
+    secrets: Any
+    cloudwatch: Any
+    dms: Any
+    datasync: Any
+    rotation_arn: str
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[World]:
     with mock_aws():
-        yield
+        yield World(
+            secrets=boto3.client("secretsmanager", region_name=REGION),
+            cloudwatch=boto3.client("cloudwatch", region_name=REGION),
+            dms=boto3.client("dms", region_name=REGION),
+            datasync=boto3.client("datasync", region_name=REGION),
+            rotation_arn=rotation_function(),
+        )
 
 
-def run_gate(tmp_path: Path, evidence: Evidence) -> tuple[int, dict[str, Any]]:
-    secrets = boto3.client("secretsmanager", region_name=REGION)
-    secret = secrets.create_secret(Name="patronus/prod/admin", SecretString="{}")["ARN"]
+def run_gate(world: World, tmp_path: Path, evidence: Evidence) -> tuple[int, dict[str, Any]]:
+    # Each test has its own replication (its own metrics) and its own secret
+    replication = f"patronus-legacy-{uuid.uuid4().hex[:8]}"
+    secret = world.secrets.create_secret(Name=f"patronus/{replication}", SecretString="{}")["ARN"]
     if evidence.rotation:
-        secrets.rotate_secret(
+        world.secrets.rotate_secret(
             SecretId=secret,
-            RotationLambdaARN=rotation_function(),
+            RotationLambdaARN=world.rotation_arn,
             RotationRules={"AutomaticallyAfterDays": 30},
             RotateImmediately=False,
         )
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     for name in ("CDCLatencySource", "CDCLatencyTarget"):
-        cloudwatch.put_metric_data(
+        world.cloudwatch.put_metric_data(
             Namespace="AWS/DMS",
             MetricData=[
                 {
                     "MetricName": name,
-                    "Dimensions": [
-                        {"Name": "ReplicationConfigIdentifier", "Value": "patronus-prod-legacy-db"}
-                    ],
+                    "Dimensions": [{"Name": "ReplicationConfigIdentifier", "Value": replication}],
                     "Value": evidence.latency,
                     "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
                 }
             ],
         )
     clients = {
-        "dms": stub_dms(evidence),
-        "datasync": stub_datasync(evidence),
-        "secretsmanager": secrets,
-        "cloudwatch": cloudwatch,
+        "dms": world.dms,
+        "datasync": world.datasync,
+        "secretsmanager": world.secrets,
+        "cloudwatch": world.cloudwatch,
     }
     argv = ["--replication-config-arn", ARN, "--datasync-task-arn", TASK, "--admin-secret-id", secret]
     argv += [*reports(tmp_path, evidence), "--report", str(tmp_path / "gate.json")]
-    code = toolkit.run(lambda args: main(args, clients=clients), argv)
+    with stub_dms(world.dms, evidence, replication), stub_datasync(world.datasync, evidence):
+        code = toolkit.run(lambda args: main(args, clients=clients), argv)
     return code, json.loads((tmp_path / "gate.json").read_text())
 
 
@@ -222,9 +236,9 @@ def failing(result: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_complete_set_of_evidence_is_a_go(
-    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    aws: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, result = run_gate(tmp_path, Evidence())
+    code, result = run_gate(aws, tmp_path, Evidence())
     assert code == toolkit.EXIT_OK, failing(result)
     assert result["go"] is True and len(result["gates"]) == 10
     assert "GO: every gate passes" in capsys.readouterr().out
@@ -258,9 +272,9 @@ def test_a_complete_set_of_evidence_is_a_go(
     ],
 )
 def test_each_failing_gate_is_named_with_its_reason(
-    aws: None, tmp_path: Path, evidence: Evidence, gate: str, why: str
+    aws: World, tmp_path: Path, evidence: Evidence, gate: str, why: str
 ) -> None:
-    code, result = run_gate(tmp_path, evidence)
+    code, result = run_gate(aws, tmp_path, evidence)
     assert code == toolkit.EXIT_FAILED and result["go"] is False
     assert list(failing(result)) == [gate]
     assert why in failing(result)[gate]
