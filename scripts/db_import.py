@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="import even if the target database already holds tables"
     )
     parser.add_argument(
+        "--application-schema",
+        action="store_true",
+        help="allow the application's own schema as target: restores (docs/operations.md, 6.2) only; "
+        "the legacy migration never writes there",
+    )
+    parser.add_argument(
         "--restart",
         action="store_true",
         help="drop what an unfinished import created (its tables, views, routines, triggers, events) "
@@ -175,7 +181,8 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     try:  # the report is written on every exit, with what is known by then
         target = spec_from_args(args, role="target", require_database=not args.dry_run)
         report["target"] = target.public()
-        refuse_application_schema(target, tool="db_import", check_content=not args.dry_run)
+        if not args.application_schema:
+            refuse_application_schema(target, tool="db_import", check_content=not args.dry_run)
         if args.clean:
             return _clean(target, report)
         if args.dump is None:

@@ -156,6 +156,11 @@ class DatabaseConfig(_Model):
     log_retention_days: RetentionDays = 90
     performance_insights: bool = False
     proxy: ProxyConfig = ProxyConfig()
+    # Cluster parameters the legacy migration may need for a while (docs/migration.md): set here,
+    # never in the console, since the parameter group is the database stack's.
+    local_infile: bool = False
+    event_scheduler: bool = False
+    log_bin_trust_function_creators: bool = False
 
     @field_validator("min_acu", "max_acu")
     @classmethod
@@ -206,8 +211,19 @@ class ApiConfig(_Model):
     event_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 8
 
 
+class BudgetConfig(_Model):
+    """An AWS Budget on the environment's tagged cost, and an anomaly alert (``stacks/cost.py``)."""
+
+    monthly_limit_usd: Annotated[float, Field(gt=0)]
+    # E-mails at these percentages of the actual cost (and at 100 % of the forecast).
+    alert_percent: Annotated[list[Annotated[int, Field(gt=0, le=1000)]], Field(min_length=1)] = [80, 100]
+    # A daily e-mail when a cost anomaly's total impact reaches this many dollars; null: no alert.
+    anomaly_alert_usd: Annotated[float | None, Field(gt=0)] = None
+
+
 class MonitoringConfig(_Model):
     alarm_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    budget: BudgetConfig | None = None
     api_5xx_rate_percent: Annotated[float, Field(gt=0, le=100)] = 1.0
     api_p99_latency_ms: Annotated[int, Field(gt=0)] = 3000
     cpu_percent: Annotated[float, Field(gt=0, le=100)] = 80.0

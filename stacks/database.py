@@ -28,6 +28,9 @@ from stacks.config import EnvironmentConfig
 from stacks.nag import acknowledge, acknowledge_log_retention
 from stacks.network import MYSQL_PORT, NAMED_ZONES, NetworkStack
 
+# Cluster parameters switched on by a database.* key while the legacy migration needs them.
+_MIGRATION_PARAMETERS = {"local_infile": "1", "event_scheduler": "ON", "log_bin_trust_function_creators": "1"}
+
 
 class DatabaseStack(Stack):
     def __init__(
@@ -148,6 +151,7 @@ class DatabaseStack(Stack):
                 "log_output": "FILE",
                 "character_set_server": "utf8mb4",
                 "collation_server": "utf8mb4_unicode_ci",
+                **{name: value for name, value in _MIGRATION_PARAMETERS.items() if getattr(db, name)},
             },
         )
         cluster = rds.DatabaseCluster(
