@@ -420,6 +420,8 @@ class LegacyMigrationConfig(_Model):
     rehearsal_database: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "legacy_rehearsal"
     rehearsal: bool = False
     operator_cidrs: list[ipaddress.IPv4Network] = []
+    # DMS CDC latency (seconds, for 5 minutes) above which the migration alarm fires.
+    alarm_cdc_latency_seconds: Annotated[int, Field(ge=10, le=86400)] = 300
     dms: DmsConfig | None = None
     datasync: DataSyncConfig | None = None
 

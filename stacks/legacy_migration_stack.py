@@ -33,6 +33,7 @@ from constructs import Construct
 
 from stacks.config import ConfigError, DataSyncConfig, DmsConfig, EnvironmentConfig, secret_name
 from stacks.database import DatabaseStack
+from stacks.legacy_migration.alarms import MigrationAlarms, MigrationAlarmsProps
 from stacks.legacy_migration.datasync import LegacyDocumentsSync, LegacyDocumentsSyncProps
 from stacks.legacy_migration.dms import (
     LegacyDatabaseReplication,
@@ -81,6 +82,16 @@ class LegacyMigrationStack(Stack):
             self.replication = self._build_replication(migration.dms)
         if migration.datasync is not None:
             self.documents_sync = self._build_documents_sync(migration.datasync)
+        self.alarms = MigrationAlarms(
+            self,
+            "Alarms",
+            MigrationAlarmsProps(
+                email=config.monitoring.alarm_email,
+                replication_config_arn=self.replication.replication_config_arn if self.replication else None,
+                datasync_task_arn=self.documents_sync.task_arn if self.documents_sync else None,
+                max_cdc_latency_seconds=migration.alarm_cdc_latency_seconds,
+            ),
+        )
 
     # -- DMS -------------------------------------------------------------------------------------
 

@@ -195,12 +195,12 @@ def dms_validation_gate(dms: Any, arn: str) -> Gate:
     return Gate(name, True, f"every table validated ({len(tables)})", evidence)
 
 
-def _replication_ids(replication: Mapping[str, Any], arn: str) -> set[str]:
-    ids = {arn, arn.rsplit(":", 1)[-1]}
-    for key in ("ReplicationConfigIdentifier", "ReplicationConfigArn"):
-        if replication.get(key):
-            ids.add(str(replication[key]))
-    return ids
+def _names_replication(value: str, replication: Mapping[str, Any], arn: str) -> bool:
+    """Whether a metric's dimension value names the replication: its identifier, its ARN, or the
+    ``<account>:<last part of the ARN>`` with which DMS Serverless publishes its metrics."""
+    suffix = arn.rsplit(":", 1)[-1]
+    names = {arn, suffix, str(replication.get("ReplicationConfigIdentifier", arn))}
+    return value in names or value.endswith(f":{suffix}")
 
 
 def dms_latency_gate(
@@ -209,11 +209,17 @@ def dms_latency_gate(
     """CDCLatencySource and CDCLatencyTarget (AWS/DMS) over the last 10 minutes: the replication's
     metrics are found by listing them and keeping those with a dimension naming it."""
     name = "dms:cdc-latency"
-    ids = _replication_ids(replication or {}, arn)
     worst: dict[str, float] = {}
     for metric_name in ("CDCLatencySource", "CDCLatencyTarget"):
         listed = cloudwatch.list_metrics(Namespace="AWS/DMS", MetricName=metric_name).get("Metrics", [])
-        mine = [m for m in listed if any(d.get("Value") in ids for d in m.get("Dimensions", []))]
+        mine = [
+            m
+            for m in listed
+            if any(
+                _names_replication(str(d.get("Value")), replication or {}, arn)
+                for d in m.get("Dimensions", [])
+            )
+        ]
         for metric in mine:
             points = cloudwatch.get_metric_statistics(
                 Namespace="AWS/DMS",

@@ -482,3 +482,24 @@ def test_cdk_json_ships_with_the_migration_stack_off_for_the_first_deploy() -> N
     # Then prod deploys without the migration stack; the runbook switches it on later
     assert prod.legacy_migration.enabled is False
     assert prod.legacy_migration.dms is not None, "the example stays, ready to be switched on"
+
+
+def test_migration_alarms_watch_dms_latency_and_datasync_failures(synth: Synth) -> None:
+    alarms = [a["Properties"] for a in resources(synth, "AWS::CloudWatch::Alarm").values()]
+    # Then both CDC latencies of the replication alarm after 5 minutes above 300 s
+    assert sorted(a["MetricName"] for a in alarms) == ["CDCLatencySource", "CDCLatencyTarget"]
+    for alarm in alarms:
+        assert (alarm["Namespace"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("AWS/DMS", 300, 5)
+        (dimension,) = alarm["Dimensions"]
+        assert dimension["Name"] == "ReplicationConfigId"
+        assert "ReplicationConfigArn" in json.dumps(dimension["Value"])
+        assert alarm["AlarmActions"] and alarm["OKActions"]
+    # And a failed DataSync execution of the task is sent to the same topic
+    (_, rule) = the(resources(synth, "AWS::Events::Rule"))
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.datasync"] and pattern["detail"] == {"State": ["ERROR"]}
+    assert "prefix" in pattern["resources"][0]
+    (_, topic) = the(resources(synth, "AWS::SNS::Topic"))
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (_, subscription) = the(resources(synth, "AWS::SNS::Subscription"))
+    assert subscription["Properties"]["Endpoint"] == "patronus-ops@example.com"

@@ -27,7 +27,7 @@ from scripts.cutover_gate import main
 from scripts.operator_tools import toolkit
 
 REGION = "eu-west-3"
-ARN = "arn:aws:dms:eu-west-3:123456789012:replication-config:ABCDEFGHIJKLMNOP"
+ACCOUNT = "123456789012"
 TASK = "arn:aws:datasync:eu-west-3:123456789012:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
 
@@ -82,7 +82,7 @@ def reports(folder: Path, evidence: Evidence) -> list[str]:
     return argv
 
 
-def stub_dms(client: Any, evidence: Evidence, replication: str) -> Stubber:
+def stub_dms(client: Any, evidence: Evidence, arn: str) -> Stubber:
     stubber = Stubber(client)
     stats = {
         "TablesLoaded": 7,
@@ -95,14 +95,14 @@ def stub_dms(client: Any, evidence: Evidence, replication: str) -> Stubber:
         {
             "Replications": [
                 {
-                    "ReplicationConfigIdentifier": replication,
-                    "ReplicationConfigArn": ARN,
+                    "ReplicationConfigIdentifier": "patronus-prod-legacy-db",
+                    "ReplicationConfigArn": arn,
                     "Status": evidence.status,
                     "ReplicationStats": stats,
                 }
             ]
         },
-        {"Filters": [{"Name": "replication-config-arn", "Values": [ARN]}]},
+        {"Filters": [{"Name": "replication-config-arn", "Values": [arn]}]},
     )
     stubber.add_response(
         "describe_replication_table_statistics",
@@ -117,7 +117,7 @@ def stub_dms(client: Any, evidence: Evidence, replication: str) -> Stubber:
                 for name, state in (("customers", "Validated"), ("invoices", evidence.validation))
             ]
         },
-        {"ReplicationConfigArn": ARN},
+        {"ReplicationConfigArn": arn},
     )
     return stubber
 
@@ -197,8 +197,9 @@ def aws() -> Iterator[World]:
 
 def run_gate(world: World, tmp_path: Path, evidence: Evidence) -> tuple[int, dict[str, Any]]:
     # Each test has its own replication (its own metrics) and its own secret
-    replication = f"patronus-legacy-{uuid.uuid4().hex[:8]}"
-    secret = world.secrets.create_secret(Name=f"patronus/{replication}", SecretString="{}")["ARN"]
+    suffix = uuid.uuid4().hex.upper()
+    arn = f"arn:aws:dms:{REGION}:{ACCOUNT}:replication-config:{suffix}"
+    secret = world.secrets.create_secret(Name=f"patronus/{suffix}", SecretString="{}")["ARN"]
     if evidence.rotation:
         world.secrets.rotate_secret(
             SecretId=secret,
@@ -212,7 +213,8 @@ def run_gate(world: World, tmp_path: Path, evidence: Evidence) -> tuple[int, dic
             MetricData=[
                 {
                     "MetricName": name,
-                    "Dimensions": [{"Name": "ReplicationConfigIdentifier", "Value": replication}],
+                    # as DMS Serverless publishes them
+                    "Dimensions": [{"Name": "ReplicationConfigId", "Value": f"{ACCOUNT}:{suffix}"}],
                     "Value": evidence.latency,
                     "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
                 }
@@ -224,9 +226,9 @@ def run_gate(world: World, tmp_path: Path, evidence: Evidence) -> tuple[int, dic
         "secretsmanager": world.secrets,
         "cloudwatch": world.cloudwatch,
     }
-    argv = ["--replication-config-arn", ARN, "--datasync-task-arn", TASK, "--admin-secret-id", secret]
+    argv = ["--replication-config-arn", arn, "--datasync-task-arn", TASK, "--admin-secret-id", secret]
     argv += [*reports(tmp_path, evidence), "--report", str(tmp_path / "gate.json")]
-    with stub_dms(world.dms, evidence, replication), stub_datasync(world.datasync, evidence):
+    with stub_dms(world.dms, evidence, arn), stub_datasync(world.datasync, evidence):
         code = toolkit.run(lambda args: main(args, clients=clients), argv)
     return code, json.loads((tmp_path / "gate.json").read_text())
 
