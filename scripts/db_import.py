@@ -181,9 +181,10 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     try:  # the report is written on every exit, with what is known by then
         target = spec_from_args(args, role="target", require_database=not args.dry_run)
         report["target"] = target.public()
-        if not args.application_schema:
-            refuse_application_schema(target, tool="db_import", check_content=not args.dry_run)
+        if not args.application_schema:  # by name now; by content once the dump is known good
+            refuse_application_schema(target, tool="db_import", check_content=False)
         if args.clean:
+            _refuse_by_content(args, target)
             return _clean(target, report)
         if args.dump is None:
             raise toolkit.ToolError("name the dump file (or pass --clean)")
@@ -237,6 +238,7 @@ def _import(
         on_batch=on_batch,
     )
     importer = Importer(args.dump, target, options)
+    _refuse_by_content(args, target)
     report["plan"] = importer.plan.summary()
     print_header(importer.plan, target.describe())
     sys.stdout.flush()
@@ -259,6 +261,12 @@ def _import(
     print_plan(importer.plan, detailed=False)
     print_result(importer.result, args.report)
     return code
+
+
+def _refuse_by_content(args: argparse.Namespace, target: ConnectionSpec) -> None:
+    """Refuse a target holding the application's schema-migration history (connects once)."""
+    if not args.application_schema:
+        refuse_application_schema(target, tool="db_import", check_name=False)
 
 
 def _explain_failure(target: ConnectionSpec) -> str:
