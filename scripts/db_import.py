@@ -3,7 +3,7 @@
 Built for the move of the legacy Patronus database to Aurora MySQL 3, through a tunnel or
 locally, and resumable:
 
-    python -m scripts.db_import legacy.sql.gz --url mysql://admin@127.0.0.1:3307/patronus \\
+    python -m scripts.db_import legacy.sql.gz --url mysql://patronus_admin@$AURORA_WRITER:3306/legacy \\
         --password-file ~/.aurora-password --workers 4 --report import.json
 
 What it does, in order: scans the dump once (a progress bar in bytes), rewrites what Aurora
@@ -45,6 +45,7 @@ from scripts.operator_tools.database.connection import (
     add_connection_arguments,
     spec_from_args,
 )
+from scripts.operator_tools.database.guard import refuse_application_schema
 from scripts.operator_tools.database.importer import (
     DEFAULT_WORKERS,
     PHASES,
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report to FILE")
     parser.add_argument(
         "--force", action="store_true", help="import even if the target database already holds tables"
+    )
+    parser.add_argument(
+        "--application-schema",
+        action="store_true",
+        help="allow the application's own schema as target: restores (docs/operations.md, 6.2) only; "
+        "the legacy migration never writes there",
     )
     parser.add_argument(
         "--restart",
@@ -174,7 +181,10 @@ def main(argv: Sequence[str] | None = None, *, on_batch: Callable[[Batch], None]
     try:  # the report is written on every exit, with what is known by then
         target = spec_from_args(args, role="target", require_database=not args.dry_run)
         report["target"] = target.public()
+        if not args.application_schema:  # by name now; by content once the dump is known good
+            refuse_application_schema(target, tool="db_import", check_content=False)
         if args.clean:
+            _refuse_by_content(args, target)
             return _clean(target, report)
         if args.dump is None:
             raise toolkit.ToolError("name the dump file (or pass --clean)")
@@ -228,6 +238,7 @@ def _import(
         on_batch=on_batch,
     )
     importer = Importer(args.dump, target, options)
+    _refuse_by_content(args, target)
     report["plan"] = importer.plan.summary()
     print_header(importer.plan, target.describe())
     sys.stdout.flush()
@@ -250,6 +261,12 @@ def _import(
     print_plan(importer.plan, detailed=False)
     print_result(importer.result, args.report)
     return code
+
+
+def _refuse_by_content(args: argparse.Namespace, target: ConnectionSpec) -> None:
+    """Refuse a target holding the application's schema-migration history (connects once)."""
+    if not args.application_schema:
+        refuse_application_schema(target, tool="db_import", check_name=False)
 
 
 def _explain_failure(target: ConnectionSpec) -> str:

@@ -1,7 +1,7 @@
 """Prove that a target database holds what the source holds: structure, objects and rows.
 
     python -m scripts.db_verify --source-url mysql://verify@10.0.20.2/patronus \\
-        --target-url mysql://admin@127.0.0.1:3307/patronus --source-password-file src.pw \\
+        --target-url mysql://patronus_admin@$AURORA_WRITER:3306/legacy --source-password-file src.pw \\
         --target-password-file aurora.pw --consistent-snapshot --report verify.json
 
 Compared: tables, columns, indexes, foreign keys; views, routines, triggers and events (their
@@ -31,6 +31,7 @@ if __package__ in {None, ""}:  # run as a file: make the repository root importa
 
 from scripts.operator_tools import toolkit
 from scripts.operator_tools.database.connection import add_connection_arguments, spec_from_args
+from scripts.operator_tools.database.guard import refuse_application_schema
 from scripts.operator_tools.database.verifier import (
     CHECKS,
     DEFAULT_CHUNK_SIZE,
@@ -80,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exclude-table", action="append", default=[], metavar="NAME", help="leave a table out (repeatable)"
     )
+    parser.add_argument(
+        "--application-schema",
+        action="store_true",
+        help="compare the application's own schema (a restore, docs/operations.md 6.2), "
+        "refused otherwise: the legacy migration is verified on its own schema",
+    )
     parser.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report to FILE")
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument(
@@ -95,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     source = spec_from_args(args, prefix="source-", role="source", env_vars=("SOURCE_MYSQL_PWD", "MYSQL_PWD"))
     target = spec_from_args(args, prefix="target-", role="target", env_vars=("TARGET_MYSQL_PWD", "MYSQL_PWD"))
+    if not args.application_schema:
+        # The source is the legacy server, whose schema may be called patronus too: its content decides.
+        refuse_application_schema(source, tool="db_verify", check_name=False)
+        refuse_application_schema(target, tool="db_verify")
     options = VerifyOptions(
         checks=args.checks,
         chunk_size=args.chunk_size,

@@ -189,6 +189,11 @@ class DatabaseConfig(_Model):
     auto_pause_after_seconds: (
         Annotated[int, Field(ge=AUTO_PAUSE_RANGE_SECONDS[0], le=AUTO_PAUSE_RANGE_SECONDS[1])] | None
     ) = None
+    # Cluster parameters the legacy migration may need for a while (docs/migration.md): set here,
+    # never in the console, since the parameter group is the database stack's.
+    local_infile: bool = False
+    event_scheduler: bool = False
+    log_bin_trust_function_creators: bool = False
 
     @field_validator("min_acu", "max_acu")
     @classmethod
@@ -306,8 +311,19 @@ class ApiConfig(_Model):
     event_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 8
 
 
+class BudgetConfig(_Model):
+    """An AWS Budget on the environment's tagged cost, and an anomaly alert (``stacks/cost.py``)."""
+
+    monthly_limit_usd: Annotated[float, Field(gt=0)]
+    # E-mails at these percentages of the actual cost (and at 100 % of the forecast).
+    alert_percent: Annotated[list[Annotated[int, Field(gt=0, le=1000)]], Field(min_length=1)] = [80, 100]
+    # A daily e-mail when a cost anomaly's total impact reaches this many dollars; null: no alert.
+    anomaly_alert_usd: Annotated[float | None, Field(gt=0)] = None
+
+
 class MonitoringConfig(_Model):
     alarm_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    budget: BudgetConfig | None = None
     api_5xx_rate_percent: Annotated[float, Field(gt=0, le=100)] = 1.0
     api_p99_latency_ms: Annotated[int, Field(gt=0)] = 3000
     cpu_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
@@ -491,9 +507,21 @@ class DataSyncConfig(_Model):
 
 
 class LegacyMigrationConfig(_Model):
-    """The legacy migration stack (``stacks/legacy_migration_stack.py``), removed after the cutover."""
+    """The legacy migration stack (``stacks/legacy_migration_stack.py``), removed after the cutover.
+
+    The legacy data lands in a schema of its own, ``legacy_database`` (never the application's
+    ``database.name``); a rehearsal lands in ``rehearsal_database`` (``rehearsal: true`` points DMS
+    there). ``operator_cidrs`` are the datacenter hosts admitted to the cluster on 3306 (TLS) through
+    the site-to-site VPN while the stack exists: the operator machine and the legacy application.
+    """
 
     enabled: bool = False
+    legacy_database: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "legacy"
+    rehearsal_database: Annotated[str, Field(pattern=_DB_IDENTIFIER)] = "legacy_rehearsal"
+    rehearsal: bool = False
+    operator_cidrs: list[ipaddress.IPv4Network] = []
+    # DMS CDC latency (seconds, for 5 minutes) above which the migration alarm fires.
+    alarm_cdc_latency_seconds: Annotated[int, Field(ge=10, le=86400)] = 300
     dms: DmsConfig | None = None
     datasync: DataSyncConfig | None = None
 
@@ -501,7 +529,16 @@ class LegacyMigrationConfig(_Model):
     def _something_to_migrate(self) -> LegacyMigrationConfig:
         if self.enabled and self.dms is None and self.datasync is None:
             raise ValueError("enabled: give the dms section, the datasync section or both")
+        if self.legacy_database == self.rehearsal_database:
+            raise ValueError(
+                "rehearsal_database must differ from legacy_database (a rehearsal never writes there)"
+            )
         return self
+
+    @property
+    def dms_target_database(self) -> str:
+        """The Aurora schema DMS writes into: the rehearsal schema while ``rehearsal`` is on."""
+        return self.rehearsal_database if self.rehearsal else self.legacy_database
 
 
 class EnvironmentConfig(_Model):
@@ -551,14 +588,26 @@ class EnvironmentConfig(_Model):
                 "legacy_migration.enabled needs network.vpn.enabled: DMS reaches the legacy MySQL "
                 "through the site-to-site VPN to the datacenter (and the runbooks' tunnels use it too)"
             )
-        if migration.dms is not None:
-            routed = self.network.vpn.static_routes or self.network.on_premises_cidrs
-            if not any(migration.dms.source_host in network for network in routed):
-                ranges = ", ".join(str(network) for network in routed)
+        application = self.database.name
+        for key in ("legacy_database", "rehearsal_database"):
+            if getattr(migration, key) == application:
                 raise ValueError(
-                    f"legacy_migration.dms.source_host {migration.dms.source_host} is not routed "
-                    f"through the VPN ({ranges})"
+                    f"legacy_migration.{key} is the application's schema (database.name {application!r}): "
+                    "the legacy data lives in a schema of its own"
                 )
+        routed = self.network.vpn.static_routes or self.network.on_premises_cidrs
+        for cidr in migration.operator_cidrs:
+            if not any(cidr.subnet_of(network) for network in routed):
+                raise ValueError(
+                    f"legacy_migration.operator_cidrs entry {cidr} is not routed through the VPN "
+                    f"({', '.join(str(network) for network in routed)})"
+                )
+        if migration.dms is not None and not any(migration.dms.source_host in network for network in routed):
+            ranges = ", ".join(str(network) for network in routed)
+            raise ValueError(
+                f"legacy_migration.dms.source_host {migration.dms.source_host} is not routed "
+                f"through the VPN ({ranges})"
+            )
         return self
 
     @property

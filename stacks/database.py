@@ -33,6 +33,9 @@ from stacks.config import EnvironmentConfig
 from stacks.nag import acknowledge, acknowledge_log_retention
 from stacks.network import MYSQL_PORT, NAMED_ZONES, NetworkStack
 
+# Cluster parameters switched on by a database.* key while the legacy migration needs them.
+_MIGRATION_PARAMETERS = {"local_infile": "1", "event_scheduler": "ON", "log_bin_trust_function_creators": "1"}
+
 
 class DatabaseStack(Stack):
     def __init__(
@@ -112,6 +115,23 @@ class DatabaseStack(Stack):
         self.database_sg.add_ingress_rule(peer, mysql, description, True)
         peer.add_egress_rule(self.database_sg, mysql, description)
 
+    def allow_network_access(self, scope: Construct, cidr: str, description: str) -> None:
+        """Admit an address range of the datacenter (through the site-to-site VPN) to the cluster.
+
+        The rule is created in ``scope``'s stack (the legacy migration stack), so it goes when that
+        stack is destroyed; the cluster still requires TLS and a database password.
+        """
+        ec2.CfnSecurityGroupIngress(
+            scope,
+            f"DatabaseAccess{cidr.replace('.', '-').replace('/', '-')}",
+            group_id=self.database_sg.security_group_id,
+            ip_protocol="tcp",
+            from_port=MYSQL_PORT,
+            to_port=MYSQL_PORT,
+            cidr_ip=cidr,
+            description=description,
+        )
+
     @property
     def endpoint(self) -> str:
         """Where the application connects: the proxy, or the writer endpoint without one."""
@@ -156,6 +176,7 @@ class DatabaseStack(Stack):
                 "log_output": "FILE",
                 "character_set_server": "utf8mb4",
                 "collation_server": "utf8mb4_unicode_ci",
+                **{name: value for name, value in _MIGRATION_PARAMETERS.items() if getattr(db, name)},
             },
         )
         cluster = rds.DatabaseCluster(

@@ -33,6 +33,7 @@ from constructs import Construct
 
 from stacks.config import ConfigError, DataSyncConfig, DmsConfig, EnvironmentConfig, secret_name
 from stacks.database import DatabaseStack
+from stacks.legacy_migration.alarms import MigrationAlarms, MigrationAlarmsProps
 from stacks.legacy_migration.datasync import LegacyDocumentsSync, LegacyDocumentsSyncProps
 from stacks.legacy_migration.dms import (
     LegacyDatabaseReplication,
@@ -74,10 +75,23 @@ class LegacyMigrationStack(Stack):
         self.storage = storage
         self.replication: LegacyDatabaseReplication | None = None
         self.documents_sync: LegacyDocumentsSync | None = None
+        for cidr in migration.operator_cidrs:
+            # The operator machine and the legacy application, in the datacenter, over the VPN.
+            database.allow_network_access(self, str(cidr), "Datacenter operators over the VPN (TLS)")
         if migration.dms is not None:
             self.replication = self._build_replication(migration.dms)
         if migration.datasync is not None:
             self.documents_sync = self._build_documents_sync(migration.datasync)
+        self.alarms = MigrationAlarms(
+            self,
+            "Alarms",
+            MigrationAlarmsProps(
+                email=config.monitoring.alarm_email,
+                replication_config_arn=self.replication.replication_config_arn if self.replication else None,
+                datasync_task_arn=self.documents_sync.task_arn if self.documents_sync else None,
+                max_cdc_latency_seconds=migration.alarm_cdc_latency_seconds,
+            ),
+        )
 
     # -- DMS -------------------------------------------------------------------------------------
 
@@ -117,7 +131,7 @@ class LegacyMigrationStack(Stack):
             subnets=network.app_subnets,
             source_secret_arn=substituted(dms.source_secret_arn),
             source_database=dms.source_database,
-            target_database=self.config.database.name,
+            target_database=self.config.legacy_migration.dms_target_database,
             target_endpoint=database.cluster.cluster_endpoint.hostname,
             target_secret_arn=database.admin_secret.secret_arn,
             target_port=MYSQL_PORT,

@@ -21,6 +21,7 @@ from constructs import Construct
 from stacks.api import ApiStack
 from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
+from stacks.cost import CostGuard
 from stacks.database import DatabaseStack
 
 CRITICAL = "Critical"
@@ -64,6 +65,11 @@ class MonitoringStack(Stack):
         self._monitor_releases(facade, api)
         self._monitor_functions(facade, api)
         self._monitor_database(facade, database)
+        budget = config.monitoring.budget
+        if budget is not None:
+            CostGuard(
+                self, "Cost", environment=config.name, email=config.monitoring.alarm_email, config=budget
+            )
 
     def _build_topic(self) -> sns.Topic:
         key = kms.Key(

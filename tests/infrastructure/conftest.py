@@ -33,8 +33,17 @@ LEGACY_MIGRATION = "legacy_migration"
 
 
 def cdk_context(**extra: Any) -> dict[str, Any]:
-    """The context of cdk.json, plus ``extra``."""
-    context = dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+    """The context of cdk.json during the legacy migration, plus ``extra``.
+
+    cdk.json ships with the migration stack off (a first deploy must succeed before its secrets
+    and agent exist); the tests switch it on in prod, as the migration runbook does, so that the
+    shared synth, cdk-nag and cfn-lint cover it.
+    """
+    context = with_overrides(
+        dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"]),
+        "prod",
+        {"legacy_migration.enabled": True},
+    )
     context.update(extra)
     return context
 

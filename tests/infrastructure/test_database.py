@@ -9,10 +9,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match
+from aws_cdk.assertions import Match, Template
 
-from tests.infrastructure.conftest import Synth
+from stacks.config import load_config
+from stacks.database import DatabaseStack
+from stacks.network import NetworkStack
+from tests.infrastructure.conftest import Synth, cdk_context, with_overrides
 
 
 def only(resources: Mapping[str, Any]) -> Any:
@@ -221,3 +225,20 @@ def test_proxy_and_cluster_endpoints_are_outputs(synth: Synth) -> None:
     outputs = template.find_outputs("*")
     assert {"ProxyEndpoint", "ClusterEndpoint"} <= set(outputs)
     template.has_output("ProxyEndpoint", {"Value": {"Fn::GetAtt": [Match.any_value(), "Endpoint"]}})
+
+
+def test_migration_period_parameters_are_switched_on_from_cdk_json() -> None:
+    # Given dev with the parameters the legacy migration may need (two stacks only: no full synth)
+    context = with_overrides(
+        cdk_context(), "dev", {"database.local_infile": True, "database.event_scheduler": True}
+    )
+    (config,) = load_config(context["patronus"], only="dev")
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    network = NetworkStack(app, "Network", config=config)
+    database = DatabaseStack(app, "Database", config=config, network=network)
+    (group,) = Template.from_stack(database).find_resources("AWS::RDS::DBClusterParameterGroup").values()
+    parameters = group["Properties"]["Parameters"]
+    # Then those two are on, the third stays at the engine's default, TLS is still required
+    assert (parameters["local_infile"], parameters["event_scheduler"]) == ("1", "ON")
+    assert "log_bin_trust_function_creators" not in parameters
+    assert parameters["require_secure_transport"] == "ON"

@@ -127,7 +127,11 @@ def test_dms_runs_in_the_private_app_subnets_with_its_own_security_group(synth: 
 
 def test_the_dms_group_is_let_into_the_cluster_on_3306_by_rules_declared_once_here(synth: Synth) -> None:
     dms = replication_group(synth)
-    ingress = [r for r in rules(synth, "Ingress") if "DatabaseSecurityGroup" in json.dumps(r["GroupId"])]
+    ingress = [
+        r
+        for r in rules(synth, "Ingress")
+        if "DatabaseSecurityGroup" in json.dumps(r["GroupId"]) and "SourceSecurityGroupId" in r
+    ]
     egress = [
         r
         for r in rules(synth, "Egress")
@@ -182,8 +186,8 @@ def test_dms_writes_the_aurora_schema_with_the_cluster_admin_secret(synth: Synth
         for e in resources(synth, "AWS::DMS::Endpoint").values()
     }
     target, source = endpoints["target"], endpoints["source"]
-    # Then the target is the Aurora schema of database.name, with the database stack's admin secret
-    assert target["DatabaseName"] == "patronus"
+    # Then the target is the legacy schema (legacy_migration.legacy_database), never the application's
+    assert target["DatabaseName"] == "legacy"
     assert "ClusterSecretAttachment" in target["MySqlSettings"]["SecretsManagerSecretId"]["Fn::ImportValue"]
     # And the source secret's ARN takes the stage's account and region from CloudFormation
     arn = source["MySqlSettings"]["SecretsManagerSecretId"]["Fn::Sub"]
@@ -417,3 +421,85 @@ def test_the_former_migration_key_is_refused_with_its_new_name() -> None:
     # Then parsing it says where the section went
     with pytest.raises(ConfigError, match=r"prod: Value error, the migration key is now legacy_migration"):
         load_config(context["patronus"])
+
+
+# -- the legacy schema apart, operator access ----------------------------------------------------
+
+
+def test_dms_renames_the_legacy_schema_into_the_legacy_database(synth: Synth) -> None:
+    (_, config) = the(resources(synth, "AWS::DMS::ReplicationConfig"))
+    mappings = config["Properties"]["TableMappings"]["rules"]
+    # Then the legacy server's schema (patronus) lands in Aurora's schema "legacy", not in the
+    # application's schema of the same name
+    (rename,) = [r for r in mappings if r["rule-type"] == "transformation"]
+    assert rename["object-locator"] == {"schema-name": "patronus"}
+    assert (rename["rule-action"], rename["value"]) == ("rename", "legacy")
+
+
+def test_a_rehearsal_points_dms_at_the_rehearsal_schema() -> None:
+    # (the stack passes dms_target_database to the construct; test_dms.py checks the rename it makes)
+    context = with_overrides(cdk_context(), ENV, {"legacy_migration.rehearsal": True})
+    (prod,) = load_config(context["patronus"], only=ENV)
+    assert prod.legacy_migration.dms_target_database == "legacy_rehearsal"
+    (shipped,) = load_config(cdk_context()["patronus"], only=ENV)
+    assert shipped.legacy_migration.dms_target_database == "legacy"
+
+
+@pytest.mark.parametrize("key", ["legacy_database", "rehearsal_database"])
+def test_the_application_schema_is_refused_as_a_migration_target(key: str) -> None:
+    context = with_overrides(cdk_context(), ENV, {f"legacy_migration.{key}": "patronus"})
+    with pytest.raises(ConfigError, match=rf"legacy_migration\.{key} is the application's schema"):
+        load_config(context["patronus"], only=ENV)
+
+
+def test_datacenter_operators_reach_the_cluster_on_3306_from_the_configured_cidrs(synth: Synth) -> None:
+    # Given operator_cidrs in cdk.json (the operator machine and the legacy application server)
+    admitted = [
+        r
+        for r in rules(synth, "Ingress")
+        if "DatabaseSecurityGroup" in json.dumps(r["GroupId"]) and "CidrIp" in r
+    ]
+    # Then each is one ingress rule on the cluster's group, declared in the migration stack only
+    assert sorted(r["CidrIp"] for r in admitted) == ["10.0.20.3/32", "10.0.20.5/32"]
+    for rule in admitted:
+        assert "patronus-prod-database" in rule["GroupId"]["Fn::ImportValue"]
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 3306, 3306)
+    # And the database stack admits no address range of its own (the rules go with the migration)
+    database = synth.template(ENV, "database").to_json()
+    assert "10.0.20." not in json.dumps(database)
+
+
+def test_an_operator_cidr_outside_the_vpn_routes_is_refused() -> None:
+    context = with_overrides(cdk_context(), ENV, {"legacy_migration.operator_cidrs": ["192.168.1.0/24"]})
+    with pytest.raises(ConfigError, match=r"operator_cidrs entry 192\.168\.1\.0/24 is not routed"):
+        load_config(context["patronus"], only=ENV)
+
+
+def test_cdk_json_ships_with_the_migration_stack_off_for_the_first_deploy() -> None:
+    # Given cdk.json as it is (a first prod deploy, before the migration's secrets and agent exist)
+    shipped = json.loads(Path("cdk.json").read_text())["context"]["patronus"]
+    (prod,) = load_config(shipped, only=ENV)
+    # Then prod deploys without the migration stack; the runbook switches it on later
+    assert prod.legacy_migration.enabled is False
+    assert prod.legacy_migration.dms is not None, "the example stays, ready to be switched on"
+
+
+def test_migration_alarms_watch_dms_latency_and_datasync_failures(synth: Synth) -> None:
+    alarms = [a["Properties"] for a in resources(synth, "AWS::CloudWatch::Alarm").values()]
+    # Then both CDC latencies of the replication alarm after 5 minutes above 300 s
+    assert sorted(a["MetricName"] for a in alarms) == ["CDCLatencySource", "CDCLatencyTarget"]
+    for alarm in alarms:
+        assert (alarm["Namespace"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("AWS/DMS", 300, 5)
+        (dimension,) = alarm["Dimensions"]
+        assert dimension["Name"] == "ReplicationConfigId"
+        assert "ReplicationConfigArn" in json.dumps(dimension["Value"])
+        assert alarm["AlarmActions"] and alarm["OKActions"]
+    # And a failed DataSync execution of the task is sent to the same topic
+    (_, rule) = the(resources(synth, "AWS::Events::Rule"))
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.datasync"] and pattern["detail"] == {"State": ["ERROR"]}
+    assert "prefix" in pattern["resources"][0]
+    (_, topic) = the(resources(synth, "AWS::SNS::Topic"))
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (_, subscription) = the(resources(synth, "AWS::SNS::Subscription"))
+    assert subscription["Properties"]["Endpoint"] == "patronus-ops@example.com"

@@ -89,3 +89,34 @@ def test_api_alarms_watch_the_named_api_and_latency_is_on_p99(synth: Synth) -> N
 
 def test_a_dashboard_is_built(synth: Synth) -> None:
     synth.template("prod", "monitoring").resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_the_budget_and_the_anomaly_alert_come_from_cdk_json(synth: Synth) -> None:
+    # Given cdk.json: prod budget 900 USD a month, alerts at 50/80/100 %, anomalies from 100 USD
+    template = synth.template("prod", "monitoring")
+    (budget,) = template.find_resources("AWS::Budgets::Budget").values()
+    data = budget["Properties"]["Budget"]
+    # Then the budget covers the environment's tagged cost, monthly, in dollars
+    assert data["BudgetLimit"] == {"Amount": 900, "Unit": "USD"}
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["CostFilters"] == {"TagKeyValue": ["user:environment$prod"]}
+    # And it e-mails the operators at each threshold of the actual cost and at the forecast
+    notified = sorted(
+        (n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+        for n in budget["Properties"]["NotificationsWithSubscribers"]
+    )
+    assert notified == [("ACTUAL", 50), ("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100)]
+    for notification in budget["Properties"]["NotificationsWithSubscribers"]:
+        assert notification["Subscribers"] == [
+            {"Address": "patronus-ops@example.com", "SubscriptionType": "EMAIL"}
+        ]
+    # And a custom anomaly monitor over the same tag alerts from 100 USD of impact
+    template.has_resource_properties(
+        "AWS::CE::AnomalyMonitor",
+        {"MonitorType": "CUSTOM", "MonitorSpecification": Match.string_like_regexp('"Values": \\["prod"\\]')},
+    )
+    (subscription,) = template.find_resources("AWS::CE::AnomalySubscription").values()
+    assert '"Values": ["100"]' in subscription["Properties"]["ThresholdExpression"]
+    assert subscription["Properties"]["Subscribers"] == [
+        {"Address": "patronus-ops@example.com", "Type": "EMAIL"}
+    ]
