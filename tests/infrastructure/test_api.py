@@ -286,7 +286,7 @@ def test_waf_uses_managed_rules_and_a_rate_limit_and_guards_the_stage(synth: Syn
     assert rate["Action"] == {"Block": {}}
     assert rate["Statement"]["RateBasedStatement"] == {
         "AggregateKeyType": "IP",
-        "Limit": 2000,
+        "Limit": 10000,
         "EvaluationWindowSec": 300,
     }
     template.has_resource_properties(

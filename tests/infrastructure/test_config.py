@@ -113,3 +113,54 @@ def test_synth_fails_on_a_bad_config_before_building_anything() -> None:
     with pytest.raises(ConfigError, match=r"dev\.database\.min_acu"):
         build_app(app, nag=False)
     assert not app.node.children
+
+
+def test_functions_that_could_open_more_connections_than_the_proxy_allows_are_refused() -> None:
+    # Given dev (max 4 ACU: max_connections 135, 90% for the proxy: 121) with 200 API environments
+    overrides = {"api.api_function": {"memory_mb": 1024, "timeout_seconds": 20, "reserved_concurrency": 200}}
+    # Then synth refuses it, naming the keys to change and the budget
+    with pytest.raises(ConfigError) as refused:
+        load_config(patronus(**overrides), only="dev")
+    message = str(refused.value)
+    assert (
+        "api.api_function.reserved_concurrency (200) + api.events_function.reserved_concurrency (10)"
+        in message
+    )
+    assert "= 210 database connections, more than the 121" in message
+    assert "database.max_acu 4" in message and "database.proxy.max_connections_percent 90%" in message
+
+
+def test_a_function_holding_connections_must_have_a_reserved_concurrency() -> None:
+    overrides = {"api.events_function": {"memory_mb": 512, "timeout_seconds": 60}}
+    with pytest.raises(ConfigError, match=r"api\.events_function\.reserved_concurrency must be set"):
+        load_config(patronus(**overrides), only="dev")
+
+
+def test_the_budget_follows_the_maximum_capacity() -> None:
+    # Given the same 200 environments, with the database allowed to reach 16 ACU (2000 connections)
+    overrides = {
+        "api.api_function": {"memory_mb": 1024, "timeout_seconds": 20, "reserved_concurrency": 200},
+        "database.max_acu": 16,
+    }
+    # Then the configuration is accepted
+    (config,) = load_config(patronus(**overrides), only="dev")
+    assert config.api.api_function.reserved_concurrency == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"api.api_function": {"memory_mb": 1024, "timeout_seconds": 29, "reserved_concurrency": 50}},
+            r"api.api_function.timeout_seconds \(29\) must leave headroom .* at most 28",
+        ),
+        (
+            {"api.db_query_timeout_seconds": 15},
+            r"may take 23 s .* more than api.api_function.timeout_seconds \(20\)",
+        ),
+        ({"backup.copy_to_region": "eu-west-3"}, r"backup\.copy_to_region must be another region"),
+    ],
+)
+def test_deadlines_and_backup_copies_are_checked(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(patronus(**overrides), only="dev")

@@ -106,8 +106,8 @@ class Database:
                 autocommit=True,
                 cursorclass=Cursor,
                 connect_timeout=self.settings.connect_timeout,
-                read_timeout=30,
-                write_timeout=30,
+                read_timeout=self.settings.query_timeout,
+                write_timeout=self.settings.query_timeout,
                 # With IAM auth the token goes out through mysql_clear_password, inside TLS.
                 ssl=context,
                 # Without TLS settings, no TLS at all: PyMySQL would otherwise try TLS

@@ -28,6 +28,8 @@ class DatabaseSettings(BaseModel):
     tls: bool = False
     tls_ca_file: str | None = None
     connect_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    # Read and write deadline of each statement's round trip.
+    query_timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
 
     @classmethod
     def from_url(cls, url: str, **overrides: object) -> DatabaseSettings:
@@ -89,8 +91,13 @@ class Settings(BaseModel):
             "iam_auth": env_flag(env, "PATRONUS_DB_IAM_AUTH"),
             "tls": env_flag(env, "PATRONUS_DB_TLS"),
         }
-        if "PATRONUS_DB_TLS_CA_FILE" in env:
-            db_overrides["tls_ca_file"] = env["PATRONUS_DB_TLS_CA_FILE"]
+        for key, name in (
+            ("tls_ca_file", "PATRONUS_DB_TLS_CA_FILE"),
+            ("connect_timeout", "PATRONUS_DB_CONNECT_TIMEOUT"),
+            ("query_timeout", "PATRONUS_DB_QUERY_TIMEOUT"),
+        ):
+            if name in env:
+                db_overrides[key] = env[name]
         if "PATRONUS_DB_URL" in env:
             database = DatabaseSettings.from_url(env["PATRONUS_DB_URL"], **db_overrides)
         else:
