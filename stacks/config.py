@@ -232,6 +232,8 @@ class MonitoringConfig(_Model):
     replica_lag_ms: Annotated[int, Field(gt=0)] = 2000
     proxy_client_connections: Annotated[int, Field(gt=0)] = 500
     database_connections: Annotated[int, Field(gt=0)] = 400
+    # Average time a request waits for one of the proxy's database connections.
+    proxy_borrow_latency_ms: Annotated[int, Field(gt=0)] = 100
 
 
 class BackupConfig(_Model):

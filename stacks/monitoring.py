@@ -1,7 +1,8 @@
 """Dashboard and alarms, built with cdk-monitoring-constructs, to an encrypted SNS topic.
 
 Alarms: API 5xx rate and p99 latency; Lambda errors and throttles; dead-letter queue depth;
-RDS Proxy client and database connections; Aurora CPU, capacity (ACU) and replica lag. The
+RDS Proxy client and database connections and the time a request waits to borrow one; Aurora
+CPU, capacity (ACU) and replica lag. The
 release alarms of the api stack (the ones CodeDeploy watches to roll a canary back) are shown on
 the dashboard and notify the topic through one composite alarm.
 """
@@ -202,6 +203,15 @@ class MonitoringStack(Stack):
             period=Duration.minutes(1),
             label="Proxy database connections",
         )
+        # RDS reports the borrow latency in microseconds.
+        borrow_latency = cloudwatch.Metric(
+            namespace="AWS/RDS",
+            metric_name="DatabaseConnectionsBorrowLatency",
+            dimensions_map={"ProxyName": proxy_name},
+            statistic="Average",
+            period=Duration.minutes(1),
+            label="Proxy connection borrow latency (average, µs)",
+        )
         above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         facade.monitor_custom(
             alarm_friendly_name="ReplicationAndProxy",
@@ -230,6 +240,16 @@ class MonitoringStack(Stack):
                             add_alarm={
                                 CRITICAL: mc.CustomThreshold(
                                     threshold=thresholds.proxy_client_connections, comparison_operator=above
+                                )
+                            },
+                        ),
+                        mc.CustomMetricWithAlarm(
+                            metric=borrow_latency,
+                            alarm_friendly_name="ProxyBorrowLatency",
+                            add_alarm={
+                                CRITICAL: mc.CustomThreshold(
+                                    threshold=thresholds.proxy_borrow_latency_ms * 1000,
+                                    comparison_operator=above,
                                 )
                             },
                         ),

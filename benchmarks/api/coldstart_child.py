@@ -5,8 +5,8 @@ event comes in ``BENCH_EVENT`` (JSON) and the parent's wall clock at spawn in
 ``BENCH_SPAWNED_AT``. The child imports and initialises one handler, serves the one event and
 writes the timings to RESULT_FILE. ``patronus-restore`` is the SnapStart restore path: the
 process primes as before a snapshot (the before-snapshot hooks), then the after-restore hooks and
-the first request, on a fresh connection, are timed (``restore_path_ms``). It imports nothing else of the project before the handler, so the figures hold
-only what the function itself costs.
+the first request, on a fresh connection, are timed (``restore_path_ms``). It imports nothing
+else of the project before the handler, so the figures hold only what the function itself costs.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from patronus import snapstart
-from patronus.observability import logger, metrics, tracer
+from patronus.observability import count_server_error, logger, metrics, tracer
 from patronus_api import priming
 from patronus_api.app import app
 from patronus_api.runtime import runtime
@@ -27,4 +27,6 @@ priming.register(snapstart.hooks)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    count_server_error(response["statusCode"], context.function_version)
+    return response
