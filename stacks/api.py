@@ -25,7 +25,13 @@ from stacks.api_constructs.firewall import WebFirewall, WebFirewallProps
 from stacks.api_constructs.functions import FunctionDefaults, function_environment
 from stacks.api_constructs.gateway import ApiGateway, ApiGatewayProps
 from stacks.api_constructs.release import ApiRelease, ApiReleaseProps
-from stacks.api_constructs.users import UserDirectory, UserDirectoryProps, smoke_test_role_name
+from stacks.api_constructs.users import (
+    UserDirectory,
+    UserDirectoryProps,
+    smoke_test_role_name,
+    smoke_test_runner_role_name,
+    smoke_test_username,
+)
 from stacks.common import log_retention, removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
@@ -88,6 +94,8 @@ class ApiStack(FlatScopeStack):
                 smoke_test_group=Role.READER.value,
                 smoke_test_role_name=smoke_test_role_name(config),
                 smoke_test_account=deployer_account or self.account,
+                smoke_test_runner_role_name=smoke_test_runner_role_name(config),
+                web_origins=config.web_origins,
             ),
         )
         defaults = FunctionDefaults(
@@ -106,19 +114,6 @@ class ApiStack(FlatScopeStack):
         )
         rest_api_name = f"{config.project}-{config.name}-api"
         migrated = [self.schema_migration.resource]
-        self.release = ApiRelease(
-            self,
-            "ApiRelease",
-            ApiReleaseProps(
-                defaults=defaults,
-                sizing=api.api_function,
-                canary=config.canary,
-                runs_after=migrated,
-                rest_api_name=rest_api_name,
-                stage_name=config.name,
-            ),
-        )
-        self._grant(self.release.function, database, release.DOCUMENT_ACCESS, release.KEY_ACTIONS)
         self.document_events = DocumentEvents(
             self,
             "DocumentEvents",
@@ -131,6 +126,23 @@ class ApiStack(FlatScopeStack):
             ),
         )
         self._grant(self.document_events.function, database, document_events.DOCUMENT_ACCESS)
+        self.release = ApiRelease(
+            self,
+            "ApiRelease",
+            ApiReleaseProps(
+                defaults=defaults,
+                sizing=api.api_function,
+                canary=config.canary,
+                runs_after=migrated,
+                rest_api_name=rest_api_name,
+                stage_name=config.name,
+                smoke_test_path=release.PRE_TRAFFIC_READ,
+                smoke_test_username=smoke_test_username(config.name),
+                smoke_test_group=Role.READER.value,
+                prune_functions=[self.document_events.function],
+            ),
+        )
+        self._grant(self.release.function, database, release.DOCUMENT_ACCESS, release.KEY_ACTIONS)
         self.gateway = ApiGateway(
             self,
             "ApiGateway",
@@ -147,6 +159,7 @@ class ApiStack(FlatScopeStack):
                 access_log_retention=log_retention(api.access_log_retention_days),
                 removal_policy=removal,
                 manage_account_cloudwatch_role=api.manage_account_cloudwatch_role,
+                detailed_metrics=api.detailed_metrics,
             ),
         )
         self.firewall = WebFirewall(
@@ -156,6 +169,9 @@ class ApiStack(FlatScopeStack):
                 stage_arn=self.gateway.rest_api.deployment_stage.stage_arn,
                 rate_limit_per_5_minutes=api.waf_rate_limit_per_5_minutes,
                 metrics_prefix=config.name,
+                log_group_name=f"aws-waf-logs-{config.project}-{config.name}-api",
+                log_retention=log_retention(api.waf_log_retention_days),
+                removal_policy=removal,
             ),
         )
         self.outputs = {**self.gateway.outputs, **self.users.outputs}

@@ -155,6 +155,9 @@ class ProxyConfig(_Model):
     enabled: bool = True
     idle_client_timeout_seconds: Annotated[int, Field(ge=60, le=28800)] = 1800
     max_connections_percent: Annotated[int, Field(ge=1, le=100)] = 90
+    # How long a request waits for a database connection of the proxy's pool before it fails
+    # (RDS's default, 120 s, would outlast the API's own timeout many times over).
+    connection_borrow_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
 
 
 # The first Aurora MySQL version whose Serverless v2 instances scale to 0 ACU and pause.
@@ -234,15 +237,15 @@ class DatabaseConfig(_Model):
         return self.min_acu == 0
 
     @property
-    def client_connect_timeout_seconds(self) -> int:
-        """How long a function waits for a connection: through a typical resume (about 15 s)
-        where the cluster pauses, within the API's 29-second limit; 5 s otherwise."""
-        return 20 if self.auto_pauses else 5
+    def resume_wait_seconds(self) -> int | None:
+        """Where the cluster pauses, how long a function waits for a connection: through a
+        typical resume (about 15 s); None elsewhere (``api.db_connect_timeout_seconds``)."""
+        return RESUME_WAIT_SECONDS if self.auto_pauses else None
 
     @property
     def client_retry_after_seconds(self) -> int:
         """The Retry-After of a 503 when the database cannot be reached (a resume after a day
-        paused takes about 30 s: 20 s waited + 15 s)."""
+        paused takes about 30 s: 15 s waited + 15 s)."""
         return 15 if self.auto_pauses else 5
 
     @property
@@ -288,6 +291,9 @@ class StorageConfig(_Model):
 class FunctionConfig(_Model):
     memory_mb: Annotated[int, Field(ge=128, le=10240)]
     timeout_seconds: Annotated[int, Field(ge=1, le=900)]
+    # Execution environments the function may run at once (each holds one database connection);
+    # none: it shares the account's unreserved concurrency.
+    reserved_concurrency: Annotated[int | None, Field(ge=1, le=10000)] = None
 
 
 class ApiConfig(_Model):
@@ -304,11 +310,22 @@ class ApiConfig(_Model):
     # API Gateway's CloudWatch role is one setting per account and region: manage it from one
     # environment only when several environments share an account.
     manage_account_cloudwatch_role: bool = True
-    api_function: FunctionConfig = FunctionConfig(memory_mb=1024, timeout_seconds=29)
-    events_function: FunctionConfig = FunctionConfig(memory_mb=512, timeout_seconds=60)
+    # Under API Gateway's 29 s integration timeout with headroom: the function gives up (and
+    # says so in its logs) before the client is answered 504 by the gateway.
+    api_function: FunctionConfig = FunctionConfig(memory_mb=1024, timeout_seconds=20, reserved_concurrency=50)
+    events_function: FunctionConfig = FunctionConfig(
+        memory_mb=512, timeout_seconds=60, reserved_concurrency=10
+    )
+    # Deadlines of the database calls (PATRONUS_DB_CONNECT_TIMEOUT, PATRONUS_DB_QUERY_TIMEOUT).
+    db_connect_timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 3
+    db_query_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 10
     # db_migrate, which applies the schema migrations of each release.
     schema_migration_function: FunctionConfig = FunctionConfig(memory_mb=512, timeout_seconds=600)
     event_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 8
+    # API Gateway's per-method CloudWatch metrics (billed as custom metrics); the stage's own
+    # metrics are always on.
+    detailed_metrics: bool = False
+    waf_log_retention_days: RetentionDays = 90
 
 
 class BudgetConfig(_Model):
@@ -331,6 +348,23 @@ class MonitoringConfig(_Model):
     replica_lag_ms: Annotated[int, Field(gt=0)] = 2000
     proxy_client_connections: Annotated[int, Field(gt=0)] = 500
     database_connections: Annotated[int, Field(gt=0)] = 400
+    # Average time a request waits for one of the proxy's database connections.
+    proxy_borrow_latency_ms: Annotated[int, Field(gt=0)] = 100
+
+
+class BackupConfig(_Model):
+    """AWS Backup of the Aurora cluster and the documents bucket, optionally copied to a second
+    region, in a vault that may be locked (compliance mode: no one can delete a recovery point
+    before its retention ends, not even the account's root)."""
+
+    enabled: bool = False
+    schedule: Annotated[str, Field(pattern=r"^cron\(.+\)$")] = "cron(0 3 * * ? *)"
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 35
+    copy_to_region: Annotated[str | None, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = None
+    copy_retention_days: Annotated[int, Field(ge=1, le=36500)] = 35
+    vault_lock: bool = False
+    # Days after which the vault lock can no longer be removed (AWS: 3 or more).
+    vault_lock_grace_days: Annotated[int, Field(ge=3, le=36500)] = 3
 
 
 # CodeDeploy's predefined traffic shifts for Lambda, by the name used in cdk.json.
@@ -558,6 +592,7 @@ class EnvironmentConfig(_Model):
     api: ApiConfig
     monitoring: MonitoringConfig
     canary: CanaryConfig = CanaryConfig()
+    backup: BackupConfig = BackupConfig()
     # The one-off move of the legacy data (DMS, DataSync), in a stack of its own.
     legacy_migration: LegacyMigrationConfig = LegacyMigrationConfig()
 
@@ -610,9 +645,123 @@ class EnvironmentConfig(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _backup_copy_elsewhere(self) -> EnvironmentConfig:
+        if self.backup.copy_to_region == self.region:
+            raise ValueError(f"backup.copy_to_region must be another region than {self.region}")
+        return self
+
+    @model_validator(mode="after")
+    def _api_deadlines(self) -> EnvironmentConfig:
+        api = self.api
+        timeout = api.api_function.timeout_seconds
+        if timeout > API_GATEWAY_TIMEOUT_SECONDS - 1:
+            raise ValueError(
+                f"api.api_function.timeout_seconds ({timeout}) must leave headroom under API "
+                f"Gateway's {API_GATEWAY_TIMEOUT_SECONDS} s integration timeout: at most "
+                f"{API_GATEWAY_TIMEOUT_SECONDS - 1}"
+            )
+        deadline = database_deadline_seconds(self)
+        if deadline > timeout:
+            connect = (
+                f"the {self.db_connect_timeout_seconds} s wait through a resume (database.min_acu 0)"
+                if self.database.resume_wait_seconds
+                else f"api.db_connect_timeout_seconds {api.db_connect_timeout_seconds}"
+            )
+            borrow = (
+                f" + database.proxy.connection_borrow_timeout_seconds "
+                f"{self.database.proxy.connection_borrow_timeout_seconds}"
+                if self.database.proxy.enabled
+                else ""
+            )
+            raise ValueError(
+                f"the database calls of one request may take {deadline} s ({connect}{borrow} + "
+                f"api.db_query_timeout_seconds {api.db_query_timeout_seconds}), more than "
+                f"api.api_function.timeout_seconds ({timeout})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _connections_within_budget(self) -> EnvironmentConfig:
+        functions = {key: getattr(self.api, key) for key in DATABASE_FUNCTIONS}
+        unbounded = [key for key, function in functions.items() if function.reserved_concurrency is None]
+        if unbounded:
+            raise ValueError(
+                f"api.{unbounded[0]}.reserved_concurrency must be set: each execution environment "
+                "holds a database connection, so the function's concurrency must be bounded"
+            )
+        wanted = sum(function.reserved_concurrency or 0 for function in functions.values())
+        budget = connection_budget(self.database)
+        if wanted > budget:
+            keys = " + ".join(
+                f"api.{key}.reserved_concurrency ({function.reserved_concurrency})"
+                for key, function in functions.items()
+            )
+            raise ValueError(
+                f"{keys} = {wanted} database connections, more than the {budget} the database allows "
+                f"them ({budget_explanation(self.database)}): lower the reserved concurrency, or raise "
+                "database.max_acu or database.proxy.max_connections_percent"
+            )
+        return self
+
     @property
     def retain(self) -> bool:
         return self.removal_policy == "retain"
+
+    @property
+    def db_connect_timeout_seconds(self) -> int:
+        """The functions' connect deadline: the wait through a resume where the cluster pauses,
+        ``api.db_connect_timeout_seconds`` elsewhere."""
+        return self.database.resume_wait_seconds or self.api.db_connect_timeout_seconds
+
+
+# The functions that hold a database connection per execution environment (through the proxy).
+DATABASE_FUNCTIONS = ("api_function", "events_function")
+API_GATEWAY_TIMEOUT_SECONDS = 29
+# Where the cluster pauses, how long a function waits for a connection: Aurora resumes in about
+# 15 s; a longer resume (about 30 s after a day paused) gets a 503 with Retry-After.
+RESUME_WAIT_SECONDS = 15
+# Aurora MySQL's default max_connections by the memory of the instance class; Serverless v2
+# derives it from the maximum capacity (2 GiB per ACU). The value of the largest capacity not
+# above the configured one is taken, so the budget is never overestimated.
+MAX_CONNECTIONS_BY_ACU: dict[float, int] = {
+    1: 90,
+    4: 135,
+    8: 1000,
+    16: 2000,
+    32: 3000,
+    64: 4000,
+    128: 5000,
+    256: 6000,
+}
+
+
+def max_connections(max_acu: float) -> int:
+    """Aurora MySQL's default ``max_connections`` for a Serverless v2 maximum of ``max_acu``."""
+    return max(count for acu, count in MAX_CONNECTIONS_BY_ACU.items() if acu <= max(max_acu, 1))
+
+
+def connection_budget(database: DatabaseConfig) -> int:
+    """Database connections the functions may hold together: ``max_connections`` at the maximum
+    capacity, times the proxy's ``max_connections_percent`` where a proxy stands in between
+    (without one, each function environment holds its own connection to the writer)."""
+    percent = database.proxy.max_connections_percent if database.proxy.enabled else 100
+    return max_connections(database.max_acu) * percent // 100
+
+
+def budget_explanation(database: DatabaseConfig) -> str:
+    """How :func:`connection_budget` was reached, with the keys that set it."""
+    explanation = f"max_connections {max_connections(database.max_acu)} at database.max_acu {database.max_acu:g}"
+    if database.proxy.enabled:
+        explanation += f" x database.proxy.max_connections_percent {database.proxy.max_connections_percent}%"
+    return explanation
+
+
+def database_deadline_seconds(config: EnvironmentConfig) -> int:
+    """The longest the database calls of one request may take: connect, borrow a connection of
+    the proxy's pool, run the transaction's statements."""
+    borrow = config.database.proxy.connection_borrow_timeout_seconds if config.database.proxy.enabled else 0
+    return config.db_connect_timeout_seconds + borrow + config.api.db_query_timeout_seconds
 
 
 def _describe(error: ValidationError, prefix: str) -> str:

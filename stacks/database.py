@@ -260,6 +260,8 @@ class DatabaseStack(Stack):
             require_tls=True,
             role=role,
             idle_client_timeout=Duration.seconds(db.proxy.idle_client_timeout_seconds),
+            # A request that cannot get a database connection fails within the API's timeout.
+            borrow_timeout=Duration.seconds(db.proxy.connection_borrow_timeout_seconds),
             max_connections_percent=db.proxy.max_connections_percent,
             debug_logging=False,
         )

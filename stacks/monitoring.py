@@ -1,7 +1,8 @@
 """Dashboard and alarms, built with cdk-monitoring-constructs, to an encrypted SNS topic.
 
 Alarms: API 5xx rate and p99 latency; Lambda errors and throttles; dead-letter queue depth;
-RDS Proxy client and database connections; Aurora CPU, capacity (ACU) and replica lag. The
+RDS Proxy client and database connections and the time a request waits to borrow one; Aurora
+CPU, capacity (ACU) and replica lag. The
 release alarms of the api stack (the ones CodeDeploy watches to roll a canary back) are shown on
 the dashboard and notify the topic through one composite alarm.
 """
@@ -216,15 +217,25 @@ class MonitoringStack(Stack):
             return []
         thresholds = self.config.monitoring
         metrics = []
-        for metric_name, label, alarm, threshold in (
+        for metric_name, statistic, label, alarm, threshold in (
             (
                 "ClientConnections",
+                "Maximum",
                 "Proxy client connections",
                 "ProxyClientConnections",
                 thresholds.proxy_client_connections,
             ),
+            # RDS reports the borrow latency in microseconds.
+            (
+                "DatabaseConnectionsBorrowLatency",
+                "Average",
+                "Proxy connection borrow latency (average, µs)",
+                "ProxyBorrowLatency",
+                thresholds.proxy_borrow_latency_ms * 1000,
+            ),
             (
                 "DatabaseConnections",
+                "Maximum",
                 "Proxy database connections",
                 "ProxyDatabaseConnections",
                 thresholds.database_connections,
@@ -234,7 +245,7 @@ class MonitoringStack(Stack):
                 namespace="AWS/RDS",
                 metric_name=metric_name,
                 dimensions_map={"ProxyName": database.proxy.db_proxy_name},
-                statistic="Maximum",
+                statistic=statistic,
                 period=Duration.minutes(1),
                 label=label,
             )

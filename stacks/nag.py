@@ -66,3 +66,10 @@ def acknowledge_log_retention(stack: Stack) -> None:
         "aws-cdk-lib log retention function: it sets retention on log groups that RDS creates "
         "at run time, whose ARNs are not known at deploy time.",
     )
+
+
+def qualified_arn_finding(function: lambda_.IFunction) -> str:
+    """The granular IAM5 finding of a statement on ``<function ARN>:*`` (its versions)."""
+    stack = Stack.of(function)
+    logical_id = stack.resolve(stack.get_logical_id(function.node.default_child))  # type: ignore[arg-type]
+    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.common import log_retention, removal_policy
@@ -104,15 +105,51 @@ class NetworkStack(Stack):
         )
         self.endpoints_sg = self.security_group("EndpointsSecurityGroup", "Interface VPC endpoints")
         https = ec2.Port.tcp(443)
-        # HTTPS leaves the functions only towards S3 (gateway endpoint, public prefix): there is
-        # no route to the internet, so 0.0.0.0/0:443 reaches nothing else.
-        self.functions_sg.add_egress_rule(ec2.Peer.any_ipv4(), https, "S3 through the gateway endpoint")
+        # HTTPS leaves the functions only towards S3's addresses (the AWS-managed prefix list the
+        # gateway endpoint routes): 0.0.0.0/0:443 would also reach the datacenter over the VPN.
+        self.functions_sg.add_egress_rule(
+            ec2.Peer.prefix_list(self._s3_prefix_list_id()), https, "S3 through the gateway endpoint"
+        )
         self.schema_migration_sg.add_egress_rule(
             ec2.Peer.ipv4(self.vpc.vpc_cidr_block), https, "Secrets Manager interface endpoint"
         )
         self.endpoints_sg.add_ingress_rule(
             self.schema_migration_sg, https, "Migration and rotation functions"
         )
+
+    def _s3_prefix_list_id(self) -> str:
+        """The id of the region's AWS-managed S3 prefix list, read at deployment (EC2's
+        DescribePrefixLists; no account lookup at synth)."""
+        name = f"com.amazonaws.{self.region}.s3"
+        lookup = cr.AwsCustomResource(
+            self,
+            "S3PrefixList",
+            on_update=cr.AwsSdkCall(
+                service="EC2",
+                action="describePrefixLists",
+                parameters={"Filters": [{"Name": "prefix-list-name", "Values": [name]}]},
+                physical_resource_id=cr.PhysicalResourceId.of(name),
+                output_paths=["PrefixLists.0.PrefixListId"],
+            ),
+            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
+                resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE
+            ),
+            install_latest_aws_sdk=False,
+        )
+        provider = self.node.find_child(f"AWS{cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace('-', '')}")
+        acknowledge(
+            provider,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "aws-cdk-lib's function behind AwsCustomResource: the AWS-managed basic execution "
+            "policy only lets it write its own logs.",
+        )
+        acknowledge(
+            lookup,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ec2:DescribePrefixLists has no resource-level permission; the function only reads the "
+            "id of the region's S3 prefix list.",
+        )
+        return lookup.get_response_field("PrefixLists.0.PrefixListId")
 
     def allow_endpoint_access(self, peer: ec2.ISecurityGroup, description: str) -> None:
         """Let ``peer`` reach the interface endpoints (Secrets Manager) on 443.

@@ -43,7 +43,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stacks.api_constructs.users import smoke_test_role_name
+from stacks.api_constructs.users import smoke_test_role_name, smoke_test_runner_role_name
 from stacks.common import log_retention
 from stacks.config import PipelineConfig
 from stacks.nag import acknowledge
@@ -216,6 +216,15 @@ class PipelineStack(Stack):
                 "python -m pip install --quiet \"$(grep -i '^boto3==' requirements.txt)\"",
             ],
             commands=[command],
+            # A role of its own, with the fixed name the smoke-test role trusts (no other
+            # principal of the pipeline's account may assume it).
+            role=iam.Role(
+                self,
+                f"SmokeTestRunner-{name}",
+                role_name=smoke_test_runner_role_name(stage.config),
+                assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+                description=f"Runs the smoke test of {name} after its deployment",
+            ),
             role_policy_statements=[
                 iam.PolicyStatement(
                     sid="AssumeTheSmokeTestRole", actions=["sts:AssumeRole"], resources=[role_arn]

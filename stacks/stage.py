@@ -6,6 +6,7 @@ from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
 from stacks.api import ApiStack
+from stacks.backup import BackupCopyStack, BackupStack
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
 from stacks.legacy_migration_stack import LegacyMigrationStack
@@ -72,6 +73,10 @@ class PatronusStage(Stage):
             api=self.api,
             stack_name=name("monitoring"),
         )
+        self.backup: BackupStack | None = None
+        self.backup_copy: BackupCopyStack | None = None
+        if config.backup.enabled:
+            self._build_backup(name("backup"))
         self.legacy_migration: LegacyMigrationStack | None = None
         if config.legacy_migration.enabled:
             self.legacy_migration = LegacyMigrationStack(
@@ -83,6 +88,34 @@ class PatronusStage(Stage):
                 storage=self.storage,
                 stack_name=name("migration"),
             )
+        self._tag()
+
+    def _build_backup(self, stack_name: str) -> None:
+        config = self.config
+        if config.backup.copy_to_region:
+            # The copies' vault, in the second region, exists before the plan that copies to it.
+            self.backup_copy = BackupCopyStack(
+                self,
+                "BackupCopy",
+                config=config,
+                env=Environment(account=self.account, region=config.backup.copy_to_region),
+                stack_name=f"{stack_name}-copy",
+                termination_protection=config.retain,
+            )
+        self.backup = BackupStack(
+            self,
+            "Backup",
+            config=config,
+            database=self.database,
+            storage=self.storage,
+            stack_name=stack_name,
+            termination_protection=config.retain,
+        )
+        if self.backup_copy is not None:
+            self.backup.add_stack_dependency(self.backup_copy)
+
+    def _tag(self) -> None:
+        config = self.config
         for key, value in (
             ("project", config.project),
             ("environment", config.name),

@@ -1,6 +1,12 @@
 """Cold-start proxy: a fresh Python process imports a handler, initialises it and serves one
 GET /v1/dossiers/{id} against MariaDB. The Patronus handler and the FastAPI + Mangum baseline
-run interleaved in the same run, so that machine noise hits both alike."""
+run interleaved in the same run, so that machine noise hits both alike.
+
+With SnapStart a new execution environment does not import nor initialise: it is restored from
+a snapshot taken after the before-snapshot hooks. Its share of the work that can be measured here
+is the *restore path*: the after-restore hooks plus the first request on a fresh connection, in a
+process primed by the before-snapshot hooks (Lambda's own restore of the snapshot comes on top
+and can only be measured in AWS). It is compared with the baseline's whole cold start."""
 
 from __future__ import annotations
 
@@ -20,7 +26,8 @@ from benchmarks.api.environment import CODE_PATHS, BenchDatabase, get_event
 from benchmarks.api.stats import summary
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
-HANDLERS = ("patronus", "fastapi")
+HANDLERS = ("patronus", "fastapi", "patronus-restore")
+RESTORE_GOAL = 0.15
 # The third-party imports each handler cannot do without: the floor under its cold start.
 # (pydantic imports lazily: BaseModel and Field are what both handlers' models need.)
 FLOORS = {
@@ -72,6 +79,7 @@ def measure(db: BenchDatabase, runs: int) -> dict[str, Any]:
     env = child_environment(db.url)
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in HANDLERS}
     floors: dict[str, list[float]] = {name: [] for name in FLOORS}
+    floor_order = tuple(FLOORS)
     xray: list[float] = []
     with tempfile.TemporaryDirectory(prefix="patronus-coldstart-") as folder:
         for name in HANDLERS:  # one unmeasured run each: page cache and bytecode cache warm
@@ -81,7 +89,7 @@ def measure(db: BenchDatabase, runs: int) -> dict[str, Any]:
             order = HANDLERS if i % 2 == 0 else tuple(reversed(HANDLERS))
             for name in order:
                 samples[name].append(run_once(name, env, event, Path(folder)))
-            for name in order:
+            for name in floor_order if i % 2 == 0 else tuple(reversed(floor_order)):
                 floors[name].append(_import_time(FLOORS[name], env))
             if i % 4 == 0:
                 xray.append(_import_time("import aws_xray_sdk.core", env))
@@ -91,14 +99,20 @@ def measure(db: BenchDatabase, runs: int) -> dict[str, Any]:
             key: summary([r[key] for r in results])
             for key in ("spawn_to_response_ms", "in_process_ms", "import_ms", "first_request_ms")
         }
+    figures["patronus-restore"]["restore_path_ms"] = summary(
+        [r["restore_path_ms"] for r in samples["patronus-restore"]]
+    )
     ours = figures["patronus"]["spawn_to_response_ms"]["p50"]
     theirs = figures["fastapi"]["spawn_to_response_ms"]["p50"]
+    restore = figures["patronus-restore"]["restore_path_ms"]["p50"]
     return {
         "runs": runs,
         "handlers": figures,
+        # Without SnapStart: the whole cold start against the baseline's (the former goal, 0.5).
         "ratio_p50": ours / theirs,
-        "goal": "Patronus p50 at most half of the FastAPI + Mangum baseline p50",
-        "goal_met": ours <= 0.5 * theirs,
+        "restore_ratio_p50": restore / theirs,
+        "goal": f"SnapStart restore path p50 at most {RESTORE_GOAL} of the FastAPI + Mangum cold start p50",
+        "goal_met": restore <= RESTORE_GOAL * theirs,
         "xray_sdk_import_ms": summary(xray),
         "framework_import_ms": {name: summary(values) for name, values in floors.items()},
         "framework_floor_ratio_p50": statistics.median(floors["patronus"])

@@ -1,10 +1,12 @@
 """One cold start: run as a fresh process by :mod:`benchmarks.api.coldstart`.
 
-``python coldstart_child.py patronus|fastapi RESULT_FILE``; the API Gateway event comes in
-``BENCH_EVENT`` (JSON) and the parent's wall clock at spawn in ``BENCH_SPAWNED_AT``. The child
-imports and initialises one handler, serves the one event and writes the timings to
-RESULT_FILE. It imports nothing else of the project before the handler, so the figures hold
-only what the function itself costs.
+``python coldstart_child.py patronus|patronus-restore|fastapi RESULT_FILE``; the API Gateway
+event comes in ``BENCH_EVENT`` (JSON) and the parent's wall clock at spawn in
+``BENCH_SPAWNED_AT``. The child imports and initialises one handler, serves the one event and
+writes the timings to RESULT_FILE. ``patronus-restore`` is the SnapStart restore path: the
+process primes as before a snapshot (the before-snapshot hooks), then the after-restore hooks and
+the first request, on a fresh connection, are timed (``restore_path_ms``). It imports nothing
+else of the project before the handler, so the figures hold only what the function itself costs.
 """
 
 from __future__ import annotations
@@ -38,14 +40,24 @@ def main() -> None:
     which, result_file = sys.argv[1], sys.argv[2]
     event = json.loads(os.environ["BENCH_EVENT"])
     before_import = time.perf_counter()
-    if which == "patronus":
+    if which in ("patronus", "patronus-restore"):
         from patronus_api.handler import handler
     elif which == "fastapi":
         from benchmarks.baselines.fastapi_app import handler
     else:
         raise SystemExit(f"unknown handler {which!r}")
     imported = time.perf_counter()
-    response = handler(event, _Context())
+    restore_path_ms = None
+    if which == "patronus-restore":
+        from patronus import snapstart
+
+        snapstart.hooks.run_before_snapshot()
+        restored = time.perf_counter()
+        snapstart.hooks.run_after_restore()
+        response = handler(event, _Context())
+        restore_path_ms = (time.perf_counter() - restored) * 1000
+    else:
+        response = handler(event, _Context())
     served = time.perf_counter()
     wall = time.time()
     with open(result_file, "w", encoding="utf-8") as out:
@@ -57,6 +69,7 @@ def main() -> None:
                 "first_request_ms": (served - imported) * 1000,
                 "in_process_ms": (served - _STARTED) * 1000,
                 "spawn_to_response_ms": (wall - float(os.environ["BENCH_SPAWNED_AT"])) * 1000,
+                "restore_path_ms": restore_path_ms,
             },
             out,
         )

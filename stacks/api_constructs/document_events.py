@@ -1,7 +1,9 @@
 """Document events: S3 "Object Created" events of uploads, through EventBridge, to a function.
 
 An EventBridge rule matches the bucket's "Object Created" events under the uploads prefix and
-invokes ``document_events``, which marks the uploaded document available. Events EventBridge
+invokes the ``live`` alias of ``document_events``, which marks the uploaded document available.
+The alias points at the function's latest published version: SnapStart starts published versions
+only, never ``$LATEST``. Events EventBridge
 cannot deliver, and invocations that still fail after Lambda's own retries, land in one
 encrypted dead-letter queue (the monitoring stack alarms on its depth).
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IDependable
@@ -73,8 +76,17 @@ class DocumentEvents(FlatScope):
             self, "DocumentEventsFunction", props.defaults, EVENTS_FUNCTION, props.sizing
         )
         self.function.node.add_dependency(*props.runs_after)
+        version = self.function.current_version
+        version.node.add_dependency(*props.runs_after)
+        self.alias = lambda_.Alias(
+            self,
+            "DocumentEventsLiveAlias",
+            alias_name="live",
+            version=version,
+            description="The version EventBridge invokes (SnapStart applies to published versions)",
+        )
         # Failures after Lambda's own retries of the asynchronous invocation land in the queue.
-        self.function.configure_async_invoke(
+        self.alias.configure_async_invoke(
             retry_attempts=2,
             max_event_age=Duration.hours(6),
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
@@ -114,7 +126,7 @@ class DocumentEvents(FlatScope):
         )
         rule.add_target(
             targets.LambdaFunction(
-                self.function,
+                self.alias,
                 dead_letter_queue=self.dead_letter_queue,
                 retry_attempts=props.retry_attempts,
                 max_event_age=Duration.hours(2),

@@ -1,16 +1,23 @@
-"""The web application firewall in front of the API stage: AWS managed rule groups (common
-exploits, known bad inputs, SQL injection) and a per-IP rate limit over five minutes."""
+"""The web application firewall in front of the API stage: AWS managed rule groups (addresses of
+Amazon's IP reputation list, common exploits, known bad inputs, SQL injection), a per-IP rate
+limit over five minutes (per environment: a whole office behind one address must fit), and its
+logs in CloudWatch Logs with the Authorization and Cookie headers redacted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stacks.logical_ids import FlatScope
 
+# Headers WAF's logs never hold: the bearer token and any cookie.
+REDACTED_HEADERS = ("authorization", "cookie")
 MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
@@ -25,11 +32,16 @@ class WebFirewallProps:
         stage_arn: the API Gateway stage the web ACL guards.
         rate_limit_per_5_minutes: requests one IP may make in five minutes before being blocked.
         metrics_prefix: prefix of the CloudWatch metric names (the environment name).
+        log_group_name: the log group of WAF's logs (WAF requires the ``aws-waf-logs-`` prefix).
+        log_retention / removal_policy: that log group's.
     """
 
     stage_arn: str
     rate_limit_per_5_minutes: int
     metrics_prefix: str
+    log_group_name: str
+    log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
 
 
 class WebFirewall(FlatScope):
@@ -52,6 +64,27 @@ class WebFirewall(FlatScope):
             resource_arn=props.stage_arn,
             web_acl_arn=self.web_acl.attr_arn,
         )
+        self.logs = self._build_logging()
+
+    def _build_logging(self) -> logs.LogGroup:
+        log_group = logs.LogGroup(
+            self,
+            "WebAclLogs",
+            log_group_name=self.props.log_group_name,
+            retention=self.props.log_retention,
+            removal_policy=self.props.removal_policy,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self,
+            "WebAclLogging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[log_group.log_group_arn],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in REDACTED_HEADERS
+            ],
+        )
+        return log_group
 
     def _managed_rules(self) -> list[wafv2.CfnWebACL.RuleProperty]:
         return [

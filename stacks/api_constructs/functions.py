@@ -56,7 +56,8 @@ def patronus_function(
     sizing: FunctionConfig,
 ) -> lambda_.Function:
     """The function ``construct_id`` and its log group ``<construct_id>Logs`` in ``scope``:
-    arm64, traced, in the VPC, with both layers, and the cdk-nag findings every function draws."""
+    arm64, traced, in the VPC, with both layers, its reserved concurrency, SnapStart on its
+    published versions, and the cdk-nag findings every function draws."""
     log_group = logs.LogGroup(
         scope,
         f"{construct_id}Logs",
@@ -74,6 +75,9 @@ def patronus_function(
         layers=list(defaults.layers),
         memory_size=sizing.memory_mb,
         timeout=Duration.seconds(sizing.timeout_seconds),
+        reserved_concurrent_executions=sizing.reserved_concurrency,
+        # Versions start from a snapshot taken after the initialisation (patronus.snapstart).
+        snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
         vpc=defaults.vpc,
         vpc_subnets=defaults.subnets,
         security_groups=[defaults.security_group],
@@ -99,8 +103,9 @@ def function_environment(
         "PATRONUS_DB_NAME": config.database.name,
         "PATRONUS_DB_IAM_AUTH": "true",
         "PATRONUS_DB_TLS": "true",
-        "PATRONUS_DB_CONNECT_TIMEOUT": str(config.database.client_connect_timeout_seconds),
+        "PATRONUS_DB_CONNECT_TIMEOUT": str(config.db_connect_timeout_seconds),
         "PATRONUS_DB_RETRY_AFTER": str(config.database.client_retry_after_seconds),
+        "PATRONUS_DB_QUERY_TIMEOUT": str(config.api.db_query_timeout_seconds),
         "PATRONUS_BUCKET": bucket_name,
         "PATRONUS_REGION": region,
         "PATRONUS_UPLOAD_URL_TTL": str(config.api.upload_url_ttl_seconds),

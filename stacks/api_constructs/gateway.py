@@ -8,6 +8,7 @@ traced, and logged as JSON access logs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ class ApiGatewayProps:
         web_origins: origins allowed by CORS (none: no CORS preflight methods).
         access_log_retention / removal_policy: the access log group.
         manage_account_cloudwatch_role: create the account's API Gateway logging role.
+        detailed_metrics: CloudWatch metrics per method (``api.detailed_metrics``), not only
+            per stage.
     """
 
     rest_api_name: str
@@ -50,6 +53,24 @@ class ApiGatewayProps:
     access_log_retention: logs.RetentionDays
     removal_policy: RemovalPolicy
     manage_account_cloudwatch_role: bool
+    detailed_metrics: bool = False
+
+
+# One JSON object per request; ``sub`` is the Cognito subject the authorizer verified (absent on
+# public routes), so that a request can be traced to its caller.
+ACCESS_LOG_FIELDS = {
+    "requestId": apigw.AccessLogField.context_request_id(),
+    "ip": apigw.AccessLogField.context_identity_source_ip(),
+    "sub": apigw.AccessLogField.context_authorizer_claims("sub"),
+    "requestTime": apigw.AccessLogField.context_request_time(),
+    "httpMethod": apigw.AccessLogField.context_http_method(),
+    "resourcePath": apigw.AccessLogField.context_resource_path(),
+    "status": apigw.AccessLogField.context_status(),
+    "protocol": apigw.AccessLogField.context_protocol(),
+    "responseLength": apigw.AccessLogField.context_response_length(),
+    "integrationLatency": apigw.AccessLogField.context_integration_latency(),
+    "wafStatus": apigw.AccessLogField.context_waf_response_code(),
+}
 
 
 class ApiGateway(FlatScope):
@@ -99,22 +120,16 @@ class ApiGateway(FlatScope):
             deploy_options=apigw.StageOptions(
                 stage_name=props.stage_name,
                 tracing_enabled=True,
-                metrics_enabled=True,
+                metrics_enabled=props.detailed_metrics,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 throttling_rate_limit=props.throttling_rate_limit,
                 throttling_burst_limit=props.throttling_burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
+                access_log_format=apigw.AccessLogFormat.custom(
+                    json.dumps(
+                        {name: str(field) for name, field in ACCESS_LOG_FIELDS.items()}, separators=(",", ":")
+                    )
                 ),
             ),
         )

@@ -4,11 +4,17 @@ Every change of the function publishes a new version; the ``live`` alias points 
 API Gateway invokes, and a CodeDeploy deployment group shifts it to the new version (canary,
 linear or all at once, per environment) and back when a rollback alarm fires: errors and p99
 latency of the new version (the ``ExecutedVersion`` dimension of invocations through the alias),
-and the 5xx share of the API stage.
+and the share of its invocations that the new version answered 5xx (its own ``ServerErrors``
+metric by version). Client mistakes are answered 4xx and API Gateway's own errors are not the
+version's, so neither can roll a release back.
 
 The function, its new version and so the alias wait for the schema migrations of the release
 (CloudFormation ``DependsOn``): the version CodeDeploy shifts to is published only once they
-have completed.
+have completed. Before any traffic shifts, a pre-traffic hook invokes the new version (``GET
+/health`` and a read as the smoke-test user) and stops the release if either does not answer
+200; after the shift, a post-traffic hook deletes old published versions (SnapStart bills a cached
+snapshot per version), keeping the newest few for a manual rollback
+(``functions/release_hooks``).
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct, IDependable
 
+from patronus.observability import METRICS_NAMESPACE, SERVER_ERRORS_METRIC, VERSION_DIMENSION
+from stacks import code
 from stacks.api_constructs.functions import FunctionDefaults, FunctionSpec, patronus_function
 from stacks.config import DEPLOYMENT_STRATEGIES, CanaryConfig, FunctionConfig
 from stacks.logical_ids import FlatScope
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, acknowledge_function, qualified_arn_finding
 from stacks.storage import LEGACY_PREFIX, UPLOAD_PREFIX, DocumentAccess
 
 LIVE_ALIAS = "live"
@@ -36,6 +46,11 @@ API_FUNCTION = FunctionSpec(
     description="Patronus REST API (all routes)",
 )
 MINUTE = Duration.minutes(1)
+# Published versions the post-traffic hook keeps (besides any an alias names): the live alias can
+# be shifted back by hand to one of them.
+KEEP_VERSIONS = 3
+# The read the pre-traffic hook makes as the smoke-test user (a reader may make it).
+PRE_TRAFFIC_READ = "/v1/dossiers?limit=1"
 
 # What the function does with the documents. Presigned PUT/POST/GET and multipart uploads are
 # signed with its role; HEAD, abort and complete run from the function itself. S3 calls KMS with
@@ -87,7 +102,10 @@ class ApiReleaseProps:
         defaults / sizing: the function's shared settings, its memory and timeout.
         canary: how a new version takes traffic, and the rollback thresholds.
         runs_after: what must complete before the code serves (the schema migration).
-        rest_api_name / stage_name: the API stage whose 5xx share is a rollback alarm.
+        rest_api_name / stage_name: the API stage.
+        smoke_test_path / smoke_test_username / smoke_test_group: the read the pre-traffic hook
+            makes as the smoke-test user.
+        prune_functions: other functions whose old versions the post-traffic hook deletes.
     """
 
     defaults: FunctionDefaults
@@ -96,6 +114,10 @@ class ApiReleaseProps:
     runs_after: Sequence[IDependable]
     rest_api_name: str
     stage_name: str
+    smoke_test_path: str
+    smoke_test_username: str
+    smoke_test_group: str
+    prune_functions: Sequence[lambda_.IFunction] = ()
 
 
 class ApiRelease(FlatScope):
@@ -116,6 +138,7 @@ class ApiRelease(FlatScope):
             description="The version API Gateway invokes; CodeDeploy shifts it on each release",
         )
         self.alarms = self._build_alarms()
+        self.pre_traffic_hook, self.post_traffic_hook = self._build_hooks()
         self.deployment_group = self._build_deployment_group()
 
     def _build_version(self) -> lambda_.Version:
@@ -140,7 +163,16 @@ class ApiRelease(FlatScope):
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
             ignore_alarm_configuration=canary.ignore_alarms,
+            pre_hook=self.pre_traffic_hook,
+            post_hook=self.post_traffic_hook,
         )
+        for hook in (self.pre_traffic_hook, self.post_traffic_hook):
+            acknowledge(
+                group.role.node.find_child("DefaultPolicy"),
+                qualified_arn_finding(hook),
+                "CodeDeploy invokes its lifecycle hook functions through any qualifier: aws-cdk-lib "
+                "grants it on the hook's own ARN pattern, these two functions only.",
+            )
         # The alarms measure the new version (their dimensions follow it): they must be updated
         # before CodeDeploy starts to shift, so the alias waits for them. (It waits for the
         # deployment group already: its update policy refers to it.)
@@ -152,6 +184,69 @@ class ApiRelease(FlatScope):
             "function it deploys and invoke its hooks; nothing else.",
         )
         return group
+
+    def _build_hooks(self) -> tuple[lambda_.Function, lambda_.Function]:
+        """The CodeDeploy hooks: outside the VPC (they call the Lambda and CodeDeploy APIs, which
+        the VPC has no route to), with the version being released in their environment."""
+        props = self.props
+        pruned = [self.function, *props.prune_functions]
+        environment = {
+            "TARGET_VERSION_ARN": self.version.function_arn,
+            "SMOKE_TEST_PATH": props.smoke_test_path,
+            "SMOKE_TEST_USERNAME": props.smoke_test_username,
+            "SMOKE_TEST_GROUP": props.smoke_test_group,
+            "PRUNE_FUNCTIONS": ",".join(function.function_name for function in pruned),
+            "KEEP_VERSIONS": str(KEEP_VERSIONS),
+        }
+        hooks = []
+        for construct_id, handler, description in (
+            ("PreTrafficHook", "pre_traffic", "Checks a new api version before CodeDeploy shifts traffic"),
+            ("PostTrafficHook", "post_traffic", "Deletes old api versions after a release"),
+        ):
+            log_group = logs.LogGroup(
+                self,
+                f"{construct_id}Logs",
+                retention=props.defaults.log_retention,
+                removal_policy=props.defaults.removal_policy,
+            )
+            hook = lambda_.Function(
+                self,
+                construct_id,
+                description=description,
+                runtime=code.RUNTIME,
+                architecture=code.ARCHITECTURE,
+                handler=f"patronus_release_hooks.handler.{handler}",
+                code=code.function_code("release_hooks"),
+                memory_size=256,
+                timeout=Duration.minutes(2),
+                log_group=log_group,
+                environment=environment,
+            )
+            acknowledge_function(hook, in_vpc=False, traced=False)
+            acknowledge(
+                hook,
+                "AwsSolutions-L1",
+                "The hooks run on the same runtime as the api function they check, on purpose.",
+            )
+            hooks.append(hook)
+        pre, post = hooks
+        self.version.grant_invoke(pre)
+        for function in pruned:
+            post.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:ListVersionsByFunction", "lambda:ListAliases", "lambda:DeleteFunction"],
+                    resources=[function.function_arn, f"{function.function_arn}:*"],
+                )
+            )
+        post_policy = post.role.node.find_child("DefaultPolicy")  # type: ignore[union-attr]
+        for function in pruned:
+            acknowledge(
+                post_policy,
+                qualified_arn_finding(function),
+                "Versions are published at each release: listing and deleting the old ones needs "
+                "the function's qualified ARN pattern (its versions), on this function only.",
+            )
+        return pre, post
 
     def _build_alarms(self) -> list[cloudwatch.Alarm]:
         """Errors and p99 latency of the new version, and the stage's 5xx share."""
@@ -190,19 +285,32 @@ class ApiRelease(FlatScope):
             threshold=canary.max_latency_p99_ms,
             periods=(3, 2),
         )
+        invocations = cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name="Invocations",
+            dimensions_map=new_version,
+            statistic="Sum",
+            period=MINUTE,
+        )
+        answered_5xx = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=SERVER_ERRORS_METRIC,
+            dimensions_map={"service": API_FUNCTION.service, VERSION_DIMENSION: self.version.version},
+            statistic="Sum",
+            period=MINUTE,
+        )
         server_errors = self._alarm(
             "Release5xxAlarm",
-            "Share of 5xx answers of the API stage. Handled errors are answers, not Lambda "
-            "errors, so they are caught here: a failing canary with 10% of the traffic lifts "
-            "the rate to about 10%. CodeDeploy shifts the live alias back when this fires.",
-            cloudwatch.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name="5XXError",
-                dimensions_map={"ApiName": self.props.rest_api_name, "Stage": self.props.stage_name},
-                statistic="Average",
+            "Share (percent) of the invocations of the version being released that it answered "
+            "5xx itself; client mistakes (4xx) and API Gateway's own errors are not counted. "
+            "CodeDeploy shifts the live alias back when this fires.",
+            cloudwatch.MathExpression(
+                expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+                using_metrics={"invocations": invocations, "errors": answered_5xx},
+                label="5xx answered by the new version (%)",
                 period=MINUTE,
             ),
-            threshold=canary.max_5xx_rate_percent / 100,
+            threshold=canary.max_5xx_rate_percent,
             periods=(2, 2),
         )
         return [errors, latency, server_errors]
@@ -211,7 +319,7 @@ class ApiRelease(FlatScope):
         self,
         construct_id: str,
         description: str,
-        metric: cloudwatch.Metric,
+        metric: cloudwatch.IMetric,
         *,
         threshold: float,
         periods: tuple[int, int],

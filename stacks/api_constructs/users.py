@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import Aws, CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -35,9 +35,23 @@ SMOKE_TEST_USER_POOL_ACTIONS = (
 )
 
 
+WEB_CALLBACK_PATH = "/auth/callback"
+
+
+def smoke_test_username(environment_name: str) -> str:
+    """The smoke-test user's name (an address of a reserved domain: it never receives mail)."""
+    return f"smoke-test@{environment_name}.patronus.invalid"
+
+
 def smoke_test_role_name(config: EnvironmentConfig) -> str:
     """The fixed name of the smoke-test role, which a pipeline in another account must know."""
     return f"{config.project}-{config.name}-smoke-test"
+
+
+def smoke_test_runner_role_name(config: EnvironmentConfig) -> str:
+    """The fixed name of the pipeline step's role that runs the smoke test (the one principal
+    the smoke-test role trusts)."""
+    return f"{config.project}-{config.name}-smoke-test-runner"
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,11 @@ class UserDirectoryProps:
             whether it can be deleted at all.
         smoke_test_group: the smoke-test user's group.
         smoke_test_role_name: the fixed name of the role the pipeline assumes.
-        smoke_test_account: the account trusted to assume that role (the pipeline's).
+        smoke_test_account: the account of the pipeline whose smoke-test step assumes it.
+        smoke_test_runner_role_name: the fixed name of that step's own role, the only principal
+            the smoke-test role trusts.
+        web_origins: the web application's origins; its sign-in returns to
+            ``<origin>/auth/callback`` (none: the web client has no OAuth flow).
     """
 
     environment_name: str
@@ -65,6 +83,8 @@ class UserDirectoryProps:
     smoke_test_group: str
     smoke_test_role_name: str
     smoke_test_account: str
+    smoke_test_runner_role_name: str
+    web_origins: Sequence[str] = ()
 
 
 class UserDirectory(FlatScope):
@@ -123,9 +143,20 @@ class UserDirectory(FlatScope):
             )
 
     def _build_web_client(self) -> cognito.UserPoolClient:
+        # The authorization code grant (with PKCE, in the browser) only: no implicit flow, and
+        # callbacks on the application's own origins, never a placeholder.
+        origins = list(self.props.web_origins)
+        oauth = cognito.OAuthSettings(
+            flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+            callback_urls=[f"{origin}{WEB_CALLBACK_PATH}" for origin in origins],
+            logout_urls=[f"{origin}/" for origin in origins],
+        )
         return self.user_pool.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=oauth if origins else None,
+            disable_o_auth=not origins,
             generate_secret=False,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
@@ -161,6 +192,7 @@ class UserDirectory(FlatScope):
         return self.user_pool.add_client(
             "SmokeTestClient",
             auth_flows=cognito.AuthFlow(admin_user_password=True),
+            disable_o_auth=True,
             generate_secret=False,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
@@ -176,7 +208,7 @@ class UserDirectory(FlatScope):
             "SmokeTestCredentials",
             description=f"Patronus {name}: sign-in of the smoke-test user (group {group})",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps({"username": f"smoke-test@{name}.patronus.invalid"}),
+                secret_string_template=json.dumps({"username": smoke_test_username(name)}),
                 generate_string_key="password",
                 password_length=40,
                 require_each_included_type=True,
@@ -195,11 +227,18 @@ class UserDirectory(FlatScope):
     def _build_smoke_test_role(self) -> iam.Role:
         # A fixed name: the pipeline may live in another account and grants sts:AssumeRole on
         # this exact ARN (a generated name cannot cross the account boundary).
+        # Trusted: the pipeline's smoke-test step only (its role has a fixed name for this), not
+        # every principal of the pipeline's account.
+        props = self.props
+        account, runner_name = props.smoke_test_account, props.smoke_test_runner_role_name
+        runner = f"arn:{Aws.PARTITION}:iam::{account}:role/{runner_name}"
         role = iam.Role(
             self,
             "SmokeTestRole",
             role_name=self.props.smoke_test_role_name,
-            assumed_by=iam.AccountPrincipal(self.props.smoke_test_account),
+            assumed_by=iam.AccountPrincipal(self.props.smoke_test_account).with_conditions(
+                {"ArnEquals": {"aws:PrincipalArn": runner}}
+            ),
             description="Assumed by the delivery pipeline's smoke test: the smoke-test user only",
             max_session_duration=Duration.hours(1),
         )

@@ -30,6 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("network", "database", "storage", "api", "monitoring")
 # Only where legacy_migration.enabled (prod in cdk.json): the one-off DMS and DataSync stack.
 LEGACY_MIGRATION = "legacy_migration"
+# Only where backup.enabled (prod): AWS Backup, and the copies' vault in the second region.
+OPTIONAL = (LEGACY_MIGRATION, "backup", "backup_copy")
 
 
 def cdk_context(**extra: Any) -> dict[str, Any]:
@@ -76,8 +78,10 @@ class Synth:
         return stack
 
     def stack_names(self, env: str) -> tuple[str, ...]:
-        """The stacks of ``env``: the five of every stage, plus the legacy migration stack if enabled."""
-        return STACKS + ((LEGACY_MIGRATION,) if self.stages[env].legacy_migration is not None else ())
+        """The stacks of ``env``: the five of every stage, plus the optional ones it has (legacy
+        migration, backup and the backup copy's vault)."""
+        stage = self.stages[env]
+        return STACKS + tuple(name for name in OPTIONAL if getattr(stage, name) is not None)
 
     def template(self, env: str, name: str) -> Template:
         key = (env, name)

@@ -258,14 +258,18 @@ def test_stage_throttles_traces_and_writes_json_access_logs(synth: Synth) -> Non
                         "ThrottlingRateLimit": 200,
                         "ThrottlingBurstLimit": 400,
                         "LoggingLevel": "ERROR",
-                        "MetricsEnabled": True,
+                        # Per-method metrics only where api.detailed_metrics says so
+                        "MetricsEnabled": False,
                         "DataTraceEnabled": False,
                     }
                 )
             ],
             "AccessLogSetting": {
                 "DestinationArn": Match.any_value(),
-                "Format": Match.string_like_regexp(r'^\{"requestId":"\$context\.requestId"'),
+                # Each line names the caller: the Cognito subject the authorizer verified
+                "Format": Match.string_like_regexp(
+                    r'^\{"requestId":"\$context\.requestId",.*"sub":"\$context\.authorizer\.claims\.sub"'
+                ),
             },
         },
     )
@@ -286,7 +290,7 @@ def test_waf_uses_managed_rules_and_a_rate_limit_and_guards_the_stage(synth: Syn
     assert rate["Action"] == {"Block": {}}
     assert rate["Statement"]["RateBasedStatement"] == {
         "AggregateKeyType": "IP",
-        "Limit": 2000,
+        "Limit": 10000,
         "EvaluationWindowSec": 300,
     }
     template.has_resource_properties(

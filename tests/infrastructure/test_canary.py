@@ -51,10 +51,18 @@ def version_of_api(synth: Synth, env: str) -> tuple[str, Mapping[str, Any]]:
 
 
 def alarms_by_metric(synth: Synth, env: str) -> dict[str, tuple[str, Mapping[str, Any]]]:
-    return {
-        alarm["Properties"]["MetricName"]: (logical_id, alarm["Properties"])
-        for logical_id, alarm in resources(synth, env, "AWS::CloudWatch::Alarm").items()
-    }
+    """The release alarms by metric name; an alarm on a metric expression by its expression's
+    last metric (the share of 5xx: ``ServerErrors``)."""
+    found: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    for logical_id, alarm in resources(synth, env, "AWS::CloudWatch::Alarm").items():
+        properties = alarm["Properties"]
+        name = properties.get("MetricName") or next(
+            query["MetricStat"]["Metric"]["MetricName"]
+            for query in properties["Metrics"]
+            if query["Id"] == "errors"
+        )
+        found[name] = (logical_id, properties)
+    return found
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
@@ -125,7 +133,7 @@ def test_errors_and_latency_alarms_measure_the_new_version_through_the_alias(syn
     version_id, _ = version_of_api(synth, "prod")
     function_id = api_function_id(synth, "prod")
     alarms = alarms_by_metric(synth, "prod")
-    assert set(alarms) == {"Errors", "Duration", "5XXError"}
+    assert set(alarms) == {"Errors", "Duration", "ServerErrors"}
     for metric in ("Errors", "Duration"):
         _, alarm = alarms[metric]
         dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
@@ -139,14 +147,26 @@ def test_errors_and_latency_alarms_measure_the_new_version_through_the_alias(syn
     assert alarms["Duration"][1]["ExtendedStatistic"] == "p99" and alarms["Duration"][1]["Threshold"] == 3000
 
 
-def test_the_5xx_alarm_watches_the_share_of_server_errors_of_the_stage(synth: Synth) -> None:
-    _, alarm = alarms_by_metric(synth, "prod")["5XXError"]
-    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-    assert dimensions == {"ApiName": "patronus-prod-api", "Stage": "prod"}
-    # Average of 5XXError is the share of requests answered 5xx; 5% from cdk.json
-    assert alarm["Statistic"] == "Average"
-    assert alarm["Threshold"] == pytest.approx(0.05)
-    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+def test_the_5xx_alarm_watches_the_share_of_5xx_the_new_version_answered(synth: Synth) -> None:
+    version_id, _ = version_of_api(synth, "prod")
+    _, alarm = alarms_by_metric(synth, "prod")["ServerErrors"]
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    # Then the alarm divides the 5xx the version answered by its invocations, in percent
+    (expression,) = [query for query in alarm["Metrics"] if "Expression" in query]
+    assert "100 * errors / invocations" in expression["Expression"] and expression["ReturnData"] is True
+    errors = queries["errors"]["MetricStat"]["Metric"]
+    assert errors["Namespace"] == "Patronus"
+    dimensions = {d["Name"]: d["Value"] for d in errors["Dimensions"]}
+    version = {"Fn::GetAtt": [version_id, "Version"]}
+    assert dimensions == {"service": "patronus-api", "FunctionVersion": version}
+    invocations = queries["invocations"]["MetricStat"]["Metric"]
+    assert invocations["MetricName"] == "Invocations"
+    assert {d["Name"]: d["Value"] for d in invocations["Dimensions"]}["ExecutedVersion"] == {
+        "Fn::GetAtt": [version_id, "Version"]
+    }
+    # And nothing of API Gateway's stage (whose 5xx include its own errors) is watched
+    assert "AWS/ApiGateway" not in str(alarm)
+    assert alarm["Threshold"] == 5 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

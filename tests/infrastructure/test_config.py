@@ -174,6 +174,70 @@ def test_the_cost_defaults_dev_pauses_without_reader_or_proxy_prod_keeps_both() 
     dev, prod = configs["dev"].database, configs["prod"].database
     assert dev.auto_pauses and not dev.reader and not dev.proxy.enabled
     assert dev.pause_delay_seconds == 300
-    assert (dev.client_connect_timeout_seconds, dev.client_retry_after_seconds) == (20, 15)
+    assert (dev.resume_wait_seconds, dev.client_retry_after_seconds) == (15, 15)
+    assert configs["dev"].db_connect_timeout_seconds == 15
     assert prod.reader and prod.proxy.enabled and prod.min_acu == 0.5 and not prod.auto_pauses
-    assert (prod.client_connect_timeout_seconds, prod.client_retry_after_seconds) == (5, 5)
+    assert (prod.resume_wait_seconds, prod.client_retry_after_seconds) == (None, 5)
+    assert configs["prod"].db_connect_timeout_seconds == 3
+
+
+def test_functions_that_could_open_more_connections_than_the_proxy_allows_are_refused() -> None:
+    # Given prod (max 16 ACU: max_connections 2000, 90% for the proxy: 1800) with 1800 API
+    # environments and the 50 of the events function
+    overrides = {"api.api_function": {"memory_mb": 1024, "timeout_seconds": 20, "reserved_concurrency": 1800}}
+    # Then synth refuses it, naming the keys to change and the budget
+    with pytest.raises(ConfigError) as refused:
+        load_config(with_overrides(cdk_context(), "prod", overrides)["patronus"], only="prod")
+    message = str(refused.value)
+    assert (
+        "api.api_function.reserved_concurrency (1800) + api.events_function.reserved_concurrency (50)"
+        in message
+    )
+    assert "= 1850 database connections, more than the 1800" in message
+    assert "database.max_acu 16" in message and "database.proxy.max_connections_percent 90%" in message
+
+
+def test_without_a_proxy_the_functions_share_the_writers_max_connections() -> None:
+    # Given dev (max 4 ACU: max_connections 135, no proxy) with 200 API environments
+    overrides = {"api.api_function": {"memory_mb": 1024, "timeout_seconds": 26, "reserved_concurrency": 200}}
+    with pytest.raises(ConfigError) as refused:
+        load_config(patronus(**overrides), only="dev")
+    message = str(refused.value)
+    assert "= 210 database connections, more than the 135" in message
+    assert "max_connections_percent" not in message
+
+
+def test_a_function_holding_connections_must_have_a_reserved_concurrency() -> None:
+    overrides = {"api.events_function": {"memory_mb": 512, "timeout_seconds": 60}}
+    with pytest.raises(ConfigError, match=r"api\.events_function\.reserved_concurrency must be set"):
+        load_config(patronus(**overrides), only="dev")
+
+
+def test_the_budget_follows_the_maximum_capacity() -> None:
+    # Given the same 200 environments, with the database allowed to reach 16 ACU (2000 connections)
+    overrides = {
+        "api.api_function": {"memory_mb": 1024, "timeout_seconds": 20, "reserved_concurrency": 200},
+        "database.max_acu": 16,
+    }
+    # Then the configuration is accepted
+    (config,) = load_config(patronus(**overrides), only="dev")
+    assert config.api.api_function.reserved_concurrency == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"api.api_function": {"memory_mb": 1024, "timeout_seconds": 29, "reserved_concurrency": 50}},
+            r"api.api_function.timeout_seconds \(29\) must leave headroom .* at most 28",
+        ),
+        (
+            {"api.db_query_timeout_seconds": 15},
+            r"may take 23 s .* more than api.api_function.timeout_seconds \(20\)",
+        ),
+        ({"backup.copy_to_region": "eu-west-3"}, r"backup\.copy_to_region must be another region"),
+    ],
+)
+def test_deadlines_and_backup_copies_are_checked(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(patronus(**overrides), only="dev")

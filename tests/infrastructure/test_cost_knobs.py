@@ -57,8 +57,8 @@ def test_without_a_proxy_functions_reach_the_writer_with_iam_and_tls_and_wait_fo
     assert "Proxy" in str(prod["PATRONUS_DB_HOST"]) and "Cluster" in str(dev["PATRONUS_DB_HOST"])
     for variables in (dev, prod):
         assert variables["PATRONUS_DB_IAM_AUTH"] == variables["PATRONUS_DB_TLS"] == "true"
-    assert (dev["PATRONUS_DB_CONNECT_TIMEOUT"], dev["PATRONUS_DB_RETRY_AFTER"]) == ("20", "15")
-    assert (prod["PATRONUS_DB_CONNECT_TIMEOUT"], prod["PATRONUS_DB_RETRY_AFTER"]) == ("5", "5")
+    assert (dev["PATRONUS_DB_CONNECT_TIMEOUT"], dev["PATRONUS_DB_RETRY_AFTER"]) == ("15", "15")
+    assert (prod["PATRONUS_DB_CONNECT_TIMEOUT"], prod["PATRONUS_DB_RETRY_AFTER"]) == ("3", "5")
     # rds-db:connect on the cluster's resource id (dev) or the proxy's (prod)
     statements = str(synth.template("dev", "api").find_resources("AWS::IAM::Policy"))
     assert ":dbuser:" in statements and "prx-" not in statements

@@ -62,12 +62,25 @@ def test_flow_logs_capture_all_traffic_with_retention(synth: Synth) -> None:
 def test_function_egress_is_https_only_and_migration_egress_stays_in_the_vpc(synth: Synth) -> None:
     template = synth.template("prod", "network")
     groups = template.find_resources("AWS::EC2::SecurityGroup")
-    functions = next(
-        g for g in groups.values() if "API and document-event" in g["Properties"]["GroupDescription"]
+    functions_id, functions = next(
+        (i, g) for i, g in groups.items() if "API and document-event" in g["Properties"]["GroupDescription"]
     )
-    # One inline egress rule (HTTPS); the 3306 rule to the proxy is a separate resource
-    (egress,) = functions["Properties"]["SecurityGroupEgress"]
+    # No rule to 0.0.0.0/0, which reaches the datacenter over the VPN
+    assert all(
+        rule.get("CidrIp") != "0.0.0.0/0" for rule in functions["Properties"].get("SecurityGroupEgress", [])
+    )
+    # One HTTPS rule, to the region's S3 prefix list read at deployment (the 3306 rule to the
+    # proxy lives in the database stack)
+    rules = [
+        r["Properties"]
+        for r in template.find_resources("AWS::EC2::SecurityGroupEgress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [functions_id, "GroupId"]}
+    ]
+    (egress,) = rules
     assert (egress["IpProtocol"], egress["FromPort"], egress["ToPort"]) == ("tcp", 443, 443)
+    lookup_id = egress["DestinationPrefixListId"]["Fn::GetAtt"][0]
+    lookup = template.to_json()["Resources"][lookup_id]["Properties"]
+    assert "describePrefixLists" in str(lookup["Update"]) and "com.amazonaws." in str(lookup["Update"])
     migration = next(g for g in groups.values() if "Schema migration" in g["Properties"]["GroupDescription"])
     (egress,) = migration["Properties"]["SecurityGroupEgress"]
     assert egress["FromPort"] == 443 and "CidrIp" in egress

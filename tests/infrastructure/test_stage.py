@@ -7,7 +7,9 @@ import pytest
 from tests.infrastructure.conftest import Synth
 
 # The legacy migration stack kept the CloudFormation name it was deployed with.
-STACK_NAMES = {"legacy_migration": "migration"}
+STACK_NAMES = {"legacy_migration": "migration", "backup_copy": "backup-copy"}
+# The vault that receives the backup copies lives in backup.copy_to_region (prod: eu-central-1).
+REGIONS = {"backup_copy": "eu-central-1"}
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
@@ -15,7 +17,7 @@ def test_stacks_are_named_per_environment_in_the_default_region(synth: Synth, en
     for name in synth.stack_names(env):
         stack = synth.stack(env, name)
         assert stack.stack_name == f"patronus-{env}-{STACK_NAMES.get(name, name)}"
-        assert stack.region == "eu-west-3"
+        assert stack.region == REGIONS.get(name, "eu-west-3")
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

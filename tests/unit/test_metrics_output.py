@@ -58,3 +58,31 @@ def test_with_metrics_off_nothing_is_printed_and_nothing_is_warned(
     assert capsys.readouterr().out == ""
     # And nothing piles up in memory while metrics are off
     assert metrics.provider.metric_set == {}
+
+
+def test_a_5xx_answer_is_counted_for_its_function_version_and_a_4xx_is_not(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from patronus.observability import SERVER_ERRORS_METRIC, VERSION_DIMENSION, count_server_error
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "patronus-api")
+    # When the API answers a client mistake, then a server error, from version 7
+    count_server_error(404, "7")
+    count_server_error(503, "7")
+    # Then one datapoint names the version (what the release's rollback alarm watches)
+    (line,) = emf_lines(capsys.readouterr().out)
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == METRICS_NAMESPACE
+    assert sorted(directive["Dimensions"][0]) == sorted([VERSION_DIMENSION, "service"])
+    assert line[VERSION_DIMENSION] == "7" and line[SERVER_ERRORS_METRIC] == [1.0]
+
+
+def test_server_errors_are_silent_with_metrics_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from patronus.observability import count_server_error
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    count_server_error(500, "7")
+    assert capsys.readouterr().out == ""

@@ -37,9 +37,6 @@ from patronus.settings import DatabaseSettings
 CONNECTION_LOST_CODES = frozenset({0, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
 # An RDS IAM auth token is valid for 15 minutes; a fresh one is made well before that.
 IAM_TOKEN_LIFETIME_SECONDS = 10 * 60
-# How long a query may wait for the server (reads and writes of a connection once signed in).
-QUERY_TIMEOUT_SECONDS = 30
-
 Cursor = pymysql.cursors.DictCursor
 TokenFactory = Callable[[DatabaseSettings], str]
 
@@ -117,7 +114,7 @@ class Database:
                 # connect_timeout too (a resuming database may take the TCP connection before it
                 # answers), then set to the queries' timeout below.
                 read_timeout=self.settings.connect_timeout,
-                write_timeout=QUERY_TIMEOUT_SECONDS,
+                write_timeout=self.settings.query_timeout,
                 # With IAM auth the token goes out through mysql_clear_password, inside TLS.
                 ssl=context,
                 # Without TLS settings, no TLS at all: PyMySQL would otherwise try TLS
@@ -131,7 +128,7 @@ class Database:
                 "the database cannot be reached", retry_after=self.settings.retry_after
             ) from exc
         # pymysql reads every packet with _read_timeout and offers no setter for it.
-        connection._read_timeout = QUERY_TIMEOUT_SECONDS  # type: ignore[attr-defined]
+        connection._read_timeout = self.settings.query_timeout  # type: ignore[attr-defined]
         return connection
 
     def connection(self) -> Connection[Cursor]:

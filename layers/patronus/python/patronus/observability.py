@@ -20,7 +20,8 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 METRICS_NAMESPACE = "Patronus"
+# 5xx answers by function version: what the release's rollback alarm watches (client mistakes,
+# answered 4xx, and API Gateway's own errors are not counted).
+SERVER_ERRORS_METRIC = "ServerErrors"
+VERSION_DIMENSION = "FunctionVersion"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -84,3 +89,13 @@ def _tracer() -> Tracer | DisabledTracer:
 logger = Logger()
 tracer = _tracer()
 metrics = Metrics(provider=MetricsProvider(namespace=METRICS_NAMESPACE))
+
+
+def count_server_error(status_code: int, function_version: str) -> None:
+    """Publish one ``ServerErrors`` datapoint for ``function_version`` when the answer is a 5xx."""
+    if status_code < 500 or is_metrics_disabled():
+        return
+    with single_metric(
+        name=SERVER_ERRORS_METRIC, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
+    ) as metric:
+        metric.add_dimension(name=VERSION_DIMENSION, value=function_version)

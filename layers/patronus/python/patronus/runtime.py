@@ -12,11 +12,19 @@ Each function has its own runtime, as each has its own execution environment in 
 functions share a process (the local stack, the tests) they still get one connection each.
 ``configure`` replaces the settings (tests, the local stack) and drops what was built from the
 previous ones.
+
+With SnapStart (:mod:`patronus.snapstart`) the runtime also takes part in the snapshot: before it,
+:meth:`Runtime.import_services` loads every module a request may need and :meth:`Runtime.priming`
+guards whatever warms the code against opening a connection (a snapshot must hold none); after a
+restore, :meth:`Runtime.after_restore` drops the connection, the IAM token and every client built
+before the snapshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +37,21 @@ if TYPE_CHECKING:
     from patronus.storage import DocumentStorage
 
 _BUILT = ("db", "storage", "dossiers", "documents")
+# What a request may import lazily: loaded before a snapshot, where the import costs nothing later.
+SERVICE_MODULES = (
+    "patronus.services.dossiers",
+    "patronus.services.documents",
+    "patronus.storage",
+    "boto3",
+)
 
 
 class RuntimeNotConfigured(RuntimeError):
     """A service was asked for before the handler loaded the settings."""
+
+
+class PrimingTouchedDatabase(RuntimeError):
+    """Code run to warm the function before a snapshot asked for the database."""
 
 
 class Runtime:
@@ -40,6 +59,7 @@ class Runtime:
         self.name = name
         self._settings: Settings | None = None
         self._s3_client: Any = None
+        self._priming = False
 
     def load(self, environ: Mapping[str, str]) -> None:
         """Read the settings from the environment (``PATRONUS_*``); a bad value names the variable."""
@@ -64,8 +84,34 @@ class Runtime:
             raise RuntimeNotConfigured(f"the {self.name} runtime has no settings: call load() first")
         return self._settings
 
+    def import_services(self) -> None:
+        """Import every module a request may load lazily (before a snapshot)."""
+        for module in SERVICE_MODULES:
+            importlib.import_module(module)
+
+    @contextmanager
+    def priming(self) -> Iterator[None]:
+        """While warming the code before a snapshot: asking for the database raises
+        :class:`PrimingTouchedDatabase` (a connection in a snapshot would be shared by every
+        restored environment, and the database may not even be reachable at publish time)."""
+        self.close()
+        self._priming = True
+        try:
+            yield
+        finally:
+            self._priming = False
+            self.close()
+
+    def after_restore(self) -> None:
+        """After a SnapStart restore: no connection, IAM token or client from before the snapshot
+        survives; each is made again, fresh, by the first request that needs it. (A client given
+        to :meth:`configure` is kept: it was chosen by the caller, not built here.)"""
+        self.close()
+
     @cached_property
     def db(self) -> Database:
+        if self._priming:
+            raise PrimingTouchedDatabase(f"the {self.name} runtime was asked for the database while priming")
         return Database(self.settings.database, region=self.settings.storage.region)
 
     @cached_property

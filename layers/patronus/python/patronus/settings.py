@@ -31,6 +31,8 @@ class DatabaseSettings(BaseModel):
     # The Retry-After of a 503 when the database cannot be reached: longer where it may be
     # paused (Aurora Serverless v2 at 0 ACU resumes in about 15 s, 30 s after a long pause).
     retry_after: Annotated[int, Field(ge=1, le=300)] = 5
+    # Read and write deadline of each statement's round trip.
+    query_timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
 
     @classmethod
     def from_url(cls, url: str, **overrides: object) -> DatabaseSettings:
@@ -92,11 +94,11 @@ class Settings(BaseModel):
             "iam_auth": env_flag(env, "PATRONUS_DB_IAM_AUTH"),
             "tls": env_flag(env, "PATRONUS_DB_TLS"),
         }
-        if "PATRONUS_DB_TLS_CA_FILE" in env:
-            db_overrides["tls_ca_file"] = env["PATRONUS_DB_TLS_CA_FILE"]
         for key, name in (
+            ("tls_ca_file", "PATRONUS_DB_TLS_CA_FILE"),
             ("connect_timeout", "PATRONUS_DB_CONNECT_TIMEOUT"),
             ("retry_after", "PATRONUS_DB_RETRY_AFTER"),
+            ("query_timeout", "PATRONUS_DB_QUERY_TIMEOUT"),
         ):
             if name in env:
                 db_overrides[key] = env[name]

@@ -1,0 +1,1 @@
+"""CodeDeploy lifecycle hooks of the api function's releases."""
