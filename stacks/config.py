@@ -751,7 +751,9 @@ def connection_budget(database: DatabaseConfig) -> int:
 
 def budget_explanation(database: DatabaseConfig) -> str:
     """How :func:`connection_budget` was reached, with the keys that set it."""
-    explanation = f"max_connections {max_connections(database.max_acu)} at database.max_acu {database.max_acu:g}"
+    explanation = (
+        f"max_connections {max_connections(database.max_acu)} at database.max_acu {database.max_acu:g}"
+    )
     if database.proxy.enabled:
         explanation += f" x database.proxy.max_connections_percent {database.proxy.max_connections_percent}%"
     return explanation

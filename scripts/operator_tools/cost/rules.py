@@ -25,6 +25,12 @@ Rule = Callable[[Resource], None]
 
 # Types with no charge of their own, and why (a charge they cause is priced on its producer).
 FREE_TYPES: dict[str, str] = {
+    "AWS::Budgets::Budget": (
+        "a budget without actions: $0.00 per budget-day in the AWS Budgets price list "
+        "(AWSBudgets offer, BudgetsUsage, consulted 2026-12-03)"
+    ),
+    "AWS::CE::AnomalyMonitor": "Cost Anomaly Detection has no charge (AWS Cost Management pricing)",
+    "AWS::CE::AnomalySubscription": "Cost Anomaly Detection alerts have no charge (Cost Management pricing)",
     "AWS::ApiGateway::Account": "account setting",
     "AWS::ApiGateway::Authorizer": "Cognito authorizers are not billed",
     "AWS::ApiGateway::Deployment": "configuration",
