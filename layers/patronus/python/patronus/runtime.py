@@ -26,9 +26,10 @@ from patronus.settings import Settings
 if TYPE_CHECKING:
     from patronus.services.documents import DocumentService
     from patronus.services.dossiers import DossierService
+    from patronus.services.grants import GrantService
     from patronus.storage import DocumentStorage
 
-_BUILT = ("db", "storage", "dossiers", "documents")
+_BUILT = ("db", "storage", "dossiers", "documents", "grants")
 
 
 class RuntimeNotConfigured(RuntimeError):
@@ -78,7 +79,13 @@ class Runtime:
     def dossiers(self) -> DossierService:
         from patronus.services.dossiers import DossierService
 
-        return DossierService(self.db)
+        return DossierService(self.db, self.settings.units)
+
+    @cached_property
+    def grants(self) -> GrantService:
+        from patronus.services.grants import GrantService
+
+        return GrantService(self.db, self.settings.units)
 
     @cached_property
     def documents(self) -> DocumentService:
