@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from patronus.access import Level, role_level
-from patronus.models import DossierRow, DossierStatus, Principal
+from patronus.models import DossierRow, DossierStatus, GranteeType, Permission, Principal
 from patronus.repositories import like_pattern, translated_errors
-from patronus.repositories.access import Fragment, grant_level, grantee_match, visible
+from patronus.repositories.access import Fragment, grant_level, visible
 
 _FIELDS = ("id", "public_id", "reference", "title", "description", "status", "unit", "owner", "version")
 _COLUMNS = ", ".join(f"d.{name}" for name in (*_FIELDS, "created_at", "updated_at"))
@@ -83,7 +83,9 @@ class SearchFilter:
     owner: str | None = None
     after_id: int | None = None
 
-    def where(self) -> Fragment:
+    def where(self, id_column: str = "d.id") -> Fragment:
+        """The conditions on ``dossiers d``; ``id_column`` is the id the keyset bound applies to
+        (a grant's ``dossier_id`` where the grants index gives the order)."""
         clauses: list[str] = []
         params: list[object] = []
         if self.text:
@@ -99,7 +101,7 @@ class SearchFilter:
                 clauses.append(f"d.{column} = %s")
                 params.append(value)
         if self.after_id is not None:
-            clauses.append("d.id < %s")
+            clauses.append(f"{id_column} < %s")
             params.append(self.after_id)
         return " AND ".join(clauses) or "1 = 1", params
 
@@ -107,45 +109,58 @@ class SearchFilter:
 def search(cursor: Any, principal: Principal | None, search: SearchFilter, *, limit: int) -> list[DossierRow]:
     """Newest first, only what ``principal`` may see (everything when None: operator tools);
     ``search.after_id`` continues from the last id of the previous page."""
-    select, params = _select(principal)
-    where, where_params = search.where()
     if principal is None or principal.is_admin:
-        sql = f"{select} WHERE {where} ORDER BY d.id DESC LIMIT %s"
-        args = [*params, *where_params, limit]
+        # An admin's rights do not depend on grants: no grant level to compute.
+        where, params = search.where()
+        sql = f"SELECT {_COLUMNS}, 0 AS grant_level FROM dossiers d WHERE {where} ORDER BY d.id DESC LIMIT %s"
     else:
-        ids, id_params = _visible_ids(principal, search, limit)
-        sql = f"{select} JOIN ({ids}) v ON v.id = d.id ORDER BY d.id DESC LIMIT %s"
-        args = [*params, *id_params, limit]
+        ids, params = _visible_ids(principal, search, limit)
+        sql = (
+            f"SELECT {_COLUMNS}, v.grant_level FROM dossiers d JOIN ({ids}) v ON v.id = d.id"
+            " ORDER BY d.id DESC LIMIT %s"
+        )
     with translated_errors():
-        cursor.execute(sql, tuple(args))
+        cursor.execute(sql, (*params, limit))
         rows = cursor.fetchall()
     return [DossierRow.model_validate(row) for row in rows]
 
 
 def _visible_ids(principal: Principal, search: SearchFilter, limit: int) -> Fragment:
-    """The ids of the first ``limit`` visible matches: one branch per unit of the caller (each an
-    ordered range of the (unit, ...) indexes) and one for the grants that reach the caller,
-    merged. Each branch stops after ``limit`` rows, so the cost follows the page size, not the
-    number of dossiers the caller may see."""
-    where, where_params = search.where()
+    """The ids of the first ``limit`` visible matches and the caller's grant level on each: one
+    branch per unit of the caller (an ordered range of the (unit, ...) indexes) and one per
+    grantee the caller answers to (their name, each of their units: an ordered range of the
+    grants index). Each branch stops after ``limit`` rows, so the cost follows the page size and
+    the number of the caller's units, not the number of dossiers they may see. A dossier of the
+    final page is within the first ``limit`` rows of every branch that holds it, so the grant
+    levels taken from the branches are complete."""
     if role_level(principal) == Level.NONE:
-        return "SELECT NULL AS id FROM DUAL WHERE 1 = 0", []
+        return "SELECT NULL AS id, 0 AS grant_level FROM DUAL WHERE 1 = 0", []
+    where, where_params = search.where()
     branches: list[str] = []
     params: list[object] = []
     units = sorted(principal.units if search.unit is None else principal.units & {search.unit})
     for unit in units:
         branches.append(
-            "SELECT b.id FROM (SELECT d.id FROM dossiers d WHERE d.unit = %s AND "
+            "SELECT b.id, 0 AS level FROM (SELECT d.id FROM dossiers d WHERE d.unit = %s AND "
             f"{where} ORDER BY d.id DESC LIMIT %s) b"
         )
         params += [unit, *where_params, limit]
-    match, match_params = grantee_match(principal, "g")
-    branches.append(
-        "SELECT b.id FROM (SELECT DISTINCT d.id FROM dossier_grants g JOIN dossiers d ON d.id = g.dossier_id"
-        f" WHERE {match} AND {where} ORDER BY d.id DESC LIMIT %s) b"
-    )
-    params += [*match_params, *where_params, limit]
-    return " UNION ".join(branches), params
+    granted_where, granted_params = search.where("g.dossier_id")
+    grantees = [
+        (GranteeType.USER, principal.subject),
+        *((GranteeType.UNIT, u) for u in sorted(principal.units)),
+    ]
+    for kind, grantee in grantees:
+        branches.append(
+            "SELECT b.id, b.level FROM (SELECT g.dossier_id AS id,"
+            f" CASE g.permission WHEN %s THEN {Level.EDIT:d} ELSE {Level.READ:d} END AS level"
+            " FROM dossier_grants g JOIN dossiers d ON d.id = g.dossier_id"
+            f" WHERE g.grantee_type = %s AND g.grantee = %s AND {granted_where}"
+            " ORDER BY g.dossier_id DESC LIMIT %s) b"
+        )
+        params += [Permission.EDITOR.value, kind.value, grantee, *granted_params, limit]
+    union = " UNION ALL ".join(branches)
+    return f"SELECT u.id, MAX(u.level) AS grant_level FROM ({union}) u GROUP BY u.id", params
 
 
 def update(

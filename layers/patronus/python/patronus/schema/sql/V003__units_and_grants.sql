@@ -16,11 +16,12 @@ ALTER TABLE dossiers ADD COLUMN unit VARCHAR(64) CHARACTER SET ascii COLLATE asc
 
 UPDATE dossiers SET unit = COALESCE(@patronus_default_unit, 'unit-general');
 
--- (unit, id) serves a unit's page newest first; (unit, status, id) the same filtered by status;
--- (owner, id) the "mine" filter.
+-- (unit, id, ...) serves a unit's page newest first, and covers a search of reference and title
+-- (the access-filtered list then reads as few rows as the unfiltered one); (unit, status, id) the
+-- same filtered by status; (owner, id) the "mine" filter.
 ALTER TABLE dossiers
   MODIFY unit VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  ADD KEY ix_dossiers_unit_id (unit, id),
+  ADD KEY ix_dossiers_unit_id (unit, id, reference, title),
   ADD KEY ix_dossiers_unit_status_id (unit, status, id),
   ADD KEY ix_dossiers_owner_id (owner, id),
   ADD CONSTRAINT fk_dossiers_unit FOREIGN KEY (unit) REFERENCES units (name);
