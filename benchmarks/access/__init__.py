@@ -37,7 +37,29 @@ from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "access.json"
 GOAL_RATIO = 1.5
 PAGE = 21  # a page of 20 and the row that says whether there is a next page
-WORDS = ["bail", "contrat", "sinistre", "litige", "succession", "vente", "achat", "fusion", "cession", "marque", "brevet", "licence", "travail", "prud'hommes", "assurance", "expertise", "bail-commercial", "location", "caution", "garantie", "recouvrement"]
+WORDS = [
+    "bail",
+    "contrat",
+    "sinistre",
+    "litige",
+    "succession",
+    "vente",
+    "achat",
+    "fusion",
+    "cession",
+    "marque",
+    "brevet",
+    "licence",
+    "travail",
+    "prud'hommes",
+    "assurance",
+    "expertise",
+    "bail-commercial",
+    "location",
+    "caution",
+    "garantie",
+    "recouvrement",
+]
 CALLER_UNIT = "unit-007"
 USERS = 500
 CALLER = "user-0007"

@@ -43,9 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{figure['p50_without_access_ms']:.3f} ms: ratio {figure['ratio']:.2f} "
             f"({'met' if figure['goal_ratio_at_most_1_5'] else 'MISSED'}; goal <= {GOAL_RATIO})"
         )
-    print(
-        f"load average (1 min) {result['machine']['load_1min_before']} -> {result['machine']['load_1min_after']}"
-    )
+    machine = result["machine"]
+    print(f"load average (1 min) {machine['load_1min_before']} -> {machine['load_1min_after']}")
     return 0 if all(result[name]["goal_ratio_at_most_1_5"] for name in QUERIES) else 1
 
 
