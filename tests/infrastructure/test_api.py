@@ -219,7 +219,7 @@ def test_cors_allows_the_methods_of_the_routes(synth: Synth) -> None:
         ]
         for m in preflights
     }
-    assert allowed == {"'GET,POST,PATCH,DELETE,OPTIONS'"}
+    assert allowed == {"'GET,POST,PUT,PATCH,DELETE,OPTIONS'"}
 
 
 def test_all_routes_proxy_to_the_live_alias_of_the_api_function(synth: Synth) -> None:
