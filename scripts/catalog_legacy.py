@@ -21,7 +21,8 @@ With ``--links inventory.csv`` (from share_inventory), documents that links on t
 The dossier of a document is chosen by rules from a TOML file: the first rule whose regular
 expression matches the path below the prefix names the dossier reference (group ``reference``,
 else group 1, or a fixed ``reference``). A reference that does not exist yet is created when the
-rule says ``create_missing = true`` (in the rule's ``unit``, when the schema has units); otherwise,
+rule says ``create_missing = true`` (in the rule's ``unit``, else the default dossier's ``unit``,
+else ``--default-unit``: the settings' default unit); otherwise,
 and when no rule matches, the document goes to the default dossier (created if missing;
 ``LEGACY-IMPORT`` unless the file says otherwise); those documents are listed::
 
@@ -59,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,7 +71,13 @@ if __package__ in {None, ""}:  # run as a file: make the repository root importa
 
 from scripts.operator_tools import toolkit
 from scripts.operator_tools.documents import db
-from scripts.operator_tools.documents.catalog import Catalog, CatalogConfig, HeadFetcher
+from scripts.operator_tools.documents.catalog import (
+    DEFAULT_UNIT,
+    Catalog,
+    CatalogConfig,
+    HeadFetcher,
+    checked_unit,
+)
 from scripts.operator_tools.documents.excludes import ExcludeFilter
 from scripts.operator_tools.documents.paths import UncRoot, normalise_prefix
 from scripts.operator_tools.documents.s3 import DEFAULT_REGION, iter_objects, make_client
@@ -104,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dry-run", action="store_true", help="report what would be registered; change nothing"
     )
+    parser.add_argument(
+        "--default-unit",
+        default=os.environ.get("PATRONUS_DEFAULT_UNIT", DEFAULT_UNIT),
+        help="unit of the dossiers it creates that no rule (nor [default_dossier]) gives a unit "
+        f"(default: PATRONUS_DEFAULT_UNIT, else {DEFAULT_UNIT})",
+    )
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"AWS region (default {DEFAULT_REGION})")
     parser.add_argument("--endpoint-url", help="S3 endpoint (a local S3-compatible server)")
@@ -124,8 +138,9 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     s3.head_bucket(Bucket=args.bucket)
     links = _links(args.links)
     connection = db.connect_from_args(args)
-    _check_units(connection, config)
+    default_unit = checked_unit("--default-unit", args.default_unit)
     catalog = Catalog(connection, config, unc_root, prefix, dry_run=args.dry_run, links=links)
+    catalog.default_unit = _check_units(connection, config, default_unit)
     fetcher = HeadFetcher(s3, args.bucket, args.workers, checksums=args.fetch_checksums)
     started = toolkit.utc_now()
     try:
@@ -157,24 +172,26 @@ def _links(path: Path | None) -> frozenset[str]:
     return frozenset(row["path"] for row in rows if row["kind"] in {"symlink", "hardlink"})
 
 
-def _check_units(connection: Any, config: CatalogConfig) -> None:
-    """Rules that give units need the schema's unit column on dossiers."""
+def _check_units(connection: Any, config: CatalogConfig, default_unit: str) -> str | None:
+    """The unit of created dossiers that no rule places: the default dossier's unit, else
+    ``default_unit``; None when the schema has no units. Rules that give units need them."""
     wanted = [r.unit for r in config.rules if r.unit] + (
         [config.default_dossier.unit] if config.default_dossier.unit else []
     )
-    if not wanted:
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) AS n FROM information_schema.COLUMNS "
             "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'dossiers' AND COLUMN_NAME = 'unit'"
         )
         present = cursor.fetchone()["n"]
-    if not present:
+    if present:
+        return config.default_dossier.unit or default_unit
+    if wanted:
         raise toolkit.ToolError(
             f"the rules give units ({', '.join(sorted(set(wanted)))}) but the dossiers table has no unit "
             "column: apply the schema migration that adds units first"
         )
+    return None
 
 
 def _inputs(args: argparse.Namespace, config: CatalogConfig) -> tuple[UncRoot, ExcludeFilter, str]:

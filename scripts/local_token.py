@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--groups",
         default="editors",
-        help=f"comma-separated groups among {', '.join(ROLE_GROUPS)} and unit-... (default: editors)",
+        help=f"comma-separated groups among {', '.join(ROLE_GROUPS)} and unit-... (default: editors; "
+        "a user in no unit sees no dossier: add one, e.g. editors,unit-a)",
     )
     parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default: 3600)")
     parser.add_argument("--email", help="optional e-mail claim")

@@ -261,16 +261,21 @@ def _configure_environment(db_url: str, s3: ThrowawaySeaweedFS, *, show_metrics:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
+# The unit of the demo dossiers (sign in with this unit group to see them).
+DEMO_UNIT = "unit-a"
+
+
 def _seed(db_url: str) -> None:
     from patronus.db import Database
     from patronus.models import Principal
+    from patronus.repositories.dossiers import SearchFilter
     from patronus.services.dossiers import DossierService
     from patronus.settings import DatabaseSettings
 
     service = DossierService(Database(DatabaseSettings.from_url(db_url)))
-    seeder = Principal(subject="demo-seed", groups=frozenset({"editors"}))
+    seeder = Principal(subject="demo-seed", groups=frozenset({"editors"}), units=frozenset({DEMO_UNIT}))
     try:
-        existing, _ = service.search(seeder, text=None, status=None, after_id=None, limit=1)
+        existing, _ = service.search(seeder, SearchFilter(), limit=1)
         if existing:
             return
         for reference, title in (
@@ -281,7 +286,7 @@ def _seed(db_url: str) -> None:
             service.create(
                 seeder, reference=reference, title=title, description="Demo data", idempotency_key=None
             )
-        log.info("  seeded 3 demo dossiers")
+        log.info("  seeded 3 demo dossiers in %s", DEMO_UNIT)
     finally:
         service.db.close()
 

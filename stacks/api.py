@@ -74,6 +74,7 @@ class ApiStack(FlatScopeStack):
                 layers=layers,
                 database_name=config.database.name,
                 app_user=config.database.app_user,
+                default_unit=api.default_unit,
                 sizing=api.schema_migration_function,
                 environment_name=config.name,
                 log_level=api.log_level,
@@ -87,6 +88,7 @@ class ApiStack(FlatScopeStack):
             UserDirectoryProps(
                 environment_name=config.name,
                 groups=[role.value for role in Role],
+                unit_groups=api.all_unit_groups,
                 mfa_required=api.mfa == "required",
                 threat_protection=api.threat_protection,
                 removal_policy=removal,

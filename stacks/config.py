@@ -32,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 
+from patronus.units import DEFAULT_PREFIX, DEFAULT_UNIT, check_prefix, check_unit_name
+
 # The retention periods CloudWatch Logs accepts (days), with aws-cdk-lib's name for each.
 LOG_RETENTION: dict[int, logs.RetentionDays] = {
     1: logs.RetentionDays.ONE_DAY,
@@ -326,6 +328,26 @@ class ApiConfig(_Model):
     # metrics are always on.
     detailed_metrics: bool = False
     waf_log_retention_days: RetentionDays = 90
+    # Units (patronus.units): which Cognito groups are units, the unit of dossiers that predate
+    # units, and the unit groups the user pool holds (others can be added by an operator: see
+    # docs/operations.md). Every name follows the naming rule, checked at synth.
+    unit_prefix: str = DEFAULT_PREFIX
+    default_unit: str = DEFAULT_UNIT
+    unit_groups: list[str] = []
+
+    @model_validator(mode="after")
+    def _units_follow_the_naming_rule(self) -> ApiConfig:
+        check_prefix(self.unit_prefix)
+        for unit in [self.default_unit, *self.unit_groups]:
+            check_unit_name(unit, self.unit_prefix)
+        if len(set(self.unit_groups)) != len(self.unit_groups):
+            raise ValueError("unit_groups lists a unit twice")
+        return self
+
+    @property
+    def all_unit_groups(self) -> list[str]:
+        """The default unit first, then the configured ones."""
+        return [self.default_unit, *(u for u in self.unit_groups if u != self.default_unit)]
 
 
 class BudgetConfig(_Model):

@@ -62,6 +62,7 @@ class SchemaMigrationProps:
     layers: Sequence[lambda_.ILayerVersion]
     database_name: str
     app_user: str
+    default_unit: str
     sizing: FunctionConfig
     environment_name: str
     log_level: str
@@ -107,6 +108,7 @@ class SchemaMigration(Construct):
                 "PATRONUS_DB_PORT": str(props.port),
                 "PATRONUS_DB_NAME": props.database_name,
                 "PATRONUS_DB_APP_USER": props.app_user,
+                "PATRONUS_DEFAULT_UNIT": props.default_unit,
                 "PATRONUS_DB_TLS": "true",
                 "PATRONUS_DB_IAM_USER": "true",
                 "POWERTOOLS_SERVICE_NAME": "patronus-db-migrate",

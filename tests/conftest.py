@@ -138,15 +138,27 @@ class LocalStack:
         """Signs as the stack's sign-in provider does (its key, its issuer URL)."""
         return local_issuer(self.data_dir)
 
-    def token(self, user: str = "alice", groups: tuple[str, ...] = ("editors",), ttl: int = 600) -> str:
-        return self.issuer.id_token(user, list(groups), ttl_seconds=ttl)
+    def token(
+        self,
+        user: str = "alice",
+        groups: tuple[str, ...] = ("editors",),
+        ttl: int = 600,
+        units: tuple[str, ...] = ("unit-a",),
+    ) -> str:
+        """A token with ``groups`` (roles) and ``units`` (by default the unit of the demo data)."""
+        return self.issuer.id_token(user, [*groups, *units], ttl_seconds=ttl)
 
     def forged_token(self, user: str = "mallory", groups: tuple[str, ...] = ("admins",)) -> str:
         """Right issuer and claims, signed with a key that is not the stack's."""
         return TokenIssuer(SigningKey.generate(), self.issuer.issuer).id_token(user, list(groups))
 
-    def auth(self, user: str = "alice", groups: tuple[str, ...] = ("editors",)) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user, groups)}"}
+    def auth(
+        self,
+        user: str = "alice",
+        groups: tuple[str, ...] = ("editors",),
+        units: tuple[str, ...] = ("unit-a",),
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user, groups, units=units)}"}
 
 
 @pytest.fixture(scope="session")

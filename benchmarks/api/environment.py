@@ -19,6 +19,8 @@ from scripts.devstack.gateway import cognito_claims, rest_event  # noqa: E402
 from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+# The unit of the seeded dossiers and of the benchmark's caller (who sees them all).
+UNIT = "unit-bench"
 CODE_PATHS = [ROOT, ROOT / "layers" / "patronus" / "python", ROOT / "functions" / "api"]
 
 
@@ -71,10 +73,11 @@ def _seed(url: str, count: int) -> list[str]:
     connection = connect(url)
     try:
         with connection.cursor() as cursor:
+            cursor.execute("INSERT IGNORE INTO units (name, created_at) VALUES (%s, NOW(6))", (UNIT,))
             cursor.executemany(
-                "INSERT INTO dossiers (public_id, reference, title, description, status, owner, version,"
-                " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s)",
-                [(*row, row[-1]) for row in rows],
+                "INSERT INTO dossiers (public_id, reference, title, description, status, unit, owner,"
+                " version, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
+                [(*row[:5], UNIT, *row[5:], row[-1]) for row in rows],
             )
     finally:
         connection.close()
@@ -86,7 +89,7 @@ def get_event(dossier_id: str) -> dict[str, object]:
         "GET",
         f"/v1/dossiers/{dossier_id}",
         headers={"Accept": "application/json"},
-        claims=cognito_claims("bench", ["readers"]),
+        claims=cognito_claims("bench", ["readers", UNIT]),
     )
 
 
@@ -96,5 +99,5 @@ def list_event(limit: int = 20) -> dict[str, object]:
         "/v1/dossiers",
         query={"limit": [str(limit)]},
         headers={"Accept": "application/json"},
-        claims=cognito_claims("bench", ["readers"]),
+        claims=cognito_claims("bench", ["readers", UNIT]),
     )

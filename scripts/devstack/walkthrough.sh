@@ -1,6 +1,8 @@
 bash -euo pipefail <<'WALKTHROUGH'
 API=http://127.0.0.1:${PATRONUS_PORT:-8080}
-AUTH="Authorization: Bearer $(.venv/bin/python -m scripts.local_token alice --groups editors)"
+# two users: alice, an editor of unit-a; bob, an editor of unit-b
+AUTH="Authorization: Bearer $(.venv/bin/python -m scripts.local_token alice --groups editors,unit-a)"
+BOB="Authorization: Bearer $(.venv/bin/python -m scripts.local_token bob --groups editors,unit-b)"
 jget() { .venv/bin/python -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1:]: v=v[k]
 print(v)' "$@"; }
@@ -10,6 +12,14 @@ REFERENCE="DOS-$(date +%Y%m%d-%H%M%S)-$RANDOM"
 DOSSIER=$(curl -sS --fail -X POST "$API/v1/dossiers" -H "$AUTH" -H 'Content-Type: application/json' \
   -d "{\"reference\":\"$REFERENCE\",\"title\":\"First dossier\"}" | jget id)
 echo "dossier $REFERENCE: $DOSSIER"
+# bob's unit does not see alice's dossier: 404, as if it did not exist
+CODE=$(curl -sS --fail -o /dev/null -w '%{http_code}' "$API/v1/dossiers/$DOSSIER" -H "$BOB" 2>/dev/null || true)
+echo "bob before sharing: HTTP $CODE"
+[ "$CODE" = 404 ]
+# alice shares it with bob as a reader; bob now reads it, and his rights say he may not change it
+curl -sS --fail -o /dev/null -X PUT "$API/v1/dossiers/$DOSSIER/grants" -H "$AUTH" \
+  -H 'Content-Type: application/json' -d '{"grantee_type":"user","grantee":"bob","permission":"reader"}'
+echo "bob after sharing: may edit? $(curl -sS --fail "$API/v1/dossiers/$DOSSIER" -H "$BOB" | jget rights edit)"
 # request an upload for a file
 echo 'Hello, Patronus' > "$WORK/hello.txt"
 UPLOAD=$(curl -sS --fail -X POST "$API/v1/dossiers/$DOSSIER/documents" -H "$AUTH" \

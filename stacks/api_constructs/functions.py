@@ -110,6 +110,8 @@ def function_environment(
         "PATRONUS_REGION": region,
         "PATRONUS_UPLOAD_URL_TTL": str(config.api.upload_url_ttl_seconds),
         "PATRONUS_DOWNLOAD_URL_TTL": str(config.api.download_url_ttl_seconds),
+        "PATRONUS_UNIT_PREFIX": config.api.unit_prefix,
+        "PATRONUS_DEFAULT_UNIT": config.api.default_unit,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.api.log_level,
     }

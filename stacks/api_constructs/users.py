@@ -10,6 +10,7 @@ authenticated route.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,6 +62,8 @@ class UserDirectoryProps:
     Attributes:
         environment_name: ``dev``, ``prod``...: in descriptions and the smoke-test user's name.
         groups: the Cognito groups, one per role of the API.
+        unit_groups: the unit groups (``unit-...``) managed with the pool (cdk.json
+            ``api.unit_groups`` and the default unit); operators may add others by hand.
         mfa_required: MFA for everyone (otherwise optional).
         threat_protection: the Plus plan with threat protection (otherwise Essentials).
         removal_policy / deletion_protection: what becomes of the pool with the stack, and
@@ -76,6 +79,7 @@ class UserDirectoryProps:
 
     environment_name: str
     groups: Sequence[str]
+    unit_groups: Sequence[str]
     mfa_required: bool
     threat_protection: bool
     removal_policy: RemovalPolicy
@@ -140,6 +144,14 @@ class UserDirectory(FlatScope):
                 user_pool_id=self.user_pool.user_pool_id,
                 group_name=group,
                 description=f"Patronus {group}",
+            )
+        for unit in self.props.unit_groups:
+            cognito.CfnUserPoolGroup(
+                self,
+                "UnitGroup" + "".join(part.capitalize() for part in re.split(r"[-_]", unit)),
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=unit,
+                description=f"Patronus unit {unit}: the dossiers of this unit",
             )
 
     def _build_web_client(self) -> cognito.UserPoolClient:

@@ -1,16 +1,19 @@
-"""Every route with every role: readers read; editors also write; admins also archive and delete;
-no token is a 401; a token without a known group reads nothing. Each cell gets its own fresh
-dossier and available document, and a refused call must leave the database unchanged.
+"""Every route with every global role and every relation to the dossier: no token is a 401, a
+role below the route's declared one a 403; then the dossier's unit and grants decide: a dossier
+the caller may not see is a 404, one they may see but not change a 403. A refused call must leave
+the database unchanged; the list route answers 200 to everyone but holds the dossier only for
+those who may see it.
 
-The matrix is derived: its rows are the API's route table (``patronus_api.route_table``), and the
-least role of each route is what the route declares next to its decorator. The services enforce
-the roles on their own; this test checks that they enforce what the routes declare.
+The matrix is derived: its rows are the API's route table (``patronus_api.route_table``), the
+least role of each route is what the route declares next to its decorator, and what each relation
+allows is the small model below (written here, independently of ``patronus.access``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -21,22 +24,59 @@ from scripts.devstack.database import connect
 from tests.conftest import LocalStack as Stack
 from tests.integration.conftest import Caller
 
+UNIT, OTHER_UNIT, GRANTED_UNIT = "unit-matrix", "unit-elsewhere", "unit-granted"
+GRANTED_USER = "granted-user"
 NO_TOKEN = "no token"
-# Callers: no token, a token without a known group, then one per role. Roles are cumulative:
-# the rank of each group says which declared roles it satisfies.
-ROLES: dict[str, tuple[str, ...]] = {
-    NO_TOKEN: (),
-    "no known group": ("guests",),
-    **{role.value: (role.value,) for role in Role},
-}
 RANK: dict[str, int] = {"no known group": 0, Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
-# Request bodies of the routes that take one (test data: the routes themselves come from the table).
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How a caller stands to the dossier: their units, their name, and what that gives them."""
+
+    name: str
+    units: tuple[str, ...]
+    user: str = "someone"
+    sees: bool = False  # without being an admin
+    edits: bool = False  # with an editor role, without being an admin
+    shares: bool = False  # with an editor role, without being an admin
+
+
+# The dossier is in UNIT, shared as editor with GRANTED_USER and as reader with GRANTED_UNIT.
+RELATIONS = (
+    Relation("same unit", (UNIT,), sees=True, edits=True, shares=True),
+    Relation("other unit", (OTHER_UNIT,)),
+    Relation("granted user", (OTHER_UNIT,), user=GRANTED_USER, sees=True, edits=True),
+    Relation("granted unit", (GRANTED_UNIT,), sees=True),
+    Relation("no relation", ()),
+)
+CALLERS: list[tuple[str, tuple[str, ...], Relation]] = [
+    (NO_TOKEN, (), RELATIONS[0]),
+    ("no known group", ("guests",), RELATIONS[0]),
+    *[(role.value, (role.value,), relation) for role in Role for relation in RELATIONS],
+]
+# Request bodies and queries of the routes that take one (test data: the routes come from the table).
 BODIES: dict[tuple[str, str], Callable[[int], dict[str, Any]]] = {
-    ("POST", "/v1/dossiers"): lambda n: {"reference": f"AUTHZ-NEW-{n}", "title": "New"},
+    ("POST", "/v1/dossiers"): lambda n: {"reference": f"AUTHZ-NEW-{n}", "title": "New", "unit": UNIT},
     ("PATCH", "/v1/dossiers/{dossier_id}"): lambda n: {"title": f"Renamed {n}"},
     ("POST", "/v1/dossiers/{dossier_id}/documents"): lambda n: {"filename": "n.pdf", "size_bytes": 1},
+    ("PUT", "/v1/dossiers/{dossier_id}/grants"): lambda n: {
+        "grantee_type": "user",
+        "grantee": f"third-party-{n}",
+        "permission": "reader",
+    },
+}
+QUERIES = {("DELETE", "/v1/dossiers/{dossier_id}/grants"): {"grantee_type": "user", "grantee": "third-party"}}
+SHARING = {("PUT", "/v1/dossiers/{dossier_id}/grants"), ("DELETE", "/v1/dossiers/{dossier_id}/grants")}
+# Successful calls of these routes change the dossier or document for the calls after them.
+CONSUMING = {
+    ("PATCH", "/v1/dossiers/{dossier_id}"),
+    ("DELETE", "/v1/dossiers/{dossier_id}"),
+    ("DELETE", "/v1/documents/{document_id}"),
 }
 PROTECTED = [route for route in routes() if not route.public]
+LIST = ("GET", "/v1/dossiers")
+CREATE = ("POST", "/v1/dossiers")
 
 
 def body_of(route: ApiRoute, n: int) -> dict[str, Any] | None:
@@ -44,79 +84,109 @@ def body_of(route: ApiRoute, n: int) -> dict[str, Any] | None:
     return make(n) if make else None
 
 
-def expected_status(route: ApiRoute, role: str) -> int:
+def expected_status(route: ApiRoute, role: str, relation: Relation) -> int:
     if role == NO_TOKEN:
         return 401
-    return route.status if RANK[role] >= RANK[route.access] else 403
+    if RANK[role] < RANK[route.access]:
+        return 403
+    admin, key = role == Role.ADMIN, (route.method, route.path)
+    if key == LIST:
+        return route.status
+    if key == CREATE:  # in the dossier's unit: its members and admins only
+        return route.status if admin or UNIT in relation.units else 403
+    if not (admin or relation.sees):
+        return 404
+    if admin or route.method == "GET":
+        return route.status
+    allowed = relation.shares if key in SHARING else relation.edits
+    return route.status if allowed else 403
 
 
 def fresh_resources(api: Caller, n: int) -> dict[str, str]:
-    """A dossier and an available document in it, made by an admin."""
-    admin = ("admins",)
-    dossier = api("POST", "/v1/dossiers", {"reference": f"AUTHZ-{n}", "title": "Authz"}, groups=admin).json
+    """A dossier of UNIT, shared with GRANTED_USER (editor) and GRANTED_UNIT (reader), and an
+    available document in it, made by an admin of the unit."""
+    admin: dict[str, Any] = {"groups": ("admins",), "units": (UNIT,)}
+    dossier = api("POST", "/v1/dossiers", {"reference": f"AUTHZ-{n}", "title": "Authz"}, **admin).json
+    path = f"/v1/dossiers/{dossier['id']}"
+    for grant in (("user", GRANTED_USER, "editor"), ("unit", GRANTED_UNIT, "reader")):
+        body = dict(zip(("grantee_type", "grantee", "permission"), grant, strict=True))
+        assert api("PUT", f"{path}/grants", body, **admin).status == 200
     data = b"%PDF-1.7 authz"
     created = api(
         "POST",
-        f"/v1/dossiers/{dossier['id']}/documents",
+        f"{path}/documents",
         {"filename": "a.pdf", "content_type": "application/pdf", "size_bytes": len(data)},
-        groups=admin,
+        **admin,
     ).json
     upload = created["upload"]
     posted = requests.post(
         upload["url"], data=upload["fields"], files={"file": ("a.pdf", data, "application/pdf")}, timeout=30
     )
     assert posted.status_code in (200, 204)
-    document = api("POST", f"/v1/documents/{created['document']['id']}/complete", groups=admin).json
+    document = api("POST", f"/v1/documents/{created['document']['id']}/complete", **admin).json
     assert document["status"] == "available"
     return {"dossier_id": dossier["id"], "document_id": document["id"]}
 
 
-def snapshot(database_url: str) -> list[tuple[Any, ...]]:
-    connection = connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT public_id, title, status, version FROM dossiers ORDER BY id")
-            dossiers = [tuple(row.values()) for row in cursor.fetchall()]
-            cursor.execute("SELECT public_id, status FROM documents ORDER BY id")
-            documents = [tuple(row.values()) for row in cursor.fetchall()]
-            cursor.execute("SELECT COUNT(*) AS n FROM audit_events")
-            return [*dossiers, *documents, (cursor.fetchone()["n"],)]
-    finally:
-        connection.close()
+def snapshot(connection: Any) -> list[tuple[Any, ...]]:
+    """What a refused call must not change (one connection for the whole matrix: opening one
+    costs more than the queries)."""
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for query in (
+            "SELECT public_id, title, status, unit, version FROM dossiers ORDER BY id",
+            "SELECT public_id, status FROM documents ORDER BY id",
+            "SELECT dossier_id, grantee_type, grantee, permission FROM dossier_grants"
+            " ORDER BY dossier_id, grantee_type, grantee",
+            "SELECT COUNT(*) AS n FROM audit_events",
+        ):
+            cursor.execute(query)
+            rows += [tuple(row.values()) for row in cursor.fetchall()]
+    return rows
 
 
-def test_every_route_with_every_role(api: Caller, database_url: str) -> None:
-    # Given every protected route of the route table and every role, each cell with fresh resources
+def test_every_route_with_every_role_and_relation(api: Caller, database_url: str) -> None:
+    # Given every protected route of the route table, every role and every relation to a dossier
     mismatches: list[str] = []
     table: list[str] = []
+    shared = fresh_resources(api, 0)
+    connection = connect(database_url)
     for n, route in enumerate(PROTECTED):
         row = []
-        for m, (role, groups) in enumerate(ROLES.items()):
-            ids = fresh_resources(api, n * 10 + m)
-            path = route.path.format(**ids)
-            before = snapshot(database_url)
-            # When the route is called with the role
+        for m, (role, groups, relation) in enumerate(CALLERS):
+            cell = (n + 1) * 100 + m
+            expected = expected_status(route, role, relation)
+            consumed = (route.method, route.path) in CONSUMING and expected < 400
+            ids = fresh_resources(api, cell) if consumed else shared
+            before = snapshot(connection)
+            # When the route is called by that caller
             reply = api(
                 route.method,
-                path,
-                body_of(route, n * 10 + m),
-                user=None if role == NO_TOKEN else f"user-{role.replace(' ', '-')}",
+                route.path.format(**ids),
+                body_of(route, cell),
+                user=None if role == NO_TOKEN else relation.user,
                 groups=groups,
+                units=relation.units,
                 headers={"If-Match": '"1"'},
+                query=QUERIES.get((route.method, route.path)),
             )
-            # Then the status is the one the route's declared role implies, and a refusal changed nothing
-            expected = expected_status(route, role)
+            # Then the status is the one the declared role and the relation imply; a refusal
+            # changed nothing, and the list shows the dossier exactly to those who may see it
             row.append(f"{reply.status}")
+            label = f"{route.method} {route.path} as {role} ({relation.name})"
             if reply.status != expected:
-                mismatches.append(
-                    f"{route.method} {route.path} as {role}: {reply.status}, expected {expected}"
-                )
-            elif expected in (401, 403):
-                assert reply.json["error"]["code"] in {"unauthorized", "forbidden"}
-                if snapshot(database_url) != before:
-                    mismatches.append(f"{route.method} {route.path} as {role}: refused but changed data")
-        table.append(f"{route.method:6} {route.path:38} " + " ".join(f"{s:>5}" for s in row))
-    assert not mismatches, "\n".join([*mismatches, "", "status table (" + ", ".join(ROLES) + "):", *table])
+                mismatches.append(f"{label}: {reply.status}, expected {expected}: {reply.body[:200]!r}")
+            elif expected >= 400:
+                assert reply.json["error"]["code"] in {"unauthorized", "forbidden", "not_found"}
+                if snapshot(connection) != before:
+                    mismatches.append(f"{label}: refused but changed data")
+            elif (route.method, route.path) == LIST:
+                listed = shared["dossier_id"] in {d["id"] for d in reply.json["items"]}
+                if listed != (role == Role.ADMIN or relation.sees):
+                    mismatches.append(f"{label}: the list {'shows' if listed else 'hides'} the dossier")
+        table.append(f"{route.method:6} {route.path:38} " + " ".join(f"{s:>3}" for s in row))
+    connection.close()
+    assert not mismatches, "\n".join([*mismatches, "", "status table:", *table])
 
 
 def test_every_documented_operation_declares_its_access() -> None:

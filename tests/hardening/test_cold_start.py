@@ -49,8 +49,9 @@ def _seed_dossier(database_url: str) -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO dossiers (public_id, reference, title, status, owner, version, created_at,"
-                " updated_at) VALUES (%s, 'COLD-1', 'Cold start', 'open', 'test', 1, NOW(6), NOW(6))",
+                "INSERT INTO dossiers (public_id, reference, title, status, unit, owner, version, created_at,"
+                " updated_at) VALUES (%s, 'COLD-1', 'Cold start', 'open', 'unit-general', 'test', 1, NOW(6),"
+                " NOW(6))",
                 (public_id,),
             )
     finally:
@@ -85,7 +86,10 @@ def test_a_dossier_cold_start_loads_no_tracing_sdk_no_boto3_no_openapi_models(da
     # Given a dossier and a fresh process outside Lambda (tracing off)
     dossier_id = _seed_dossier(database_url)
     event = rest_event(
-        "GET", f"/v1/dossiers/{dossier_id}", claims=cognito_claims("reader", ["readers"]), headers={}
+        "GET",
+        f"/v1/dossiers/{dossier_id}",
+        claims=cognito_claims("reader", ["readers", "unit-general"]),
+        headers={},
     )
     # When it imports the handler and serves GET /v1/dossiers/{id}
     result = _fresh_process_serving(event, database_url)

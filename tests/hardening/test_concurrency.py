@@ -20,8 +20,8 @@ from patronus.settings import DatabaseSettings
 from scripts.devstack.database import connect
 
 ENVIRONMENTS = 12
-EDITOR = Principal(subject="racer", groups=frozenset({"editors"}))
-ADMIN = Principal(subject="racer-admin", groups=frozenset({"admins"}))
+EDITOR = Principal(subject="racer", groups=frozenset({"editors"}), units=frozenset({"unit-test"}))
+ADMIN = Principal(subject="racer-admin", groups=frozenset({"admins"}), units=frozenset({"unit-test"}))
 
 
 @pytest.fixture

@@ -81,10 +81,17 @@ def test_prod_user_pool_has_threat_protection(synth: Synth) -> None:
     )
 
 
-def test_groups_readers_editors_admins_and_a_public_client_without_secret(synth: Synth) -> None:
+def test_groups_readers_editors_admins_the_default_unit_and_a_public_client_without_secret(
+    synth: Synth,
+) -> None:
     template = synth.template("prod", "api")
     groups = template.find_resources("AWS::Cognito::UserPoolGroup")
-    assert sorted(g["Properties"]["GroupName"] for g in groups.values()) == ["admins", "editors", "readers"]
+    assert sorted(g["Properties"]["GroupName"] for g in groups.values()) == [
+        "admins",
+        "editors",
+        "readers",
+        "unit-general",
+    ]
     template.has_resource_properties(
         "AWS::Cognito::UserPoolClient",
         {"GenerateSecret": False, "PreventUserExistenceErrors": "ENABLED", "EnableTokenRevocation": True},
@@ -212,7 +219,7 @@ def test_cors_allows_the_methods_of_the_routes(synth: Synth) -> None:
         ]
         for m in preflights
     }
-    assert allowed == {"'GET,POST,PATCH,DELETE,OPTIONS'"}
+    assert allowed == {"'GET,POST,PUT,PATCH,DELETE,OPTIONS'"}
 
 
 def test_all_routes_proxy_to_the_live_alias_of_the_api_function(synth: Synth) -> None:

@@ -59,6 +59,9 @@ def test_an_unknown_environment_is_refused() -> None:
             {"network.availability_zones": ["eu-west-3a"]},
             "patronus.environments.dev.network.availability_zones",
         ),
+        ({"api.unit_groups": ["unit-Litigation"]}, "patronus.environments.dev.api"),
+        ({"api.unit_groups": ["litigation"]}, "patronus.environments.dev.api"),
+        ({"api.unit_prefix": "u"}, "patronus.environments.dev.api"),
     ],
 )
 def test_a_wrong_value_names_its_key(overrides: dict[str, Any], key: str) -> None:

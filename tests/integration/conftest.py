@@ -26,6 +26,8 @@ class Reply:
 
 
 Caller = Callable[..., Reply]
+# The unit every caller of the harness is in unless the test names its units (``units=()``: none).
+DEFAULT_TEST_UNIT = "unit-test"
 
 
 def settings_for(database_url: str, server: ThrowawaySeaweedFS, bucket: str, **storage: Any) -> Settings:
@@ -49,7 +51,8 @@ def api_settings(database_url: str, s3_server: ThrowawaySeaweedFS, s3_bucket: st
 
 def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_client: Any = None) -> Caller:
     """Configure the API runtime with ``settings`` and return a caller of the real handler.
-    Without ``s3_client`` the runtime makes its own, as in Lambda."""
+    Without ``s3_client`` the runtime makes its own, as in Lambda. The caller's token carries
+    ``groups`` (roles) and ``units`` (unit groups, by default the one unit every test shares)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY)
     monkeypatch.setenv("PATRONUS_DB_URL", "mysql://unused@127.0.0.1:1/unused")
@@ -66,6 +69,7 @@ def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_clien
         *,
         user: str | None = "alice",
         groups: tuple[str, ...] = ("editors",),
+        units: tuple[str, ...] = (DEFAULT_TEST_UNIT,),
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
@@ -77,7 +81,7 @@ def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_clien
             query={k: [v] for k, v in (query or {}).items()},
             headers={"Content-Type": "application/json", **(headers or {})},
             body=payload,
-            claims=cognito_claims(user, groups) if user else None,
+            claims=cognito_claims(user, (*groups, *units)) if user else None,
         )
         status, pairs, data = response_parts(api_handler.handler(event, LambdaContext()))
         return Reply(status, {k.lower(): v for k, v in pairs}, data)

@@ -9,6 +9,7 @@ import pytest
 from patronus.db import Database
 from patronus.errors import PreconditionFailed
 from patronus.models import Principal
+from patronus.repositories.dossiers import SearchFilter
 from patronus.services.dossiers import DossierService
 from patronus.settings import Settings
 from tests.integration.conftest import Caller
@@ -177,7 +178,7 @@ def test_concurrent_retries_with_one_idempotency_key_create_exactly_one_dossier(
     api_settings: Settings,
 ) -> None:
     # Given 8 execution environments (own connections) retrying the same create at once
-    principal = Principal(subject="alice", groups=frozenset({"editors"}))
+    principal = Principal(subject="alice", groups=frozenset({"editors"}), units=frozenset({"unit-test"}))
     barrier = threading.Barrier(8)
     results: list[str] = []
     errors: list[BaseException] = []
@@ -204,13 +205,13 @@ def test_concurrent_retries_with_one_idempotency_key_create_exactly_one_dossier(
     assert errors == []
     assert len(results) == 8 and len(set(results)) == 1
     service = DossierService(Database(api_settings.database))
-    rows, _ = service.search(principal, text="RACE-1", status=None, after_id=None, limit=10)
+    rows, _ = service.search(principal, SearchFilter(text="RACE-1"), limit=10)
     assert len(rows) == 1
 
 
 def test_concurrent_updates_lose_no_write(api_settings: Settings) -> None:
     # Given one dossier and 6 writers that each add their own word, retrying on 412
-    principal = Principal(subject="alice", groups=frozenset({"editors"}))
+    principal = Principal(subject="alice", groups=frozenset({"editors"}), units=frozenset({"unit-test"}))
     setup = DossierService(Database(api_settings.database))
     dossier = setup.create(
         principal, reference="CONC-1", title="t", description="", idempotency_key=None

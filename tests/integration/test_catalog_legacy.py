@@ -302,10 +302,6 @@ def test_the_catalog_keeps_dates_skips_junk_places_restricted_folders_and_report
     links.write_text("kind,path,size,detail\nsymlink,Projets/raccourci-dupont,,a link to a folder\n")
     config = tmp_path / "catalog.toml"
     config.write_text(KEEP_CONFIG, encoding="utf-8")
-    connection = connect(database_url)
-    with connection.cursor() as cursor:  # the schema with units (added by a later migration)
-        cursor.execute("ALTER TABLE dossiers ADD COLUMN unit VARCHAR(64) NULL")
-    connection.close()
     report = tmp_path / "report.json"
     # When the catalog runs with the inventory's links
     code = toolkit.run(
@@ -333,6 +329,8 @@ def test_the_catalog_keeps_dates_skips_junk_places_restricted_folders_and_report
     secret = documents["legacy/Confidentiel/Salaires 2023.xlsx"]
     assert (secret["reference"], secret["unit"]) == ("LEGACY-CONFIDENTIEL", "unit-direction")
     assert contract["unit"] == "unit-dossiers"
+    # ... and the default dossier, which no rule gives a unit, is in the settings' default unit
+    assert documents["legacy/divers/note.txt"]["unit"] == "unit-general"
     # ... the documents no rule placed are listed, and the copy made by a link is reported
     assert sorted(result["unplaced"]) == [
         "legacy/Projets/raccourci-dupont/Contrat.pdf",
@@ -346,6 +344,11 @@ def test_the_catalog_keeps_dates_skips_junk_places_restricted_folders_and_report
 def test_units_without_the_unit_column_are_refused(
     tmp_path: Path, client: Any, migrated: str, database_url: str, capsys: Any
 ) -> None:
+    connection = connect(database_url)
+    with connection.cursor() as cursor:  # the schema before units
+        cursor.execute("ALTER TABLE dossiers DROP FOREIGN KEY fk_dossiers_unit")
+        cursor.execute("ALTER TABLE dossiers DROP COLUMN unit")
+    connection.close()
     config = tmp_path / "catalog.toml"
     config.write_text(KEEP_CONFIG, encoding="utf-8")
     code = toolkit.run(

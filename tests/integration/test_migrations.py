@@ -52,3 +52,24 @@ def test_a_failing_migration_names_its_version(empty_database_url: str, tmp_path
     broken = [SchemaMigration("900", "broken", "CREATE TABLE nope (;")]
     with pytest.raises(SchemaMigrationError, match="V900"):
         migrate(connect(empty_database_url), broken)
+
+
+def test_dossiers_that_predate_units_go_to_the_default_unit(empty_database_url: str) -> None:
+    # Given a database at the schema before units, holding a dossier
+    connection = connect(empty_database_url)
+    before_units = [m for m in discover() if int(m.version) < 3]
+    migrate(connection, before_units)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dossiers (public_id, reference, title, status, owner, version, created_at,"
+            " updated_at) VALUES (%s, 'OLD-1', 'Old', 'open', 'legacy', 1, NOW(6), NOW(6))",
+            ("a" * 32,),
+        )
+    # When the units migration runs with the settings' default unit
+    migrate(connection, default_unit="unit-archives")
+    # Then the dossier belongs to that unit, which is recorded
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT unit FROM dossiers WHERE reference = 'OLD-1'")
+        assert cursor.fetchone()["unit"] == "unit-archives"
+        cursor.execute("SELECT name FROM units")
+        assert [r["name"] for r in cursor.fetchall()] == ["unit-archives"]

@@ -72,7 +72,7 @@ def test_groups_claim_formats(claim: Any, groups: set[str]) -> None:
 
 
 def test_roles_are_cumulative_and_unknown_groups_give_nothing() -> None:
-    admin = Principal(subject="a", groups=frozenset({"admins"}))
+    admin = Principal(subject="a", groups=frozenset({"admins"}), units=frozenset({"unit-test"}))
     assert admin.has(Role.READER) and admin.has(Role.EDITOR) and admin.has(Role.ADMIN)
     stranger = Principal(subject="s", groups=frozenset({"guests"}))
     assert not stranger.has(Role.READER)

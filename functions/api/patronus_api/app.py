@@ -27,7 +27,7 @@ from patronus.errors import (
 )
 from patronus.observability import logger
 from patronus_api.access import public
-from patronus_api.routes import documents, dossiers, health
+from patronus_api.routes import documents, dossiers, grants, health
 from patronus_api.schemas import ErrorBody, ErrorDetail, ErrorInfo
 
 MAX_BODY_BYTES = 64 * 1024
@@ -155,11 +155,15 @@ app.use(middlewares=[limit_body_size])
 app.include_router(health.router)
 app.include_router(dossiers.router)
 app.include_router(documents.router)
+app.include_router(grants.router)
 
 _DESCRIPTION = (
     "Dossiers (case files) and their documents. Documents are uploaded and downloaded directly "
     "with S3 through presigned URLs. Authenticate with a Cognito ID token as a bearer token; "
-    "groups: readers (read), editors (write), admins (archive, delete)."
+    "groups: readers (read), editors (write), admins (archive, delete, move); unit groups "
+    "(unit-...) say which dossiers: those of the caller's units and those shared with the caller "
+    "or their units. A dossier the caller may not see answers 404, as one that does not exist; "
+    "each dossier carries the caller's `rights` on it."
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from patronus.errors import Unauthorized
 from patronus.models import Principal
+from patronus.units import DEFAULT_PREFIX, units_of
 
 _GROUP_SEPARATORS = re.compile(r"[\s,]+")
 
@@ -21,10 +22,13 @@ def parse_groups(value: Any) -> frozenset[str]:
     return frozenset()
 
 
-def principal_from_event(event: dict[str, Any]) -> Principal:
+def principal_from_event(event: dict[str, Any], unit_prefix: str = DEFAULT_PREFIX) -> Principal:
+    """The caller: their subject, their groups, and among these their units (the groups named
+    ``<unit_prefix><name>``)."""
     context = event.get("requestContext") or {}
     claims = (context.get("authorizer") or {}).get("claims") or {}
     subject = claims.get("sub") or claims.get("cognito:username")
     if not subject:
         raise Unauthorized("authentication required: send a valid bearer token")
-    return Principal(subject=str(subject)[:128], groups=parse_groups(claims.get("cognito:groups")))
+    groups = parse_groups(claims.get("cognito:groups"))
+    return Principal(subject=str(subject)[:128], groups=groups, units=units_of(groups, unit_prefix))

@@ -11,7 +11,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from patronus.models import AuditEventRow, DocumentRow, DocumentStatus, DossierRow, DossierStatus
+from patronus.access import Relation, Rights
+from patronus.models import (
+    AuditEventRow,
+    DocumentRow,
+    DocumentStatus,
+    DossierRow,
+    DossierStatus,
+    GranteeType,
+    GrantRow,
+    Permission,
+)
 
 PublicId = Annotated[
     str, Field(pattern=r"^[0-9a-f]{32}$", description="Public identifier (32 hex characters)")
@@ -33,6 +43,14 @@ def _utc(value: datetime) -> datetime:
 
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
+Unit = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="A unit: the Cognito group of a team, named <prefix><name> (e.g. unit-litigation)",
+    ),
+]
 Description = Annotated[str, Field(max_length=10_000)]
 
 
@@ -58,6 +76,11 @@ class DossierCreate(_Input):
     reference: Reference
     title: Title
     description: Description | None = None
+    unit: Unit | None = Field(
+        default=None,
+        description="The unit the dossier belongs to; defaults to the creator's unit when they have "
+        "exactly one. Editors create in their own units, admins in any.",
+    )
 
     @field_validator("title", "description")
     @classmethod
@@ -71,6 +94,7 @@ class DossierUpdate(_Input):
     status: Literal["open", "closed"] | None = Field(
         default=None, description="open or closed; archiving is DELETE /v1/dossiers/{id}"
     )
+    unit: Unit | None = Field(default=None, description="Move the dossier to another unit (admins)")
 
     @field_validator("title", "description")
     @classmethod
@@ -80,11 +104,37 @@ class DossierUpdate(_Input):
     @model_validator(mode="after")
     def _something_to_change(self) -> DossierUpdate:
         if not self.model_fields_set:
-            raise ValueError("give at least one of title, description, status")
-        for name in ("title", "status"):
+            raise ValueError("give at least one of title, description, status, unit")
+        for name in ("title", "status", "unit"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
+
+
+class RightsOut(_Model):
+    """What the caller may do with this dossier, so that a front end shows only what will work."""
+
+    read: bool = Field(description="See the dossier, its documents and history, download")
+    edit: bool = Field(description="Change title, description and status; add documents")
+    share: bool = Field(description="Change its grants (editors of its unit, admins)")
+    move: bool = Field(description="Move it to another unit (admins)")
+    archive: bool = Field(description="Archive it (admins)")
+    delete_documents: bool = Field(description="Delete its documents (admins)")
+    relation: Relation = Field(
+        description="How the caller reaches it: admin, unit (member of its unit) or grant"
+    )
+
+    @classmethod
+    def of(cls, rights: Rights) -> RightsOut:
+        return cls(
+            read=rights.read,
+            edit=rights.edit,
+            share=rights.share,
+            move=rights.move,
+            archive=rights.archive,
+            delete_documents=rights.delete_documents,
+            relation=rights.relation,
+        )
 
 
 class DossierOut(_Model):
@@ -93,24 +143,61 @@ class DossierOut(_Model):
     title: str
     description: str | None
     status: DossierStatus
+    unit: str = Field(description="The unit the dossier belongs to")
     owner: str
     version: int
     created_at: datetime
     updated_at: datetime
+    rights: RightsOut = Field(description="The caller's effective rights on this dossier")
 
     @classmethod
-    def of(cls, row: DossierRow) -> DossierOut:
+    def of(cls, row: DossierRow, rights: Rights) -> DossierOut:
         return cls(
             id=row.public_id,
             reference=row.reference,
             title=row.title,
             description=row.description,
             status=row.status,
+            unit=row.unit,
             owner=row.owner,
             version=row.version,
             created_at=_utc(row.created_at),
             updated_at=_utc(row.updated_at),
+            rights=RightsOut.of(rights),
         )
+
+
+class GrantIn(_Input):
+    # Enums from JSON strings: strict mode would want enum instances.
+    grantee_type: GranteeType = Field(
+        strict=False, description="user (a user's subject) or unit (a unit's group)"
+    )
+    grantee: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    permission: Permission = Field(
+        strict=False, description="reader or editor; never more than the grantee's global role allows"
+    )
+
+
+class GrantOut(_Model):
+    grantee_type: GranteeType
+    grantee: str
+    permission: Permission
+    granted_by: str
+    granted_at: datetime
+
+    @classmethod
+    def of(cls, row: GrantRow) -> GrantOut:
+        return cls(
+            grantee_type=row.grantee_type,
+            grantee=row.grantee,
+            permission=row.permission,
+            granted_by=row.granted_by,
+            granted_at=_utc(row.granted_at),
+        )
+
+
+class GrantList(_Model):
+    items: list[GrantOut]
 
 
 class DossierPage(_Model):
@@ -154,12 +241,12 @@ class DocumentOut(_Model):
     status: DocumentStatus
     etag: str | None
     uploaded_by: str
-    legacy_path: str | None
+    legacy_path: str | None = Field(description="Where the file was on the old share (admins only)")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: DocumentRow) -> DocumentOut:
+    def of(cls, row: DocumentRow, *, admin: bool) -> DocumentOut:
         return cls(
             id=row.public_id,
             dossier_id=row.dossier_public_id,
@@ -170,7 +257,7 @@ class DocumentOut(_Model):
             status=row.status,
             etag=row.etag,
             uploaded_by=row.uploaded_by,
-            legacy_path=row.legacy_path,
+            legacy_path=row.legacy_path if admin else None,
             created_at=_utc(row.created_at),
             updated_at=_utc(row.updated_at),
         )

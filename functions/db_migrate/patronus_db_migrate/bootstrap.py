@@ -121,7 +121,7 @@ def bootstrap(settings: SchemaMigrationSettings, secrets: Any) -> BootstrapResul
             ensure_database(cursor, settings.database)
             ensure_app_user(cursor, settings.app_user, settings.database, iam=settings.iam_user)
         connection.select_db(settings.database)
-        report = migrate(connection)
+        report = migrate(connection, default_unit=settings.default_unit)
     finally:
         connection.close()
     return BootstrapResult(settings.database, settings.app_user, report)

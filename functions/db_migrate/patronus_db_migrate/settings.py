@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from patronus.flags import env_flag
 from patronus.settings import SettingsError
+from patronus.units import DEFAULT_UNIT, check_unit_name
 
 IDENTIFIER = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 
@@ -28,6 +29,13 @@ class SchemaMigrationSettings(BaseModel):
     # and test server) has no AWSAuthenticationPlugin, so tests turn it off.
     iam_user: bool = True
     connect_timeout: Annotated[float, Field(gt=0, le=60)] = 10.0
+    # The unit that dossiers created before units existed are given (PATRONUS_DEFAULT_UNIT).
+    default_unit: str = DEFAULT_UNIT
+
+    @field_validator("default_unit")
+    @classmethod
+    def _unit_name(cls, value: str) -> str:
+        return check_unit_name(value, "")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SchemaMigrationSettings:
@@ -42,6 +50,7 @@ class SchemaMigrationSettings(BaseModel):
                 tls=env_flag(env, "PATRONUS_DB_TLS", default=True),
                 tls_ca_file=env.get("PATRONUS_DB_TLS_CA_FILE") or None,
                 iam_user=env_flag(env, "PATRONUS_DB_IAM_USER", default=True),
+                default_unit=env.get("PATRONUS_DEFAULT_UNIT", DEFAULT_UNIT),
             )
         except KeyError as exc:
             raise SettingsError(f"missing configuration variable {exc.args[0]}") from exc

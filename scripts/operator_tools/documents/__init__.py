@@ -10,3 +10,8 @@
 * :mod:`.catalog`: registers migrated objects as documents, batch by batch.
 * :mod:`.references`: rewrites share paths in legacy columns into S3 keys, and restores them.
 """
+
+from scripts.devstack.paths import add_code_paths
+
+# The catalog checks unit names with the application's own rule (patronus.units, in the layer).
+add_code_paths()

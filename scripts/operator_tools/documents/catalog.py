@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import os
 import re
 import tomllib
 import uuid
@@ -33,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from patronus.units import DEFAULT_PREFIX, UnitNameError, check_unit_name
+from patronus.units import DEFAULT_UNIT as DEFAULT_UNIT
 from scripts.operator_tools import toolkit
 from scripts.operator_tools.documents.excludes import ExcludeFilter
 from scripts.operator_tools.documents.junk import is_junk
@@ -110,9 +113,28 @@ def _default_dossier(path: Path, raw: Any) -> DossierSpec:
     if not isinstance(raw, dict) or set(raw) - {"reference", "title", "owner", "description", "unit"}:
         raise toolkit.ToolError(f"{path}: [default_dossier] takes reference, title, owner, description, unit")
     spec = DossierSpec(**{k: str(v) for k, v in raw.items()})
+    if spec.unit is not None:
+        _unit(path, "default_dossier", spec.unit)
     if not spec.reference or len(spec.reference) > 64:
         raise toolkit.ToolError(f"{path}: default_dossier.reference must be 1 to 64 characters")
     return spec
+
+
+def _unit(path: Path, where: str, value: Any) -> str:
+    return checked_unit(f"{path}: {where}", value)
+
+
+def checked_unit(where: str, value: Any) -> str:
+    """``value`` if it names a unit by the application's rule (``patronus.units``)."""
+    try:
+        return check_unit_name(str(value), unit_prefix())
+    except UnitNameError as exc:
+        raise toolkit.ToolError(f"{where}: {exc}") from exc
+
+
+def unit_prefix() -> str:
+    """The prefix of unit groups, as the API's settings read it (PATRONUS_UNIT_PREFIX)."""
+    return os.environ.get("PATRONUS_UNIT_PREFIX", DEFAULT_PREFIX)
 
 
 def _rule(path: Path, number: int, raw: Any) -> Rule:
@@ -133,7 +155,7 @@ def _rule(path: Path, number: int, raw: Any) -> Rule:
         raise toolkit.ToolError(
             f"{path}: rule {number} needs a group holding the dossier reference, or a fixed reference"
         )
-    unit = str(raw["unit"]) if "unit" in raw else None
+    unit = _unit(path, f"rule {number}", raw["unit"]) if "unit" in raw else None
     return Rule(
         pattern, bool(raw.get("create_missing", False)), str(raw.get("title", Rule.title)), fixed, unit
     )
@@ -187,6 +209,8 @@ class Catalog:
         self.problems: list[dict[str, str]] = []
         self._dossiers: dict[str, int] = {}
         self._planned: set[str] = set()
+        # The unit of created dossiers that no rule gives one (None: the schema has no units).
+        self.default_unit: str | None = None
 
     # -- dossiers --------------------------------------------------------------------------
     def _find_dossier(self, reference: str) -> int | None:
@@ -215,13 +239,17 @@ class Catalog:
                 self._planned.add(reference)
                 self.counts["dossiers_to_create"] += 1
             return None
-        dossier_id = self._in_transaction(lambda cursor: self._create_dossier(cursor, reference, spec))
+        dossier_id = self._in_transaction(
+            lambda cursor: self._create_dossier(cursor, reference, spec, self.default_unit)
+        )
         self.counts["dossiers_created"] += 1
         self._dossiers[reference] = dossier_id
         return dossier_id
 
     @staticmethod
-    def _create_dossier(cursor: Any, reference: str, spec: DossierSpec) -> int:
+    def _create_dossier(cursor: Any, reference: str, spec: DossierSpec, default_unit: str | None) -> int:
+        """Insert the dossier; where the schema has units (``default_unit`` given), in the spec's
+        unit or else the default one, recorded in ``units`` first."""
         now = _now()
         public_id = uuid.uuid4().hex
         columns = "public_id, reference, title, description, status, owner, version, created_at, updated_at"
@@ -229,8 +257,10 @@ class Catalog:
             public_id, reference, spec.title[:200], spec.description, spec.owner[:128], now, now
         )  # fmt: skip
         placeholders = "%s, %s, %s, %s, 'open', %s, 1, %s, %s"
-        if spec.unit is not None:
-            columns, placeholders, values = columns + ", unit", placeholders + ", %s", (*values, spec.unit)
+        unit = spec.unit or default_unit
+        if unit is not None:
+            cursor.execute("INSERT IGNORE INTO units (name, created_at) VALUES (%s, %s)", (unit, now))
+            columns, placeholders, values = columns + ", unit", placeholders + ", %s", (*values, unit)
         cursor.execute(f"INSERT INTO dossiers ({columns}) VALUES ({placeholders})", values)
         dossier_id = int(cursor.lastrowid)
         details = json.dumps({"reference": reference, "source": "catalog_legacy"})

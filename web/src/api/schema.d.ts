@@ -19,7 +19,7 @@ export interface paths {
         delete: operations["archive_dossier_v1_dossiers__dossier_id__delete"];
         options?: never;
         head?: never;
-        /** Update a dossier (If-Match required) */
+        /** Update a dossier, or move it to another unit (admins); If-Match required */
         patch: operations["update_dossier_v1_dossiers__dossier_id__patch"];
         trace?: never;
     };
@@ -100,11 +100,30 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A short-lived download URL */
+        /** A short-lived download URL (each download is recorded in the dossier's history) */
         get: operations["download_document_v1_documents__document_id__download_get"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dossiers/{dossier_id}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the dossier is shared with (anyone who may see it) */
+        get: operations["list_grants_v1_dossiers__dossier_id__grants_get"];
+        /** Share the dossier with a user or a unit, or change what a grant gives (editors of its unit, admins) */
+        put: operations["put_grant_v1_dossiers__dossier_id__grants_put"];
+        post?: never;
+        /** Stop sharing the dossier with a user or a unit (editors of its unit, admins) */
+        delete: operations["delete_grant_v1_dossiers__dossier_id__grants_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -134,7 +153,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search dossiers (newest first) */
+        /** Search the dossiers the caller may see (newest first) */
         get: operations["list_dossiers_v1_dossiers_get"];
         put?: never;
         /** Create a dossier */
@@ -220,7 +239,10 @@ export interface components {
             etag: string | null;
             /** Uploaded By */
             uploaded_by: string;
-            /** Legacy Path */
+            /**
+             * Legacy Path
+             * @description Where the file was on the old share (admins only)
+             */
             legacy_path: string | null;
             /**
              * Created At
@@ -256,6 +278,11 @@ export interface components {
             title: string;
             /** Description */
             description?: string | null;
+            /**
+             * Unit
+             * @description The unit the dossier belongs to; defaults to the creator's unit when they have exactly one. Editors create in their own units, admins in any.
+             */
+            unit?: string | null;
         };
         /** DossierOut */
         DossierOut: {
@@ -271,6 +298,11 @@ export interface components {
             /** Description */
             description: string | null;
             status: components["schemas"]["DossierStatus"];
+            /**
+             * Unit
+             * @description The unit the dossier belongs to
+             */
+            unit: string;
             /** Owner */
             owner: string;
             /** Version */
@@ -285,6 +317,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description The caller's effective rights on this dossier */
+            rights: components["schemas"]["RightsOut"];
         };
         /** DossierPage */
         DossierPage: {
@@ -312,6 +346,11 @@ export interface components {
              * @description open or closed; archiving is DELETE /v1/dossiers/{id}
              */
             status?: ("open" | "closed") | null;
+            /**
+             * Unit
+             * @description Move the dossier to another unit (admins)
+             */
+            unit?: string | null;
         };
         /** DownloadOut */
         DownloadOut: {
@@ -353,6 +392,39 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** GrantIn */
+        GrantIn: {
+            /** @description user (a user's subject) or unit (a unit's group) */
+            grantee_type: components["schemas"]["GranteeType"];
+            /** Grantee */
+            grantee: string;
+            /** @description reader or editor; never more than the grantee's global role allows */
+            permission: components["schemas"]["Permission"];
+        };
+        /** GrantList */
+        GrantList: {
+            /** Items */
+            items: components["schemas"]["GrantOut"][];
+        };
+        /** GrantOut */
+        GrantOut: {
+            grantee_type: components["schemas"]["GranteeType"];
+            /** Grantee */
+            grantee: string;
+            permission: components["schemas"]["Permission"];
+            /** Granted By */
+            granted_by: string;
+            /**
+             * Granted At
+             * Format: date-time
+             */
+            granted_at: string;
+        };
+        /**
+         * GranteeType
+         * @enum {string}
+         */
+        GranteeType: "user" | "unit";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -377,6 +449,56 @@ export interface components {
             items: components["schemas"]["AuditEventOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * Permission
+         * @description What a grant gives (never more than the grantee's global role allows).
+         * @enum {string}
+         */
+        Permission: "reader" | "editor";
+        /**
+         * Relation
+         * @description How the caller reaches the dossier (the strongest relation first).
+         * @enum {string}
+         */
+        Relation: "admin" | "unit" | "grant" | "none";
+        /**
+         * RightsOut
+         * @description What the caller may do with this dossier, so that a front end shows only what will work.
+         */
+        RightsOut: {
+            /**
+             * Read
+             * @description See the dossier, its documents and history, download
+             */
+            read: boolean;
+            /**
+             * Edit
+             * @description Change title, description and status; add documents
+             */
+            edit: boolean;
+            /**
+             * Share
+             * @description Change its grants (editors of its unit, admins)
+             */
+            share: boolean;
+            /**
+             * Move
+             * @description Move it to another unit (admins)
+             */
+            move: boolean;
+            /**
+             * Archive
+             * @description Archive it (admins)
+             */
+            archive: boolean;
+            /**
+             * Delete Documents
+             * @description Delete its documents (admins)
+             */
+            delete_documents: boolean;
+            /** @description How the caller reaches it: admin, unit (member of its unit) or grant */
+            relation: components["schemas"]["Relation"];
         };
         /** UploadInstructions */
         UploadInstructions: {
@@ -1383,6 +1505,288 @@ export interface operations {
             };
         };
     };
+    list_grants_v1_dossiers__dossier_id__grants_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dossier id */
+                dossier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The grants */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantList"];
+                };
+            };
+            /** @description The request is not valid; `error.details` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token (answered by API Gateway, or by the API when claims are missing) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The caller's groups do not allow this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database or the document storage cannot be reached right now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_grant_v1_dossiers__dossier_id__grants_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dossier id */
+                dossier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantIn"];
+            };
+        };
+        responses: {
+            /** @description The grants after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantList"];
+                };
+            };
+            /** @description The request is not valid; `error.details` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token (answered by API Gateway, or by the API when claims are missing) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The caller's groups do not allow this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database or the document storage cannot be reached right now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_grant_v1_dossiers__dossier_id__grants_delete: {
+        parameters: {
+            query: {
+                /** @description user or unit */
+                grantee_type: components["schemas"]["GranteeType"];
+                /** @description The user's subject or the unit */
+                grantee: string;
+            };
+            header?: never;
+            path: {
+                /** @description Dossier id */
+                dossier_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The grants after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantList"];
+                };
+            };
+            /** @description The request is not valid; `error.details` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token (answered by API Gateway, or by the API when claims are missing) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The caller's groups do not allow this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The database or the document storage cannot be reached right now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     health_health_get: {
         parameters: {
             query?: never;
@@ -1439,6 +1843,10 @@ export interface operations {
                 q?: string | null;
                 /** @description Only dossiers with this status */
                 status?: components["schemas"]["DossierStatus"] | null;
+                /** @description Only dossiers of this unit */
+                unit?: string | null;
+                /** @description Only the dossiers the caller created */
+                mine?: boolean;
                 /** @description Page size */
                 limit?: number;
                 /** @description next_cursor of the previous page */

@@ -10,10 +10,20 @@ const dossier: Dossier = {
   title: "Bail",
   description: null,
   status: "open",
+  unit: "unit-a",
   owner: "alice",
   version: 4,
   created_at: "2026-12-01T10:00:00Z",
   updated_at: "2026-12-02T10:00:00Z",
+  rights: {
+    read: true,
+    edit: true,
+    share: true,
+    move: false,
+    archive: false,
+    delete_documents: false,
+    relation: "unit",
+  },
 };
 
 describe("the dossier form", () => {

@@ -64,4 +64,6 @@ def responses(
 
 
 def caller(router: APIGatewayRouter) -> Principal:
-    return principal_from_event(router.current_event.raw_event)
+    from patronus_api.runtime import runtime
+
+    return principal_from_event(router.current_event.raw_event, runtime.settings.units.prefix)

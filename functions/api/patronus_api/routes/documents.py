@@ -44,8 +44,9 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Documen
     **requires(Role.EDITOR),
 )
 def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCreated:
+    principal = caller(router)
     upload = runtime.documents.create(
-        caller(router),
+        principal,
         dossier_id,
         filename=body.filename,
         content_type=body.content_type,
@@ -53,7 +54,9 @@ def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCrea
         sha256=body.sha256,
     )
     metrics.add_metric(name="UploadRequested", unit=MetricUnit.Count, value=1)
-    return DocumentCreated(document=DocumentOut.of(upload.document), upload=_instructions(upload))
+    return DocumentCreated(
+        document=DocumentOut.of(upload.document, admin=principal.is_admin), upload=_instructions(upload)
+    )
 
 
 def _instructions(upload: NewUpload) -> UploadInstructions:
@@ -82,10 +85,13 @@ def list_documents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> DocumentPage:
+    principal = caller(router)
     rows, last = runtime.documents.list_for_dossier(
-        caller(router), dossier_id, after_id=cursors.decode(cursor), limit=limit
+        principal, dossier_id, after_id=cursors.decode(cursor), limit=limit
     )
-    return DocumentPage(items=[DocumentOut.of(r) for r in rows], next_cursor=cursors.encode(last))
+    return DocumentPage(
+        items=[DocumentOut.of(r, admin=principal.is_admin) for r in rows], next_cursor=cursors.encode(last)
+    )
 
 
 @router.get(
@@ -96,7 +102,8 @@ def list_documents(
     **requires(Role.READER),
 )
 def get_document(document_id: DocumentId) -> DocumentOut:
-    return DocumentOut.of(runtime.documents.get(caller(router), document_id))
+    principal = caller(router)
+    return DocumentOut.of(runtime.documents.get(principal, document_id), admin=principal.is_admin)
 
 
 @router.post(
@@ -107,13 +114,14 @@ def get_document(document_id: DocumentId) -> DocumentOut:
     **requires(Role.EDITOR),
 )
 def complete_document(document_id: DocumentId) -> DocumentOut:
-    return DocumentOut.of(runtime.documents.complete(caller(router), document_id))
+    principal = caller(router)
+    return DocumentOut.of(runtime.documents.complete(principal, document_id), admin=principal.is_admin)
 
 
 @router.get(
     "/v1/documents/<document_id>/download",
     tags=TAGS,
-    summary="A short-lived download URL",
+    summary="A short-lived download URL (each download is recorded in the dossier's history)",
     responses=responses(200, "A presigned GET URL", 404, 409),
     **requires(Role.READER),
 )

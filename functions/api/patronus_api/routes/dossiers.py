@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
+from patronus.access import rights_on
 from patronus.errors import BadRequest, PreconditionRequired
-from patronus.models import DossierRow, DossierStatus, Role
+from patronus.models import DossierRow, DossierStatus, Principal, Role
 from patronus.observability import metrics
+from patronus.repositories.dossiers import SearchFilter
 from patronus_api import cursors
 from patronus_api.access import requires
 from patronus_api.routes import ETAG, LOCATION, caller, responses
@@ -38,14 +40,18 @@ def etag_of(row: DossierRow) -> str:
     return f'"{row.version}"'
 
 
+def out(principal: Principal, row: DossierRow) -> DossierOut:
+    return DossierOut.of(row, rights_on(principal, row))
+
+
 def _dossier_response(
-    row: DossierRow, status: int = 200, extra: dict[str, str] | None = None
+    principal: Principal, row: DossierRow, status: int = 200, extra: dict[str, str] | None = None
 ) -> Response[DossierOut]:
     headers = {"ETag": etag_of(row), **(extra or {})}
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=DossierOut.of(row),
+        body=out(principal, row),
         headers=headers,
     )
 
@@ -72,11 +78,13 @@ def create_dossier(body: DossierCreate) -> Response[DossierOut]:
                 }
             ],
         )
+    principal = caller(router)
     created = runtime.dossiers.create(
-        caller(router),
+        principal,
         reference=body.reference,
         title=body.title,
         description=body.description,
+        unit=body.unit,
         idempotency_key=key,
     )
     if not created.replayed:
@@ -84,13 +92,13 @@ def create_dossier(body: DossierCreate) -> Response[DossierOut]:
     extra = {"Location": f"/v1/dossiers/{created.dossier.public_id}"}
     if created.replayed:
         extra["Idempotent-Replayed"] = "true"
-    return _dossier_response(created.dossier, 201, extra)
+    return _dossier_response(principal, created.dossier, 201, extra)
 
 
 @router.get(
     "/v1/dossiers",
     tags=TAGS,
-    summary="Search dossiers (newest first)",
+    summary="Search the dossiers the caller may see (newest first)",
     responses=responses(200, "One page"),
     **requires(Role.READER),
 )
@@ -99,17 +107,21 @@ def list_dossiers(
         str | None, Query(max_length=100, description="Reference prefix or words of the title")
     ] = None,
     status: Annotated[DossierStatus | None, Query(description="Only dossiers with this status")] = None,
+    unit: Annotated[str | None, Query(max_length=64, description="Only dossiers of this unit")] = None,
+    mine: Annotated[bool, Query(description="Only the dossiers the caller created")] = False,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> DossierPage:
-    rows, last = runtime.dossiers.search(
-        caller(router),
+    principal = caller(router)
+    search = SearchFilter(
         text=(q or "").strip() or None,
         status=status,
+        unit=unit,
+        owner=principal.subject if mine else None,
         after_id=cursors.decode(cursor),
-        limit=limit,
     )
-    return DossierPage(items=[DossierOut.of(r) for r in rows], next_cursor=cursors.encode(last))
+    rows, last = runtime.dossiers.search(principal, search, limit=limit)
+    return DossierPage(items=[out(principal, r) for r in rows], next_cursor=cursors.encode(last))
 
 
 @router.get(
@@ -120,13 +132,14 @@ def list_dossiers(
     **requires(Role.READER),
 )
 def get_dossier(dossier_id: DossierId) -> Response[DossierOut]:
-    return _dossier_response(runtime.dossiers.get(caller(router), dossier_id))
+    principal = caller(router)
+    return _dossier_response(principal, runtime.dossiers.get(principal, dossier_id))
 
 
 @router.patch(
     "/v1/dossiers/<dossier_id>",
     tags=TAGS,
-    summary="Update a dossier (If-Match required)",
+    summary="Update a dossier, or move it to another unit (admins); If-Match required",
     responses=responses(200, "The updated dossier", 404, 409, 412, 428, headers=ETAG),
     **requires(Role.EDITOR),
 )
@@ -141,7 +154,7 @@ def update_dossier(dossier_id: DossierId, body: DossierUpdate) -> Response[Dossi
     row = runtime.dossiers.update(
         principal, dossier_id, expected_version=_version_of(if_match), changes=changes
     )
-    return _dossier_response(row)
+    return _dossier_response(principal, row)
 
 
 def _version_of(if_match: str) -> int:
@@ -163,7 +176,8 @@ def _version_of(if_match: str) -> int:
     **requires(Role.ADMIN),
 )
 def archive_dossier(dossier_id: DossierId) -> Response[DossierOut]:
-    return _dossier_response(runtime.dossiers.archive(caller(router), dossier_id))
+    principal = caller(router)
+    return _dossier_response(principal, runtime.dossiers.archive(principal, dossier_id))
 
 
 @router.get(

@@ -31,12 +31,14 @@ _RANK = {Role.READER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
 
 class Principal(BaseModel):
-    """Who is calling, from the Cognito claims the API Gateway authorizer verified."""
+    """Who is calling, from the Cognito claims the API Gateway authorizer verified: ``groups``
+    say what they may do (roles), ``units`` (their unit groups) where."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     subject: Annotated[str, Field(min_length=1, max_length=128)]
     groups: frozenset[str] = frozenset()
+    units: frozenset[str] = frozenset()
 
     @property
     def rank(self) -> int:
@@ -45,6 +47,22 @@ class Principal(BaseModel):
     def has(self, role: Role) -> bool:
         """Roles are cumulative: admins may do what editors may, editors what readers may."""
         return self.rank >= _RANK[role]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has(Role.ADMIN)
+
+
+class Permission(StrEnum):
+    """What a grant gives (never more than the grantee's global role allows)."""
+
+    READER = "reader"
+    EDITOR = "editor"
+
+
+class GranteeType(StrEnum):
+    USER = "user"
+    UNIT = "unit"
 
 
 class DossierRow(BaseModel):
@@ -56,10 +74,24 @@ class DossierRow(BaseModel):
     title: str
     description: str | None
     status: DossierStatus
+    unit: str
     owner: str
     version: int
     created_at: datetime
     updated_at: datetime
+    # The best permission the caller holds through grants (0 none, 1 reader, 2 editor), computed
+    # by the query that read the row for that caller; 0 when read without a caller.
+    grant_level: int = 0
+
+
+class GrantRow(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    grantee_type: GranteeType
+    grantee: str
+    permission: Permission
+    granted_by: str
+    granted_at: datetime
 
 
 class DocumentRow(BaseModel):
@@ -69,6 +101,7 @@ class DocumentRow(BaseModel):
     public_id: str
     dossier_id: int
     dossier_public_id: str
+    dossier_unit: str
     filename: str
     content_type: str
     size_bytes: int

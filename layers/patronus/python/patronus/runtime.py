@@ -34,13 +34,15 @@ from patronus.settings import Settings
 if TYPE_CHECKING:
     from patronus.services.documents import DocumentService
     from patronus.services.dossiers import DossierService
+    from patronus.services.grants import GrantService
     from patronus.storage import DocumentStorage
 
-_BUILT = ("db", "storage", "dossiers", "documents")
+_BUILT = ("db", "storage", "dossiers", "documents", "grants")
 # What a request may import lazily: loaded before a snapshot, where the import costs nothing later.
 SERVICE_MODULES = (
     "patronus.services.dossiers",
     "patronus.services.documents",
+    "patronus.services.grants",
     "patronus.storage",
     "boto3",
 )
@@ -124,7 +126,13 @@ class Runtime:
     def dossiers(self) -> DossierService:
         from patronus.services.dossiers import DossierService
 
-        return DossierService(self.db)
+        return DossierService(self.db, self.settings.units)
+
+    @cached_property
+    def grants(self) -> GrantService:
+        from patronus.services.grants import GrantService
+
+        return GrantService(self.db, self.settings.units)
 
     @cached_property
     def documents(self) -> DocumentService:

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from patronus.flags import FlagError, env_flag
+from patronus.units import DEFAULT_PREFIX, DEFAULT_UNIT, check_prefix, check_unit_name
 
 
 class DatabaseSettings(BaseModel):
@@ -64,12 +65,32 @@ class StorageSettings(BaseModel):
     multipart_part_size: Annotated[int, Field(ge=5 * 1024**2, le=5 * 1024**3)] = 64 * 1024**2
 
 
+class UnitSettings(BaseModel):
+    """Which Cognito groups are units (``prefix``), and the unit of dossiers that predate units."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prefix: str = DEFAULT_PREFIX
+    default: str = DEFAULT_UNIT
+
+    @field_validator("prefix")
+    @classmethod
+    def _valid_prefix(cls, value: str) -> str:
+        return check_prefix(value)
+
+    @model_validator(mode="after")
+    def _valid_default(self) -> UnitSettings:
+        check_unit_name(self.default, self.prefix)
+        return self
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     environment: str = "local"
     database: DatabaseSettings
     storage: StorageSettings
+    units: UnitSettings = UnitSettings()
 
     @field_validator("environment")
     @classmethod
@@ -83,7 +104,7 @@ class Settings(BaseModel):
         """Build the settings from ``PATRONUS_*`` variables; a bad value names the variable."""
         try:
             return cls._from_env(environ)
-        except (ValidationError, FlagError) as exc:
+        except (ValidationError, FlagError, ValueError) as exc:
             raise SettingsError(f"invalid configuration: {exc}") from exc
         except KeyError as exc:
             raise SettingsError(f"missing configuration variable {exc.args[0]}") from exc
@@ -132,6 +153,10 @@ class Settings(BaseModel):
             environment=env.get("PATRONUS_ENVIRONMENT", "local"),
             database=database,
             storage=StorageSettings.model_validate(storage_values),
+            units=UnitSettings(
+                prefix=env.get("PATRONUS_UNIT_PREFIX", DEFAULT_PREFIX),
+                default=env.get("PATRONUS_DEFAULT_UNIT", DEFAULT_UNIT),
+            ),
         )
 
 

@@ -82,6 +82,7 @@ class MultipartUpload:
 class ObjectInfo:
     size: int
     etag: str
+    version_id: str | None = None
 
 
 class DocumentStorage:
@@ -177,7 +178,12 @@ class DocumentStorage:
     def head(self, key: str) -> ObjectInfo | None:
         with _s3_errors(missing_ok=True) as outcome:
             response = self.client.head_object(Bucket=self.settings.bucket, Key=key)
-            return ObjectInfo(size=int(response["ContentLength"]), etag=response["ETag"].strip('"'))
+            version = response.get("VersionId")
+            return ObjectInfo(
+                size=int(response["ContentLength"]),
+                etag=response["ETag"].strip('"'),
+                version_id=None if version in (None, "null") else str(version),
+            )
         if outcome.missing:
             return None
         raise AssertionError("unreachable")
@@ -187,16 +193,21 @@ class DocumentStorage:
         with _s3_errors():
             self.client.delete_object(Bucket=self.settings.bucket, Key=key)
 
-    def presign_get(self, key: str, *, filename: str, content_type: str) -> str:
+    def presign_get(
+        self, key: str, *, filename: str, content_type: str, version_id: str | None = None
+    ) -> str:
+        """A short-lived GET URL; with ``version_id``, of exactly that object version (the one the
+        download audit event names), even if the key is overwritten before the URL is used."""
+        params = {
+            "Bucket": self.settings.bucket,
+            "Key": key,
+            "ResponseContentDisposition": content_disposition(filename),
+            "ResponseContentType": content_type,
+        }
+        if version_id:
+            params["VersionId"] = version_id
         return self.client.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.settings.bucket,
-                "Key": key,
-                "ResponseContentDisposition": content_disposition(filename),
-                "ResponseContentType": content_type,
-            },
-            ExpiresIn=self.settings.download_url_ttl,
+            "get_object", Params=params, ExpiresIn=self.settings.download_url_ttl
         )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from patronus.models import DocumentRow, DocumentStatus
+from patronus.models import DocumentRow, DocumentStatus, Principal
 from patronus.repositories import translated_errors
+from patronus.repositories.access import visible
 
 _SELECT = (
-    "SELECT d.id, d.public_id, d.dossier_id, s.public_id AS dossier_public_id, d.filename,"
+    "SELECT d.id, d.public_id, d.dossier_id, s.public_id AS dossier_public_id, s.unit AS dossier_unit,"
+    " d.filename,"
     " d.content_type, d.size_bytes, d.sha256, d.storage_key, d.status, d.etag, d.upload_id,"
     " d.uploaded_by, d.legacy_path, d.created_at, d.updated_at, d.deleted_at"
     " FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
@@ -52,9 +54,13 @@ def insert(
     return int(cursor.lastrowid)
 
 
-def get_by_public_id(cursor: Any, public_id: str) -> DocumentRow | None:
+def get_by_public_id(
+    cursor: Any, public_id: str, *, principal: Principal | None = None
+) -> DocumentRow | None:
+    """The document; with ``principal``, only if they may see its dossier."""
+    condition, params = visible(principal, "s") if principal is not None else ("1 = 1", [])
     with translated_errors():
-        cursor.execute(f"{_SELECT} WHERE d.public_id = %s", (public_id,))
+        cursor.execute(f"{_SELECT} WHERE d.public_id = %s AND {condition}", (public_id, *params))
         row = cursor.fetchone()
     return DocumentRow.model_validate(row) if row else None
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from patronus.units import DEFAULT_UNIT, check_unit_name
+
 SQL_DIR = Path(__file__).parent / "sql"
 _FILE_NAME = re.compile(r"^V(?P<version>\d{3,})__(?P<name>[a-z0-9_]+)\.sql$")
 LOCK_NAME = "patronus_schema_migrations"
@@ -80,8 +82,13 @@ class SchemaMigrationReport:
         return max(versions, key=int) if versions else None
 
 
-def migrate(connection: Any, migrations: list[SchemaMigration] | None = None) -> SchemaMigrationReport:
+def migrate(
+    connection: Any, migrations: list[SchemaMigration] | None = None, *, default_unit: str = DEFAULT_UNIT
+) -> SchemaMigrationReport:
     """Apply the pending migrations over an autocommit pymysql connection.
+
+    ``default_unit`` (the settings' ``PATRONUS_DEFAULT_UNIT``) is the unit that dossiers which
+    predate units are given; migrations read it as the session variable ``@patronus_default_unit``.
 
     A named lock keeps two runners (two deploys, or a test and the local stack) from applying
     the same version twice. DDL commits implicitly in MySQL, so a migration that fails halfway
@@ -98,6 +105,7 @@ def migrate(connection: Any, migrations: list[SchemaMigration] | None = None) ->
             raise SchemaMigrationError("another migration runner holds the lock; try again later")
         try:
             cursor.execute(_CREATE_HISTORY)
+            cursor.execute("SET @patronus_default_unit = %s", (check_unit_name(default_unit, ""),))
             cursor.execute("SELECT version, checksum FROM schema_migrations")
             rows = cursor.fetchall()
             applied = {

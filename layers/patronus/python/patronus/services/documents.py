@@ -11,8 +11,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 
+from patronus.access import outside_units, rights_on
 from patronus.db import Database
-from patronus.errors import BadRequest, Conflict, NotFound, PatronusError
+from patronus.errors import BadRequest, Conflict, Forbidden, NotFound, PatronusError
 from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
@@ -62,9 +63,11 @@ class DocumentService:
                 ],
             )
         with self.db.reading() as cursor:
-            dossier = dossiers.get_by_public_id(cursor, dossier_public_id)
+            dossier = dossiers.get_by_public_id(cursor, dossier_public_id, principal=principal)
         if dossier is None:
             raise NotFound("no such dossier")
+        if not rights_on(principal, dossier).edit:
+            raise Forbidden("you may read this dossier but not add documents to it")
         if dossier.status == DossierStatus.ARCHIVED:
             raise Conflict("an archived dossier accepts no new documents")
         public_id = new_public_id()
@@ -117,7 +120,8 @@ class DocumentService:
     def complete(self, principal: Principal, public_id: str) -> DocumentRow:
         """Confirm an upload: finish the multipart upload if any, then check the object in S3."""
         require(principal, Role.EDITOR)
-        document = self.get(principal, public_id)
+        document = self._visible(principal, public_id)
+        self._require_edit(principal, document)
         if document.status != DocumentStatus.PENDING:
             return document
         if document.upload_id:
@@ -133,7 +137,7 @@ class DocumentService:
                 "it was discarded, upload again"
             )
         self._make_available(document, size=stored.size, etag=stored.etag, actor=principal.subject)
-        return self.get(principal, public_id)
+        return self._visible(principal, public_id)
 
     def record_upload(self, storage_key: str, *, size: int, etag: str | None) -> UploadOutcome:
         """An S3 "Object Created" notification: idempotent, unknown keys are ignored."""
@@ -172,33 +176,91 @@ class DocumentService:
     ) -> tuple[list[DocumentRow], int | None]:
         require(principal, Role.READER)
         with self.db.reading() as cursor:
-            dossier = dossiers.get_by_public_id(cursor, dossier_public_id)
+            dossier = dossiers.get_by_public_id(cursor, dossier_public_id, principal=principal)
             if dossier is None:
                 raise NotFound("no such dossier")
             rows = documents.list_for_dossier(cursor, dossier.id, after_id=after_id, limit=limit + 1)
+        self._audit_admin_read(
+            principal, dossier.id, ("dossier", dossier.public_id), dossier.unit, "documents"
+        )
         return split_page(rows, limit, lambda r: r.id)
 
     def get(self, principal: Principal, public_id: str) -> DocumentRow:
         require(principal, Role.READER)
+        document = self._visible(principal, public_id)
+        self._audit_admin_read(
+            principal, document.dossier_id, (ENTITY, document.public_id), document.dossier_unit, "document"
+        )
+        return document
+
+    def _visible(self, principal: Principal, public_id: str) -> DocumentRow:
         with self.db.reading() as cursor:
-            document = documents.get_by_public_id(cursor, public_id)
+            document = documents.get_by_public_id(cursor, public_id, principal=principal)
         if document is None or document.status == DocumentStatus.DELETED:
             raise NotFound("no such document")
         return document
 
+    def _require_edit(self, principal: Principal, document: DocumentRow) -> None:
+        with self.db.reading() as cursor:
+            dossier = dossiers.get_by_id(cursor, document.dossier_id, principal=principal)
+        if dossier is None or not rights_on(principal, dossier).edit:
+            raise Forbidden("you may read this dossier but not change its documents")
+
+    def _audit_admin_read(
+        self, principal: Principal, dossier_id: int, entity: tuple[str, str], unit: str, what: str
+    ) -> None:
+        if outside_units(principal, unit):
+            self._record(principal, "dossier.read_by_admin", dossier_id, entity, {"read": what, "unit": unit})
+
+    def _record(
+        self,
+        principal: Principal,
+        action: str,
+        dossier_id: int,
+        entity: tuple[str, str],
+        details: dict[str, object],
+    ) -> None:
+        with self.db.transaction() as cursor:
+            audit.record(
+                cursor,
+                actor=principal.subject,
+                action=action,
+                entity_type=entity[0],
+                entity_id=entity[1],
+                dossier_id=dossier_id,
+                details=details,
+                now=utcnow(),
+            )
+
     def download_url(self, principal: Principal, public_id: str) -> tuple[DocumentRow, str]:
-        document = self.get(principal, public_id)
+        """A presigned GET of the object's current version; every download is audited with who,
+        which document and which object version."""
+        require(principal, Role.READER)
+        document = self._visible(principal, public_id)
         if document.status != DocumentStatus.AVAILABLE:
             raise Conflict("the document has not finished uploading")
+        stored = self.storage.head(document.storage_key)
+        if stored is None:
+            raise Conflict("the document's stored object is missing; an administrator must restore it")
+        self._record(
+            principal,
+            "document.downloaded",
+            document.dossier_id,
+            (ENTITY, document.public_id),
+            {"filename": document.filename, "version_id": stored.version_id, "etag": stored.etag},
+        )
         url = self.storage.presign_get(
-            document.storage_key, filename=document.filename, content_type=document.content_type
+            document.storage_key,
+            filename=document.filename,
+            content_type=document.content_type,
+            version_id=stored.version_id,
         )
         return document, url
 
     def delete(self, principal: Principal, public_id: str) -> None:
         """Admins only. S3 first (a delete marker; the version stays), then the record."""
         require(principal, Role.ADMIN)
-        document = self.get(principal, public_id)
+        document = self._visible(principal, public_id)
         if document.upload_id and document.status == DocumentStatus.PENDING:
             self._abort_quietly(document.storage_key, document.upload_id)
         self.storage.delete(document.storage_key)
