@@ -40,7 +40,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Documen
     tags=TAGS,
     summary="Register a document and get where to upload it",
     status_code=201,
-    responses=responses(201, "Registered; upload the bytes as `upload` says", 404, 409),
+    responses=responses(201, "Registered; upload the bytes as `upload` says", 404, 409, 415),
     **requires(Role.EDITOR),
 )
 def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCreated:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from patronus.db import Database
@@ -117,18 +118,20 @@ class DossierService:
         principal: Principal,
         public_id: str,
         *,
-        expected_version: int,
+        expected_version: int | Collection[int] | None,
         changes: dict[str, object],
     ) -> DossierRow:
-        """Apply ``changes`` if the dossier is still at ``expected_version`` (else 412)."""
+        """Apply ``changes`` if the dossier is still at ``expected_version`` (one of them, when
+        several; any version when None), else 412."""
         require(principal, Role.EDITOR)
         if changes.get("status") == DossierStatus.ARCHIVED:
             require(principal, Role.ADMIN)
         with self.db.transaction() as cursor:
             current = _found(dossiers.get_by_public_id(cursor, public_id))
-            if current.version != expected_version:
+            allowed = {expected_version} if isinstance(expected_version, int) else expected_version
+            if allowed is not None and current.version not in allowed:
                 raise PreconditionFailed(
-                    f"the dossier is at version {current.version}, not {expected_version}; reload and retry"
+                    f"the dossier is at version {current.version}, not the one sent; reload and retry"
                 )
             if current.status == DossierStatus.ARCHIVED:
                 raise Conflict("an archived dossier cannot be changed")
@@ -137,7 +140,7 @@ class DossierService:
                 return current
             now = utcnow()
             if not dossiers.update(
-                cursor, dossier_id=current.id, expected_version=expected_version, changes=effective, now=now
+                cursor, dossier_id=current.id, expected_version=current.version, changes=effective, now=now
             ):
                 raise PreconditionFailed("the dossier was changed by another request; reload and retry")
             audit.record(
