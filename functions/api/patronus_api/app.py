@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic_core import to_json
 
+from patronus.deadline import deadline
 from patronus.errors import (
     BadRequest,
     Conflict,
@@ -212,7 +213,16 @@ def limit_body_size(resolver: APIGatewayRestResolver, next_middleware: NextMiddl
     return next_middleware(resolver)
 
 
-app.use(middlewares=[limit_body_size])
+def start_deadline(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Bound every dependency call of this request by the time left (patronus.deadline)."""
+    deadline.start(resolver.lambda_context.get_remaining_time_in_millis() / 1000)
+    try:
+        return next_middleware(resolver)
+    finally:
+        deadline.clear()
+
+
+app.use(middlewares=[start_deadline, limit_body_size])
 app.include_router(health.router)
 app.include_router(dossiers.router)
 app.include_router(documents.router)

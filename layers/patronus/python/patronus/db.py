@@ -25,6 +25,7 @@ import pymysql
 import pymysql.cursors
 from pymysql.connections import Connection
 
+from patronus.deadline import deadline
 from patronus.errors import Unavailable
 from patronus.settings import DatabaseSettings
 
@@ -32,6 +33,10 @@ from patronus.settings import DatabaseSettings
 CONNECTION_LOST_CODES = frozenset({0, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
 # An RDS IAM auth token is valid for 15 minutes; a fresh one is made well before that.
 IAM_TOKEN_LIFETIME_SECONDS = 10 * 60
+# The longest one statement may wait for the server; less when the invocation has less left
+# (patronus.deadline), so that the API answers 503 before API Gateway gives up.
+STATEMENT_TIMEOUT_SECONDS = 8.0
+MIN_CONNECT_SECONDS = 0.5
 
 Cursor = pymysql.cursors.DictCursor
 TokenFactory = Callable[[DatabaseSettings], str]
@@ -105,9 +110,9 @@ class Database:
                 charset="utf8mb4",
                 autocommit=True,
                 cursorclass=Cursor,
-                connect_timeout=self.settings.connect_timeout,
-                read_timeout=30,
-                write_timeout=30,
+                connect_timeout=deadline.bound(self.settings.connect_timeout),
+                read_timeout=STATEMENT_TIMEOUT_SECONDS,
+                write_timeout=STATEMENT_TIMEOUT_SECONDS,
                 # With IAM auth the token goes out through mysql_clear_password, inside TLS.
                 ssl=context,
                 # Without TLS settings, no TLS at all: PyMySQL would otherwise try TLS
@@ -119,7 +124,12 @@ class Database:
 
     def connection(self) -> Connection[Cursor]:
         if self._connection is None or not self._connection.open:
+            deadline.require(MIN_CONNECT_SECONDS, "the database")
             self._connection = self._connect()
+        # pymysql applies these to the socket before each read and write.
+        timeout = deadline.bound(STATEMENT_TIMEOUT_SECONDS)
+        connection: Any = self._connection  # pymysql's stubs omit the timeouts it keeps
+        connection._read_timeout = connection._write_timeout = timeout
         return self._connection
 
     def close(self) -> None:

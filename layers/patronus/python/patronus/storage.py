@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from patronus.deadline import deadline
 from patronus.errors import BadRequest, NotFound, Unavailable
 from patronus.settings import StorageSettings
 
@@ -25,6 +26,15 @@ MAX_KEY_NAME_LENGTH = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_PARTS = 10_000
+# One S3 call: at most S3_ATTEMPTS x (connect + read) seconds; an attempt that could not end
+# before the invocation's deadline is not started (patronus.deadline).
+S3_CONNECT_TIMEOUT = 1
+S3_READ_TIMEOUT = 3
+S3_ATTEMPTS = 2
+
+
+def _check_deadline(**_: Any) -> None:
+    deadline.require(S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT, "the document storage")
 
 
 def safe_name(filename: str) -> str:
@@ -90,6 +100,7 @@ class DocumentStorage:
     def __init__(self, settings: StorageSettings, client: S3Client | None = None) -> None:
         self.settings = settings
         self._client = client
+        self._deadline_checked = False
 
     @property
     def client(self) -> S3Client:
@@ -104,11 +115,15 @@ class DocumentStorage:
                 config=Config(
                     signature_version="s3v4",
                     s3={"addressing_style": "path" if self.settings.endpoint_url else "virtual"},
-                    connect_timeout=2,
-                    read_timeout=10,
-                    retries={"max_attempts": 2, "mode": "standard"},
+                    connect_timeout=S3_CONNECT_TIMEOUT,
+                    read_timeout=S3_READ_TIMEOUT,
+                    retries={"max_attempts": S3_ATTEMPTS, "mode": "standard"},
                 ),
             )
+        if not self._deadline_checked:
+            # Every attempt (the retry too) must be able to finish before the deadline.
+            self._client.meta.events.register("before-send.s3", _check_deadline)
+            self._deadline_checked = True
         return self._client
 
     def needs_multipart(self, size: int) -> bool:
