@@ -33,6 +33,34 @@ class UploadOutcome(StrEnum):
     ALREADY_DONE = "already_done"
     UNKNOWN_KEY = "unknown_key"
     SIZE_MISMATCH = "size_mismatch"
+    DOSSIER_LOCKED = "dossier_locked"
+
+
+class DocumentAction(StrEnum):
+    REGISTER = "register a document"
+    COMPLETE = "complete an upload"
+    DELETE = "delete a document"
+
+
+# What a dossier's status allows its documents. Closed: no new document, but uploads already
+# registered may finish and admins may delete; archived: nothing changes (docs/decisions.md).
+ALLOWED: dict[DossierStatus, frozenset[DocumentAction]] = {
+    DossierStatus.OPEN: frozenset(DocumentAction),
+    DossierStatus.CLOSED: frozenset({DocumentAction.COMPLETE, DocumentAction.DELETE}),
+    DossierStatus.ARCHIVED: frozenset(),
+}
+
+
+def check_allowed(status: DossierStatus | None, action: DocumentAction) -> None:
+    if status is None:
+        raise NotFound("no such dossier")
+    if action not in ALLOWED[status]:
+        raise Conflict(f"an {status.value} dossier does not allow to {action.value}")
+
+
+def _locked_check(cursor: object, dossier_id: int, action: DocumentAction) -> None:
+    """The dossier's status, checked under a shared lock that lasts until the transaction ends."""
+    check_allowed(dossiers.status_for_documents(cursor, dossier_id), action)
 
 
 class DocumentService:
@@ -63,10 +91,8 @@ class DocumentService:
             )
         with self.db.reading() as cursor:
             dossier = dossiers.get_by_public_id(cursor, dossier_public_id)
-        if dossier is None:
-            raise NotFound("no such dossier")
-        if dossier.status == DossierStatus.ARCHIVED:
-            raise Conflict("an archived dossier accepts no new documents")
+        check_allowed(None if dossier is None else dossier.status, DocumentAction.REGISTER)
+        assert dossier is not None
         public_id = new_public_id()
         key = document_key(dossier.public_id, public_id, filename)
         multipart = None
@@ -74,6 +100,7 @@ class DocumentService:
             multipart = self.storage.start_multipart(key, content_type=content_type, size=size_bytes)
         try:
             with self.db.transaction() as cursor:
+                _locked_check(cursor, dossier.id, DocumentAction.REGISTER)
                 now = utcnow()
                 document_id = documents.insert(
                     cursor,
@@ -120,6 +147,7 @@ class DocumentService:
         document = self.get(principal, public_id)
         if document.status != DocumentStatus.PENDING:
             return document
+        self._precheck(document, DocumentAction.COMPLETE)
         if document.upload_id:
             with suppress(NotFound):  # completed by an earlier call: the HEAD below tells
                 self.storage.complete_multipart(document.storage_key, document.upload_id)
@@ -145,11 +173,21 @@ class DocumentService:
             return UploadOutcome.ALREADY_DONE
         if size != document.size_bytes:
             return UploadOutcome.SIZE_MISMATCH
-        changed = self._make_available(document, size=size, etag=etag, actor="s3-events")
+        try:
+            changed = self._make_available(document, size=size, etag=etag, actor="s3-events")
+        except Conflict:
+            return UploadOutcome.DOSSIER_LOCKED
         return UploadOutcome.MADE_AVAILABLE if changed else UploadOutcome.ALREADY_DONE
+
+    def _precheck(self, document: DocumentRow, action: DocumentAction) -> None:
+        """Refuse early, before any storage call (the check that decides is made again under lock)."""
+        with self.db.reading() as cursor:
+            dossier = dossiers.get_by_id(cursor, document.dossier_id)
+        check_allowed(None if dossier is None else dossier.status, action)
 
     def _make_available(self, document: DocumentRow, *, size: int, etag: str | None, actor: str) -> bool:
         with self.db.transaction() as cursor:
+            _locked_check(cursor, document.dossier_id, DocumentAction.COMPLETE)
             now = utcnow()
             changed = documents.mark_available(
                 cursor, document_id=document.id, size_bytes=size, etag=etag, now=now
@@ -196,22 +234,30 @@ class DocumentService:
         return document, url
 
     def delete(self, principal: Principal, public_id: str) -> None:
-        """Admins only. S3 first (a delete marker; the version stays), then the record."""
+        """Admins only; retry-safe. The record first (with its audit entry, in one transaction
+        under the dossier's lock), then the storage: a failure in between leaves a deleted
+        document whose object is still current, never an available document without bytes, and
+        a retry of the same delete finishes the storage part."""
         require(principal, Role.ADMIN)
-        document = self.get(principal, public_id)
-        if document.upload_id and document.status == DocumentStatus.PENDING:
+        with self.db.reading() as cursor:
+            document = documents.get_by_public_id(cursor, public_id)
+        if document is None:
+            raise NotFound("no such document")
+        if document.status != DocumentStatus.DELETED:
+            with self.db.transaction() as cursor:
+                _locked_check(cursor, document.dossier_id, DocumentAction.DELETE)
+                now = utcnow()
+                if documents.mark_deleted(cursor, document_id=document.id, now=now):
+                    audit.record(
+                        cursor,
+                        actor=principal.subject,
+                        action="document.deleted",
+                        entity_type=ENTITY,
+                        entity_id=document.public_id,
+                        dossier_id=document.dossier_id,
+                        details={"filename": document.filename},
+                        now=now,
+                    )
+        if document.upload_id:
             self._abort_quietly(document.storage_key, document.upload_id)
         self.storage.delete(document.storage_key)
-        with self.db.transaction() as cursor:
-            now = utcnow()
-            if documents.mark_deleted(cursor, document_id=document.id, now=now):
-                audit.record(
-                    cursor,
-                    actor=principal.subject,
-                    action="document.deleted",
-                    entity_type=ENTITY,
-                    entity_id=document.public_id,
-                    dossier_id=document.dossier_id,
-                    details={"filename": document.filename},
-                    now=now,
-                )
