@@ -18,12 +18,17 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from patronus.observability import METRICS_NAMESPACE
+from patronus.services.documents import UploadOutcome
 from stacks.api import ApiStack
 from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.database import DatabaseStack
 
 CRITICAL = "Critical"
+# Bytes written to the key of a document whose bytes are fixed: removed by document_events,
+# which counts them in this metric (the function's upload outcomes, patronus.services.documents).
+TAMPER_METRIC = f"Upload_{UploadOutcome.TAMPER_REMOVED.value}"
 
 
 class MonitoringStack(Stack):
@@ -63,6 +68,7 @@ class MonitoringStack(Stack):
         self._monitor_releases(facade, api)
         self._monitor_functions(facade, api)
         self._monitor_database(facade, database)
+        self._monitor_documents(facade)
 
     def _build_topic(self) -> sns.Topic:
         key = kms.Key(
@@ -244,5 +250,39 @@ class MonitoringStack(Stack):
                         ),
                     ],
                 ),
+            ],
+        )
+
+    def _monitor_documents(self, facade: mc.MonitoringFacade) -> None:
+        """One tamper attempt is one too many: the alarm fires on the first."""
+        tampering = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=TAMPER_METRIC,
+            statistic="Sum",
+            period=Duration.minutes(5),
+            label="Writes to fixed documents (removed)",
+        )
+        facade.monitor_custom(
+            alarm_friendly_name="Documents",
+            human_readable_name="Document integrity",
+            metric_groups=[
+                mc.CustomMetricGroup(
+                    title="Tamper attempts",
+                    metrics=[
+                        mc.CustomMetricWithAlarm(
+                            metric=tampering,
+                            alarm_friendly_name="TamperAttempts",
+                            add_alarm={
+                                CRITICAL: mc.CustomThreshold(
+                                    threshold=1,
+                                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                                    datapoints_to_alarm=1,
+                                    evaluation_periods=1,
+                                    treat_missing_data_override=cloudwatch.TreatMissingData.NOT_BREACHING,
+                                )
+                            },
+                        )
+                    ],
+                )
             ],
         )

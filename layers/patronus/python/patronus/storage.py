@@ -7,11 +7,13 @@ boto3 is imported lazily so that routes that never touch S3 do not pay for it at
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from patronus.deadline import deadline
@@ -92,6 +94,25 @@ class MultipartUpload:
 class ObjectInfo:
     size: int
     etag: str
+    version_id: str | None = None
+    sha256: str | None = None  # hex, as the storage computed or verified it; None if it has none
+
+
+def sha256_b64(hex_digest: str) -> str:
+    """S3's form of a SHA-256 (base64 of the digest) from the API's (hex)."""
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+def _hex_checksum(response: Mapping[str, Any]) -> str | None:
+    """The object's full SHA-256 in hex; None when S3 has none, or only a checksum of checksums
+    (a multipart upload's ``...-<parts>`` COMPOSITE value)."""
+    value = response.get("ChecksumSHA256")
+    if not value or "-" in str(value) or response.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return None
+    try:
+        return base64.b64decode(str(value), validate=True).hex()
+    except ValueError:
+        return None
 
 
 class DocumentStorage:
@@ -129,13 +150,22 @@ class DocumentStorage:
     def needs_multipart(self, size: int) -> bool:
         return size > self.settings.multipart_threshold
 
-    def presign_post(self, key: str, *, content_type: str, size: int) -> PresignedPost:
-        """A POST form that S3 accepts only for exactly ``size`` bytes of ``content_type``."""
+    def presign_post(
+        self, key: str, *, content_type: str, size: int, sha256: str | None = None
+    ) -> PresignedPost:
+        """A POST form that S3 accepts only for exactly ``size`` bytes of ``content_type`` and,
+        when ``sha256`` (hex) is given, only for bytes with that SHA-256: the checksum fields are
+        in the signed policy, and S3 refuses other bytes (400 BadDigest)."""
+        fields: dict[str, str] = {"Content-Type": content_type}
+        if sha256:
+            fields |= {"x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": sha256_b64(sha256)}
+        conditions: list[Any] = [["content-length-range", size, size]]
+        conditions += [{name: value} for name, value in fields.items()]
         post = self.client.generate_presigned_post(
             Bucket=self.settings.bucket,
             Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[["content-length-range", size, size], {"Content-Type": content_type}],
+            Fields=fields,
+            Conditions=conditions,
             ExpiresIn=self.settings.upload_url_ttl,
         )
         return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
@@ -189,10 +219,19 @@ class DocumentStorage:
         with _s3_errors():
             self.client.abort_multipart_upload(Bucket=self.settings.bucket, Key=key, UploadId=upload_id)
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """The object's current version (or ``version_id``), with its checksum; None if absent."""
+        extra: dict[str, Any] = {"VersionId": version_id} if version_id else {}
         with _s3_errors(missing_ok=True) as outcome:
-            response = self.client.head_object(Bucket=self.settings.bucket, Key=key)
-            return ObjectInfo(size=int(response["ContentLength"]), etag=response["ETag"].strip('"'))
+            response = self.client.head_object(
+                Bucket=self.settings.bucket, Key=key, ChecksumMode="ENABLED", **extra
+            )
+            return ObjectInfo(
+                size=int(response["ContentLength"]),
+                etag=response["ETag"].strip('"'),
+                version_id=response.get("VersionId"),
+                sha256=_hex_checksum(cast("Mapping[str, Any]", response)),
+            )
         if outcome.missing:
             return None
         raise AssertionError("unreachable")
@@ -202,16 +241,24 @@ class DocumentStorage:
         with _s3_errors():
             self.client.delete_object(Bucket=self.settings.bucket, Key=key)
 
-    def presign_get(self, key: str, *, filename: str, content_type: str) -> str:
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Remove one version for good (bytes written where none may be)."""
+        with _s3_errors(missing_ok=True):
+            self.client.delete_object(Bucket=self.settings.bucket, Key=key, VersionId=version_id)
+
+    def presign_get(self, key: str, *, filename: str, content_type: str, version_id: str | None) -> str:
+        """A download of the version the document is pinned to (the current one for documents
+        recorded before versions were), always as an attachment."""
+        params: dict[str, Any] = {
+            "Bucket": self.settings.bucket,
+            "Key": key,
+            "ResponseContentDisposition": content_disposition(filename),
+            "ResponseContentType": content_type,
+        }
+        if version_id:
+            params["VersionId"] = version_id
         return self.client.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.settings.bucket,
-                "Key": key,
-                "ResponseContentDisposition": content_disposition(filename),
-                "ResponseContentType": content_type,
-            },
-            ExpiresIn=self.settings.download_url_ttl,
+            "get_object", Params=params, ExpiresIn=self.settings.download_url_ttl
         )
 
 

@@ -16,7 +16,7 @@ from patronus.errors import BadRequest, Conflict, NotFound, PatronusError
 from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
-from patronus.storage import DocumentStorage, MultipartUpload, PresignedPost, document_key
+from patronus.storage import DocumentStorage, MultipartUpload, ObjectInfo, PresignedPost, document_key
 
 ENTITY = "document"
 
@@ -34,6 +34,9 @@ class UploadOutcome(StrEnum):
     UNKNOWN_KEY = "unknown_key"
     SIZE_MISMATCH = "size_mismatch"
     DOSSIER_LOCKED = "dossier_locked"
+    NOT_STORED = "not_stored"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    TAMPER_REMOVED = "tamper_removed"
 
 
 class DocumentAction(StrEnum):
@@ -132,7 +135,9 @@ class DocumentService:
             raise
         assert row is not None and row.id == document_id
         post = (
-            None if multipart else self.storage.presign_post(key, content_type=content_type, size=size_bytes)
+            None
+            if multipart
+            else self.storage.presign_post(key, content_type=content_type, size=size_bytes, sha256=sha256)
         )
         return NewUpload(row, post, multipart)
 
@@ -154,30 +159,69 @@ class DocumentService:
         stored = self.storage.head(document.storage_key)
         if stored is None:
             raise Conflict("the upload has not been received yet")
-        if stored.size != document.size_bytes:
-            self.storage.delete(document.storage_key)
-            raise Conflict(
-                f"the uploaded object has {stored.size} bytes, not the {document.size_bytes} declared; "
-                "it was discarded, upload again"
-            )
-        self._make_available(document, size=stored.size, etag=stored.etag, actor=principal.subject)
+        problem = self._problem(document, stored)
+        if problem is not None:
+            self._discard(document, stored)
+            raise Conflict(f"{problem}; it was discarded, upload again")
+        self._make_available(document, stored, actor=principal.subject)
         return self.get(principal, public_id)
 
-    def record_upload(self, storage_key: str, *, size: int, etag: str | None) -> UploadOutcome:
-        """An S3 "Object Created" notification: idempotent, unknown keys are ignored."""
+    def record_upload(
+        self, storage_key: str, *, size: int, etag: str | None, version_id: str | None = None
+    ) -> UploadOutcome:
+        """An S3 "Object Created" notification: idempotent, unknown keys are ignored. Bytes
+        written to the key of a document whose bytes are fixed (available, or deleted) are
+        removed and audited as a tamper attempt."""
         with self.db.reading() as cursor:
             document = documents.get_by_storage_key(cursor, storage_key)
         if document is None:
             return UploadOutcome.UNKNOWN_KEY
         if document.status != DocumentStatus.PENDING:
+            if version_id and document.version_id and version_id != document.version_id:
+                self._remove_intruder(document, version_id, size=size)
+                return UploadOutcome.TAMPER_REMOVED
             return UploadOutcome.ALREADY_DONE
-        if size != document.size_bytes:
+        stored = self.storage.head(storage_key, version_id)  # what S3 holds, not what the event says
+        if stored is None:
+            return UploadOutcome.NOT_STORED
+        if stored.size != document.size_bytes:
             return UploadOutcome.SIZE_MISMATCH
+        if self._problem(document, stored) is not None:
+            return UploadOutcome.CHECKSUM_MISMATCH
         try:
-            changed = self._make_available(document, size=size, etag=etag, actor="s3-events")
+            changed = self._make_available(document, stored, actor="s3-events")
         except Conflict:
             return UploadOutcome.DOSSIER_LOCKED
         return UploadOutcome.MADE_AVAILABLE if changed else UploadOutcome.ALREADY_DONE
+
+    @staticmethod
+    def _problem(document: DocumentRow, stored: ObjectInfo) -> str | None:
+        """Why the stored object cannot be the document's bytes, if it cannot."""
+        if stored.size != document.size_bytes:
+            return f"the uploaded object has {stored.size} bytes, not the {document.size_bytes} declared"
+        if document.declared_sha256 and stored.sha256 and stored.sha256 != document.declared_sha256:
+            return "the uploaded object's SHA-256 is not the one declared"
+        return None
+
+    def _discard(self, document: DocumentRow, stored: ObjectInfo) -> None:
+        if stored.version_id:
+            self.storage.delete_version(document.storage_key, stored.version_id)
+        else:
+            self.storage.delete(document.storage_key)
+
+    def _remove_intruder(self, document: DocumentRow, version_id: str, *, size: int) -> None:
+        self.storage.delete_version(document.storage_key, version_id)
+        with self.db.transaction() as cursor:
+            audit.record(
+                cursor,
+                actor="s3-events",
+                action="document.tamper_attempt",
+                entity_type=ENTITY,
+                entity_id=document.public_id,
+                dossier_id=document.dossier_id,
+                details={"version_id": version_id, "size_bytes": size, "removed": True},
+                now=utcnow(),
+            )
 
     def _precheck(self, document: DocumentRow, action: DocumentAction) -> None:
         """Refuse early, before any storage call (the check that decides is made again under lock)."""
@@ -185,12 +229,20 @@ class DocumentService:
             dossier = dossiers.get_by_id(cursor, document.dossier_id)
         check_allowed(None if dossier is None else dossier.status, action)
 
-    def _make_available(self, document: DocumentRow, *, size: int, etag: str | None, actor: str) -> bool:
+    def _make_available(self, document: DocumentRow, stored: ObjectInfo, *, actor: str) -> bool:
+        """pending -> available, pinned to the stored version, showing only a verified SHA-256:
+        the one S3 computed or checked (none when S3 has none for the object)."""
         with self.db.transaction() as cursor:
             _locked_check(cursor, document.dossier_id, DocumentAction.COMPLETE)
             now = utcnow()
             changed = documents.mark_available(
-                cursor, document_id=document.id, size_bytes=size, etag=etag, now=now
+                cursor,
+                document_id=document.id,
+                size_bytes=stored.size,
+                etag=stored.etag,
+                version_id=stored.version_id,
+                sha256=stored.sha256,
+                now=now,
             )
             if changed:
                 audit.record(
@@ -200,7 +252,12 @@ class DocumentService:
                     entity_type=ENTITY,
                     entity_id=document.public_id,
                     dossier_id=document.dossier_id,
-                    details={"size_bytes": size, "etag": etag},
+                    details={
+                        "size_bytes": stored.size,
+                        "etag": stored.etag,
+                        "version_id": stored.version_id,
+                        "sha256": stored.sha256,
+                    },
                     now=now,
                 )
         return changed
@@ -229,7 +286,10 @@ class DocumentService:
         if document.status != DocumentStatus.AVAILABLE:
             raise Conflict("the document has not finished uploading")
         url = self.storage.presign_get(
-            document.storage_key, filename=document.filename, content_type=document.content_type
+            document.storage_key,
+            filename=document.filename,
+            content_type=document.content_type,
+            version_id=document.version_id,
         )
         return document, url
 
