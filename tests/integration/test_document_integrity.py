@@ -116,3 +116,21 @@ def test_an_event_for_a_missing_object_does_not_make_the_document_available(
     event = object_created_event(api_settings.storage.bucket, key, len(b"never sent"), "abc")
     assert deliver(event) == "not_stored"
     assert api("GET", f"/v1/documents/{created['document']['id']}").json["status"] == "pending"
+
+
+def test_active_content_is_downloaded_as_an_attachment_of_opaque_bytes(
+    api: Caller, dossier: dict[str, Any]
+) -> None:
+    page = b"<html><script>alert(document.domain)</script></html>"
+    body = {"filename": "page.html", "content_type": "text/html", "size_bytes": len(page)}
+    created = api("POST", f"/v1/dossiers/{dossier['id']}/documents", body).json
+    files = {"file": ("page.html", page, "text/html")}
+    assert requests.post(
+        created["upload"]["url"], data=created["upload"]["fields"], files=files, timeout=30
+    ).ok
+    path = f"/v1/documents/{created['document']['id']}"
+    assert api("POST", f"{path}/complete").status == 200
+    fetched = requests.get(api("GET", f"{path}/download").json["url"], timeout=30)
+    assert fetched.content == page
+    assert fetched.headers["Content-Type"] == "application/octet-stream"
+    assert fetched.headers["Content-Disposition"].startswith("attachment;")

@@ -143,3 +143,25 @@ def test_split_statements_respects_quotes_and_comments() -> None:
         "CREATE TABLE a (x TEXT DEFAULT ';')",
         "INSERT INTO a VALUES ('it''s; ok')",
     ]
+
+
+@pytest.mark.parametrize(
+    ("declared", "served"),
+    [
+        ("text/html", "application/octet-stream"),
+        ("TEXT/HTML; charset=utf-8", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"),
+        ("text/xml", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
+        ("application/vnd.foo+xml", "application/octet-stream"),
+        ("multipart/related", "application/octet-stream"),
+        ("application/pdf", "application/pdf"),
+        ("image/png", "image/png"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_active_content_is_served_as_opaque_bytes(declared: str, served: str) -> None:
+    from patronus.storage import served_content_type
+
+    assert served_content_type(declared) == served

@@ -71,6 +71,23 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(printable, safe='')}"
 
 
+# Media types a browser would render or run on the storage's origin (markup, scripts, styles,
+# plug-ins): served as opaque bytes instead. Everything is downloaded as an attachment anyway;
+# this keeps a browser that ignores the disposition (or a viewer) from rendering it.
+_ACTIVE_TYPES = re.compile(
+    r"^(text/(html|xml|xsl|css|javascript|ecmascript|vtt)|application/(xhtml|xml|javascript|ecmascript|"
+    r"x-javascript|x-shockwave-flash|pdf-active|java-archive|wasm)|image/svg|multipart/)"
+    r"|[+/](xml|javascript)(;|$)"
+)
+SAFE_CONTENT_TYPE = "application/octet-stream"
+
+
+def served_content_type(content_type: str) -> str:
+    """The Content-Type a download is served with: the declared one, unless it is active."""
+    lowered = content_type.strip().lower()
+    return SAFE_CONTENT_TYPE if _ACTIVE_TYPES.search(lowered) else lowered
+
+
 @dataclass(frozen=True)
 class PresignedPost:
     url: str
@@ -253,7 +270,7 @@ class DocumentStorage:
             "Bucket": self.settings.bucket,
             "Key": key,
             "ResponseContentDisposition": content_disposition(filename),
-            "ResponseContentType": content_type,
+            "ResponseContentType": served_content_type(content_type),
         }
         if version_id:
             params["VersionId"] = version_id
