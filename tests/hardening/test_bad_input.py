@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scripts.devstack.database import connect
 from tests.conftest import LocalStack as Stack
@@ -405,3 +407,35 @@ def test_a_cors_preflight_is_answered_without_a_token(stack: Stack) -> None:
         timeout=10,
     )
     assert other.headers.get("Access-Control-Allow-Origin") != "https://evil.example"
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=40)
+_MEDIA_TYPES = st.one_of(
+    st.sampled_from(["application/json", "APPLICATION/JSON", "text/plain", "application/vnd.api+json", ""]),
+    st.from_regex(r"[A-Za-z]{1,8}/[A-Za-z0-9.+-]{1,12}(; ?[a-z]{1,6}=[A-Za-z0-9-]{0,8})?", fullmatch=True),
+    _HEADER_TEXT,
+)
+
+
+def test_random_headers_and_content_types_never_give_a_server_error(
+    api: Caller, dossier: dict[str, Any]
+) -> None:
+    # Given random Content-Type, If-Match and Idempotency-Key values on the routes that read them
+    seen: list[int] = []
+
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None)
+    @given(media=_MEDIA_TYPES, if_match=_HEADER_TEXT, key=_HEADER_TEXT, patch=st.booleans())
+    def exercise(media: str, if_match: str, key: str, patch: bool) -> None:
+        headers = {"Content-Type": media, "If-Match": if_match, "Idempotency-Key": key}
+        if patch:
+            reply = api("PATCH", f"/v1/dossiers/{dossier['id']}", {"title": "fuzzed"}, headers=headers)
+        else:
+            reply = api("POST", "/v1/dossiers", {"reference": "FZ-1", "title": "t"}, headers=headers)
+        seen.append(reply.status)
+        # Then never a 5xx, and every refusal has the error body
+        assert reply.status < 500, (headers, reply.body[:300])
+        if reply.status >= 400:
+            assert_clean_4xx(reply, None, repr(headers))
+
+    exercise()
+    assert len(seen) == 30 and {415, 400} <= set(seen), sorted(set(seen))
