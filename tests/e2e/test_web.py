@@ -384,7 +384,9 @@ def test_a_dossier_can_be_created_with_the_keyboard_only(web: Web) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
     expect(page.get_by_role("heading", level=1)).to_be_focused()
 
-    # and the file picker is reachable with the keyboard too
+    # and the file picker is reachable with the keyboard too, once the dossier's panels are shown
+    # (on a busy machine they render after the heading takes the focus)
+    expect(page.locator("input[type=file]")).to_be_attached()
     for _ in range(30):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement?.type") == "file":
