@@ -129,7 +129,9 @@ def download_document(document_id: DocumentId) -> DownloadOut:
     tags=TAGS,
     summary="Delete a document (admins)",
     status_code=204,
-    responses=responses(204, "Deleted (the stored bytes stay as a noncurrent version)", 404, content=False),
+    responses=responses(
+        204, "Deleted (the stored bytes stay as a noncurrent version)", 404, 409, content=False
+    ),
     **requires(Role.ADMIN),
 )
 def delete_document(document_id: DocumentId) -> Response[None]:
