@@ -32,7 +32,14 @@ from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths
 add_code_paths()
 
 from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
-from scripts.devstack.gateway import LambdaContext, needs_token, response_parts, rest_event  # noqa: E402
+from scripts.devstack.gateway import (  # noqa: E402
+    LambdaContext,
+    is_preflight,
+    needs_token,
+    preflight_headers,
+    response_parts,
+    rest_event,
+)
 from scripts.devstack.mariadb import ThrowawayMariaDB  # noqa: E402
 from scripts.devstack.oidc import Client, LocalOidcProvider  # noqa: E402
 from scripts.devstack.replies import Reply  # noqa: E402
@@ -169,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         relay = _start_event_relay(s3)
         stoppers.append(relay)
         frontend = Frontend.create(args.port, data_dir, s3.endpoint)
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), _make_handler(frontend))
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", args.port), _make_handler(frontend, app_origins(args.port))
+        )
         stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir)
         _print_banner(stack)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
@@ -304,11 +313,12 @@ def _start_event_relay(s3: ThrowawaySeaweedFS) -> Any:
     return ObjectCreatedRelay(s3.filer_address, BUCKET, deliver).start()
 
 
-def _make_handler(frontend: Frontend) -> type[BaseHTTPRequestHandler]:
+def _make_handler(frontend: Frontend, origins: tuple[str, ...]) -> type[BaseHTTPRequestHandler]:
     from patronus_api import handler as api_handler
-    from patronus_api.route_table import routes
+    from patronus_api.route_table import cors_methods, routes
 
     api_routes = routes()  # its public routes need no token, as in API Gateway
+    methods = cors_methods(api_routes)
     invoke_lock = threading.Lock()  # one execution environment: one event at a time, as in Lambda
 
     class GatewayHandler(BaseHTTPRequestHandler):
@@ -329,6 +339,15 @@ def _make_handler(frontend: Frontend) -> type[BaseHTTPRequestHandler]:
             own = frontend.reply(self.command, url.path, url.query, body or b"")
             if own is not None:
                 _write_reply(self, own)
+                return
+            if is_preflight(
+                self.command, dict(self.headers.items())
+            ):  # answered by API Gateway, with no token
+                origin = self.headers.get("Origin", "")
+                _write_reply(
+                    self,
+                    Reply(HTTPStatus.NO_CONTENT, tuple(preflight_headers(origin, origins, methods)), b""),
+                )
                 return
             claims = None
             if needs_token(api_routes, self.command, url.path):

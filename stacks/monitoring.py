@@ -19,6 +19,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from patronus.observability import METRICS_NAMESPACE
+from patronus.services.documents import UploadOutcome
 from stacks.api import ApiStack
 from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
@@ -27,6 +29,9 @@ from stacks.database import DatabaseStack
 
 CRITICAL = "Critical"
 ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+# Bytes written to the key of a document whose bytes are fixed: removed by document_events,
+# which counts them in this metric (the function's upload outcomes, patronus.services.documents).
+TAMPER_METRIC = f"Upload_{UploadOutcome.TAMPER_REMOVED.value}"
 
 
 class MonitoringStack(Stack):
@@ -71,6 +76,7 @@ class MonitoringStack(Stack):
             CostGuard(
                 self, "Cost", environment=config.name, email=config.monitoring.alarm_email, config=budget
             )
+        self._monitor_documents(facade)
 
     def _build_topic(self) -> sns.Topic:
         key = kms.Key(
@@ -258,4 +264,38 @@ class MonitoringStack(Stack):
             metric=metric,
             alarm_friendly_name=name,
             add_alarm={CRITICAL: mc.CustomThreshold(threshold=threshold, comparison_operator=ABOVE)},
+        )
+
+    def _monitor_documents(self, facade: mc.MonitoringFacade) -> None:
+        """One tamper attempt is one too many: the alarm fires on the first."""
+        tampering = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=TAMPER_METRIC,
+            statistic="Sum",
+            period=Duration.minutes(5),
+            label="Writes to fixed documents (removed)",
+        )
+        facade.monitor_custom(
+            alarm_friendly_name="Documents",
+            human_readable_name="Document integrity",
+            metric_groups=[
+                mc.CustomMetricGroup(
+                    title="Tamper attempts",
+                    metrics=[
+                        mc.CustomMetricWithAlarm(
+                            metric=tampering,
+                            alarm_friendly_name="TamperAttempts",
+                            add_alarm={
+                                CRITICAL: mc.CustomThreshold(
+                                    threshold=1,
+                                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                                    datapoints_to_alarm=1,
+                                    evaluation_periods=1,
+                                    treat_missing_data_override=cloudwatch.TreatMissingData.NOT_BREACHING,
+                                )
+                            },
+                        )
+                    ],
+                )
+            ],
         )

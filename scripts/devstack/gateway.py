@@ -135,3 +135,26 @@ def response_parts(result: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]
 def needs_token(routes: Sequence[ApiRoute], method: str, path: str) -> bool:
     """True unless the request is for one of the API's public routes (API Gateway's rule)."""
     return not any(route.public and route.matches(method, path) for route in routes)
+
+
+def is_preflight(method: str, headers: Mapping[str, str]) -> bool:
+    """A browser's CORS preflight: OPTIONS with an Origin and the method it wants to send."""
+    lowered = {name.lower() for name in headers}
+    return method.upper() == "OPTIONS" and {"origin", "access-control-request-method"} <= lowered
+
+
+def preflight_headers(origin: str, origins: Sequence[str], methods: Sequence[str]) -> list[tuple[str, str]]:
+    """API Gateway's answer to a preflight (the mock integration CDK builds for CorsOptions): no
+    token asked for, the request's origin echoed when it is allowed, else the first allowed one
+    (which the browser then refuses)."""
+    from patronus_api.route_table import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS
+
+    allowed = origin if origin in origins else (origins[0] if origins else "")
+    return [
+        ("Access-Control-Allow-Origin", allowed),
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Methods", ",".join(methods)),
+        ("Access-Control-Allow-Headers", ",".join(CORS_ALLOW_HEADERS)),
+        ("Access-Control-Expose-Headers", ",".join(CORS_EXPOSE_HEADERS)),
+        ("Access-Control-Max-Age", str(CORS_MAX_AGE_SECONDS)),
+    ]

@@ -21,7 +21,14 @@ VERSIONS_SUFFIX = ".versions"
 
 
 def object_created_event(
-    bucket: str, key: str, size: int, etag: str, *, region: str = "eu-west-3", reason: str = "PutObject"
+    bucket: str,
+    key: str,
+    size: int,
+    etag: str,
+    *,
+    version_id: str | None = None,
+    region: str = "eu-west-3",
+    reason: str = "PutObject",
 ) -> dict[str, Any]:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
@@ -36,7 +43,13 @@ def object_created_event(
         "detail": {
             "version": "0",
             "bucket": {"name": bucket},
-            "object": {"key": key, "size": size, "etag": etag, "sequencer": uuid.uuid4().hex[:18].upper()},
+            "object": {
+                "key": key,
+                "size": size,
+                "etag": etag,
+                "sequencer": uuid.uuid4().hex[:18].upper(),
+                **({"version-id": version_id} if version_id else {}),
+            },
             "request-id": uuid.uuid4().hex[:16].upper(),
             "requester": "000000000000",
             "source-ip-address": "127.0.0.1",
@@ -62,8 +75,9 @@ def json_objects(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             yield value
 
 
-def created_objects(lines: Iterator[str], bucket: str) -> Iterator[tuple[str, int, str]]:
-    """(key, size, etag) for every file created or replaced in ``bucket``, from meta.tail output."""
+def created_objects(lines: Iterator[str], bucket: str) -> Iterator[tuple[str, int, str, str | None]]:
+    """(key, size, etag, version id) for every file created or replaced in ``bucket``, from
+    meta.tail output (the version id is None for an unversioned write)."""
     root = f"/buckets/{bucket}"
     for change in json_objects(lines):
         notification = change.get("eventNotification") or change.get("event_notification") or {}
@@ -77,16 +91,18 @@ def created_objects(lines: Iterator[str], bucket: str) -> Iterator[tuple[str, in
         if any("Delete-Marker" in name for name in extended):
             continue
         name = str(entry["name"])
+        version_id = None
         if directory.endswith(VERSIONS_SUFFIX) and name.startswith("v_"):
             # A versioned bucket keeps each version as <key>.versions/v_<version id>.
             key = directory[len(root) + 1 : -len(VERSIONS_SUFFIX)]
+            version_id = name[len("v_") :]
         else:
             key = f"{directory[len(root) + 1 :]}/{name}".lstrip("/")
         if key.startswith(".uploads/"):
             continue
         attributes = entry.get("attributes") or {}
         size = int(attributes.get("fileSize") or attributes.get("file_size") or _chunks_size(entry))
-        yield key, size, _etag(entry, extended)
+        yield key, size, _etag(entry, extended), version_id
 
 
 def _chunks_size(entry: dict[str, Any]) -> int:
@@ -138,8 +154,10 @@ class ObjectCreatedRelay:
 
     def _run(self) -> None:
         assert self.process is not None and self.process.stdout is not None
-        for key, size, etag in created_objects(iter(self.process.stdout.readline, ""), self.bucket):
-            self.deliver(object_created_event(self.bucket, key, size, etag))
+        for key, size, etag, version_id in created_objects(
+            iter(self.process.stdout.readline, ""), self.bucket
+        ):
+            self.deliver(object_created_event(self.bucket, key, size, etag, version_id=version_id))
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

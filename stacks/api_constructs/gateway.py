@@ -19,7 +19,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from patronus_api.route_table import METHOD_ORDER, ApiRoute
+from patronus_api.route_table import (
+    CORS_ALLOW_HEADERS,
+    CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_SECONDS,
+    ApiRoute,
+    cors_methods,
+)
 from stacks.logical_ids import FlatScope
 from stacks.nag import acknowledge
 
@@ -139,16 +145,11 @@ class ApiGateway(FlatScope):
             return None
         return apigw.CorsOptions(
             allow_origins=list(self.props.web_origins),
-            allow_methods=self._cors_methods(),
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Amz-Date"],
-            expose_headers=["ETag", "Location"],
-            max_age=Duration.hours(1),
+            allow_methods=cors_methods(list(self.props.routes)),
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
+            max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
         )
-
-    def _cors_methods(self) -> list[str]:
-        """The methods of the routes and the preflight's, in the route table's order of methods."""
-        used = {route.method for route in self.props.routes} | {"OPTIONS"}
-        return [method for method in METHOD_ORDER if method in used]
 
     def _add_method(self, route: ApiRoute) -> None:
         resource = self.rest_api.root.resource_for_path(route.path)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scripts.devstack.database import connect
 from tests.conftest import LocalStack as Stack
@@ -109,8 +111,16 @@ BAD_UPDATES: list[tuple[str, dict[str, Any], dict[str, str], int]] = [
     ("archive through PATCH", {"status": "archived"}, {}, 400),
     ("nothing to change", {}, {}, 400),
     ("no If-Match", {"title": "new"}, {"If-Match": ""}, 428),
-    ("If-Match not a version", {"title": "new"}, {"If-Match": '"abc"'}, 400),
-    ("If-Match too long", {"title": "new"}, {"If-Match": '"' + "9" * 30 + '"'}, 400),
+    # RFC 9110: a well-formed entity tag that is not a version matches nothing (412); a value
+    # that is not an entity tag at all is malformed (400).
+    ("If-Match not a version", {"title": "new"}, {"If-Match": '"abc"'}, 412),
+    ("If-Match too long a version", {"title": "new"}, {"If-Match": '"' + "9" * 30 + '"'}, 412),
+    ("If-Match superscript digit", {"title": "new"}, {"If-Match": '"\u00b2"'}, 412),
+    ("If-Match weak tag", {"title": "new"}, {"If-Match": 'W/"1"'}, 412),
+    ("If-Match unquoted", {"title": "new"}, {"If-Match": "1"}, 400),
+    ("If-Match two tags without a comma", {"title": "new"}, {"If-Match": '"1" "2"'}, 400),
+    ("If-Match beyond Latin-1", {"title": "new"}, {"If-Match": '"\u0661"'}, 400),
+    ("If-Match too long", {"title": "new"}, {"If-Match": '"' + "1" * 2000 + '"'}, 400),
     ("stale If-Match", {"title": "new"}, {"If-Match": '"7"'}, 412),
     ("oversized", {"title": "new", "description": BIG}, {}, 413),
 ]
@@ -298,3 +308,134 @@ def test_an_oversized_body_over_http_is_refused_before_anything_is_stored(stack:
         f"{stack.url}/v1/dossiers", params={"q": "HTTP-BIG"}, headers=stack.auth(), timeout=10
     )
     assert search.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/vnd.api+json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ],
+)
+def test_a_body_in_another_media_type_is_refused_with_415(
+    api: Caller, database_url: str, content_type: str
+) -> None:
+    # Given a valid dossier in JSON, labelled with another media type; When it is posted
+    reply = api(
+        "POST",
+        "/v1/dossiers",
+        {"reference": "CT-1", "title": "t"},
+        headers={"Content-Type": content_type},
+    )
+    # Then 415 with the error body, and nothing is stored
+    assert_clean_4xx(reply, 415, content_type)
+    assert rows(database_url)["dossiers"] == 0
+
+
+def test_json_media_type_is_read_whatever_its_case(api: Caller) -> None:
+    reply = api(
+        "POST",
+        "/v1/dossiers",
+        {"reference": "CT-2", "title": "t"},
+        headers={"Content-Type": "Application/JSON; Charset=UTF-8"},
+    )
+    assert reply.status == 201, reply.body
+
+
+def test_if_match_star_and_lists_follow_rfc_9110(api: Caller, dossier: dict[str, Any]) -> None:
+    path = f"/v1/dossiers/{dossier['id']}"
+    listed = api("PATCH", path, {"title": "listed"}, headers={"If-Match": '"9", "1"'})
+    assert listed.status == 200 and listed.headers["etag"] == '"2"', listed.body
+    star = api("PATCH", path, {"title": "any version"}, headers={"If-Match": "*"})
+    assert star.status == 200 and star.headers["etag"] == '"3"', star.body
+
+
+def test_idempotency_keys_compare_byte_for_byte(api: Caller) -> None:
+    # Given a dossier created with the key "KEY-x"
+    first = api(
+        "POST", "/v1/dossiers", {"reference": "IDEM-A", "title": "t"}, headers={"Idempotency-Key": "KEY-x"}
+    )
+    assert first.status == 201
+    # When another request uses "key-x" (another case) or "KEY-x " padded
+    second = api(
+        "POST", "/v1/dossiers", {"reference": "IDEM-B", "title": "t"}, headers={"Idempotency-Key": "key-x"}
+    )
+    # Then it is another key: a second dossier, not a replay nor a conflict
+    assert second.status == 201 and "idempotent-replayed" not in second.headers, second.body
+    assert second.json["id"] != first.json["id"]
+    replay = api(
+        "POST", "/v1/dossiers", {"reference": "IDEM-A", "title": "t"}, headers={"Idempotency-Key": "KEY-x"}
+    )
+    assert replay.status == 201 and replay.headers.get("idempotent-replayed") == "true"
+
+
+def test_every_response_forbids_caching_and_sniffing(api: Caller) -> None:
+    for reply in (
+        api("GET", "/v1/dossiers"),
+        api("GET", "/v1/dossiers/" + "0" * 32),
+        api("GET", "/v1/nothing-here"),
+        api("POST", "/v1/dossiers", raw_body="{"),
+    ):
+        assert reply.headers.get("cache-control") == "no-store", reply
+        assert reply.headers.get("x-content-type-options") == "nosniff", reply
+
+
+def test_a_cors_preflight_is_answered_without_a_token(stack: Stack) -> None:
+    # Given the web application's origin; When the browser asks before a PATCH with If-Match
+    origin = stack.url
+    reply = requests.options(
+        f"{stack.url}/v1/dossiers/{'0' * 32}",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "authorization,content-type,if-match",
+        },
+        timeout=10,
+    )
+    # Then API Gateway's answer: 204, the origin, the methods and headers it may use
+    assert reply.status_code == 204, reply.text
+    assert reply.headers["Access-Control-Allow-Origin"] == origin
+    assert "PATCH" in reply.headers["Access-Control-Allow-Methods"].split(",")
+    allowed = {h.lower() for h in reply.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "if-match", "idempotency-key"} <= allowed
+    # And an origin that is not configured is not echoed
+    other = requests.options(
+        f"{stack.url}/v1/dossiers",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert other.headers.get("Access-Control-Allow-Origin") != "https://evil.example"
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=40)
+_MEDIA_TYPES = st.one_of(
+    st.sampled_from(["application/json", "APPLICATION/JSON", "text/plain", "application/vnd.api+json", ""]),
+    st.from_regex(r"[A-Za-z]{1,8}/[A-Za-z0-9.+-]{1,12}(; ?[a-z]{1,6}=[A-Za-z0-9-]{0,8})?", fullmatch=True),
+    _HEADER_TEXT,
+)
+
+
+def test_random_headers_and_content_types_never_give_a_server_error(
+    api: Caller, dossier: dict[str, Any]
+) -> None:
+    # Given random Content-Type, If-Match and Idempotency-Key values on the routes that read them
+    seen: list[int] = []
+
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None)
+    @given(media=_MEDIA_TYPES, if_match=_HEADER_TEXT, key=_HEADER_TEXT, patch=st.booleans())
+    def exercise(media: str, if_match: str, key: str, patch: bool) -> None:
+        headers = {"Content-Type": media, "If-Match": if_match, "Idempotency-Key": key}
+        if patch:
+            reply = api("PATCH", f"/v1/dossiers/{dossier['id']}", {"title": "fuzzed"}, headers=headers)
+        else:
+            reply = api("POST", "/v1/dossiers", {"reference": "FZ-1", "title": "t"}, headers=headers)
+        seen.append(reply.status)
+        # Then never a 5xx, and every refusal has the error body
+        assert reply.status < 500, (headers, reply.body[:300])
+        if reply.status >= 400:
+            assert_clean_4xx(reply, None, repr(headers))
+
+    exercise()
+    assert len(seen) == 30 and {415, 400} <= set(seen), sorted(set(seen))

@@ -63,6 +63,7 @@ def test_alarms_go_to_an_encrypted_topic_with_an_email_subscription(synth: Synth
         "DatabaseConnections",
         "AuroraReplicaLagMaximum",
         "ClientConnections",
+        "Upload_tamper_removed",
     ],
 )
 def test_every_required_signal_has_an_alarm(synth: Synth, metric: str) -> None:

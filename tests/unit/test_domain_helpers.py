@@ -183,3 +183,25 @@ def test_a_database_that_takes_the_connection_but_does_not_answer_is_unavailable
     # the client when to come back (the API answers 503 with this Retry-After)
     assert elapsed < 3
     assert raised.value.retry_after == 15
+
+
+@pytest.mark.parametrize(
+    ("declared", "served"),
+    [
+        ("text/html", "application/octet-stream"),
+        ("TEXT/HTML; charset=utf-8", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("application/xhtml+xml", "application/octet-stream"),
+        ("text/xml", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
+        ("application/vnd.foo+xml", "application/octet-stream"),
+        ("multipart/related", "application/octet-stream"),
+        ("application/pdf", "application/pdf"),
+        ("image/png", "image/png"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_active_content_is_served_as_opaque_bytes(declared: str, served: str) -> None:
+    from patronus.storage import served_content_type
+
+    assert served_content_type(declared) == served

@@ -32,7 +32,11 @@ def test_files_become_events_directories_and_multipart_parts_do_not() -> None:
     # When it is parsed for bucket b
     found = list(created_objects(iter(stream.splitlines(keepends=True)), "b"))
     # Then only the real objects of bucket b come out (a version under its key), with size and ETag
-    assert found == [("documents/x/f.pdf", 5, "abc"), ("big/x.bin", 10, "def-2"), ("v/doc.pdf", 7, "ver")]
+    assert found == [
+        ("documents/x/f.pdf", 5, "abc", None),
+        ("big/x.bin", 10, "def-2", None),
+        ("v/doc.pdf", 7, "ver", "0123abcd"),
+    ]
 
 
 def test_event_has_the_eventbridge_shape() -> None:

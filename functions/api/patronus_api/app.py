@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,13 @@ import aws_lambda_powertools.event_handler
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic_core import to_json
 
+from patronus.deadline import deadline
 from patronus.errors import (
     BadRequest,
     Conflict,
@@ -26,7 +31,7 @@ from patronus.errors import (
     Unavailable,
 )
 from patronus.observability import logger
-from patronus_api.access import public
+from patronus_api.access import ACCESS_EXTENSION, PUBLIC, public
 from patronus_api.routes import documents, dossiers, grants, health
 from patronus_api.schemas import ErrorBody, ErrorDetail, ErrorInfo
 
@@ -51,6 +56,9 @@ STATUS_OF: dict[type[PatronusError], HTTPStatus] = {
     Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
 }
+JSON_MEDIA_TYPE = "application/json"
+# On every response: they may hold presigned URLs (never cached), and are never to be sniffed.
+RESPONSE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def read_json_body(text: str) -> dict[str, Any]:
@@ -78,9 +86,52 @@ def write_json(value: Any) -> str:
     return to_json(value).decode()
 
 
-app = APIGatewayRestResolver(
-    enable_validation=True, json_body_deserializer=read_json_body, serializer=write_json
-)
+def _json_or_marked(value: str) -> str:
+    """A Content-Type as the validation reads it: JSON whatever its case (media types are
+    case-insensitive, RFC 9110 section 8.3.1), any other media type marked unsupported, form
+    encodings included (Powertools would otherwise parse them as the body)."""
+    media, semicolon, parameters = value.partition(";")
+    media = media.strip().lower()
+    if media in {"", JSON_MEDIA_TYPE}:
+        return f"{media}{semicolon}{parameters}"
+    return f"unsupported/{media}"
+
+
+class Resolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, reading only JSON bodies and adding :data:`RESPONSE_HEADERS`."""
+
+    def _to_proxy_event(self, event: dict[str, Any]) -> Any:
+        event = dict(event)
+        for field in ("headers", "multiValueHeaders"):
+            values = event.get(field) or {}
+            event[field] = {
+                name: (
+                    (
+                        _json_or_marked(value)
+                        if isinstance(value, str)
+                        else [_json_or_marked(v) for v in value]
+                    )
+                    if name.lower() == "content-type"
+                    else value
+                )
+                for name, value in values.items()
+            } or None
+        return super()._to_proxy_event(event)
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        result = super().resolve(event, context)
+        headers = result.get("multiValueHeaders")
+        if headers is None:
+            headers = result.setdefault("headers", {}) or {}
+            result["headers"] = headers
+        present = {name.lower() for name in headers}
+        for name, value in RESPONSE_HEADERS.items():
+            if name.lower() not in present:
+                headers[name] = [value] if "multiValueHeaders" in result else value
+        return result
+
+
+app = Resolver(enable_validation=True, json_body_deserializer=read_json_body, serializer=write_json)
 
 
 def error_response(
@@ -126,6 +177,17 @@ def _issue(error: dict[str, Any]) -> str:
     return str(error.get("msg") or error.get("type") or "invalid")
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_media_type(exc: RequestUnsupportedContentType) -> Response[str]:
+    details = [ErrorDetail(field="header.Content-Type", issue=JSON_MEDIA_TYPE)]
+    return error_response(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as application/json",
+        details,
+    )
+
+
 @app.exception_handler(UnicodeDecodeError)
 def undecodable_body(exc: UnicodeDecodeError) -> Response[str]:
     # Raised by Powertools while decoding a base64-encoded body that is not UTF-8.
@@ -151,7 +213,16 @@ def limit_body_size(resolver: APIGatewayRestResolver, next_middleware: NextMiddl
     return next_middleware(resolver)
 
 
-app.use(middlewares=[limit_body_size])
+def start_deadline(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Bound every dependency call of this request by the time left (patronus.deadline)."""
+    deadline.start(resolver.lambda_context.get_remaining_time_in_millis() / 1000)
+    try:
+        return next_middleware(resolver)
+    finally:
+        deadline.clear()
+
+
+app.use(middlewares=[start_deadline, limit_body_size])
 app.include_router(health.router)
 app.include_router(dossiers.router)
 app.include_router(documents.router)
@@ -172,13 +243,29 @@ def _openapi_json() -> str:
     # second of cold start and only the documentation routes need them.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    return app.get_openapi_json_schema(
-        title=TITLE,
-        version=VERSION,
-        description=_DESCRIPTION,
-        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="Cognito ID token")},
-        security=[{"bearer": []}],
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=_DESCRIPTION,
+            security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="Cognito ID token")},
+            security=[{"bearer": []}],
+        )
     )
+    return json.dumps(_as_served(document))
+
+
+def _as_served(document: dict[str, Any]) -> dict[str, Any]:
+    """What Powertools generates, corrected to what the API does: no 422 (invalid requests are
+    answered 400, with the error body), and no security on the public routes (Powertools drops
+    their empty security list, so they would inherit the document's bearer requirement)."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"].pop("422", None)
+            if operation.get(ACCESS_EXTENSION) == PUBLIC:
+                operation["security"] = []
+    document.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+    return document
 
 
 @app.get("/openapi.json", include_in_schema=False, **public())

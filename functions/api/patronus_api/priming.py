@@ -100,7 +100,7 @@ def prime() -> None:
     with runtime.priming():
         _openapi_json()
         for request in priming_requests():
-            response = app.resolve(rest_event(request), None)  # type: ignore[arg-type]
+            response = app.resolve(rest_event(request), None)
             if response["statusCode"] != request.expected_status:
                 raise PrimingFailed(
                     f"{request.method} {request.path} answered {response['statusCode']} "

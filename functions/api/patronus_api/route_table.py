@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 # The order in which the methods of one path are listed (and created in API Gateway).
 METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# What a browser on an allowed origin may send and read (API Gateway's CORS preflight, and the
+# local gateway's, answer with these).
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Amz-Date")
+CORS_EXPOSE_HEADERS = ("ETag", "Location", "Idempotent-Replayed", "Retry-After")
+CORS_MAX_AGE_SECONDS = 3600
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -101,6 +106,12 @@ def _route(method: str, path: str, extensions: dict[str, object] | None, status:
     if access != PUBLIC and access not in Role._value2member_map_:
         raise RouteTableError(f"{method} {path}: unknown role {access!r}")
     return ApiRoute(path=path, method=method, access=str(access), status=status)
+
+
+def cors_methods(table: list[ApiRoute]) -> list[str]:
+    """The methods of the routes and the preflight's, in :data:`METHOD_ORDER`."""
+    used = {route.method for route in table} | {"OPTIONS"}
+    return [method for method in METHOD_ORDER if method in used]
 
 
 def public_routes(table: list[ApiRoute] | None = None) -> list[ApiRoute]:

@@ -8,6 +8,8 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from patronus.observability import logger, metrics
 from patronus.services.documents import DocumentService, UploadOutcome
 
+_WARNINGS = {UploadOutcome.SIZE_MISMATCH, UploadOutcome.CHECKSUM_MISMATCH, UploadOutcome.TAMPER_REMOVED}
+
 
 def handle_object_created(
     event: S3EventNotificationEventBridgeModel, service: DocumentService
@@ -18,8 +20,10 @@ def handle_object_created(
         logger.warning("event for another bucket ignored", extra={"bucket": bucket})
         return UploadOutcome.UNKNOWN_KEY
     key = detail.object.key
-    outcome = service.record_upload(key, size=int(detail.object.size or 0), etag=detail.object.etag)
-    log = logger.info if outcome is not UploadOutcome.SIZE_MISMATCH else logger.warning
+    outcome = service.record_upload(
+        key, size=int(detail.object.size or 0), etag=detail.object.etag, version_id=detail.object.version_id
+    )
+    log = logger.info if outcome not in _WARNINGS else logger.warning
     log("object created", extra={"key": key, "size": detail.object.size, "outcome": outcome.value})
     metrics.add_metric(name=f"Upload_{outcome.value}", unit=MetricUnit.Count, value=1)
     return outcome

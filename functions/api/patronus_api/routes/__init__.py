@@ -21,6 +21,7 @@ _ERRORS: dict[int, str] = {
     409: "The request conflicts with the current state of the resource",
     412: "The If-Match version is not the current version; reload and retry",
     413: "The request body is too large",
+    415: "The body is not application/json",
     428: "If-Match is required",
     503: "The database or the document storage cannot be reached right now; retry after Retry-After seconds",
 }

@@ -40,7 +40,7 @@ DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Documen
     tags=TAGS,
     summary="Register a document and get where to upload it",
     status_code=201,
-    responses=responses(201, "Registered; upload the bytes as `upload` says", 404, 409),
+    responses=responses(201, "Registered; upload the bytes as `upload` says", 404, 409, 415),
     **requires(Role.EDITOR),
 )
 def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCreated:
@@ -137,7 +137,9 @@ def download_document(document_id: DocumentId) -> DownloadOut:
     tags=TAGS,
     summary="Delete a document (admins)",
     status_code=204,
-    responses=responses(204, "Deleted (the stored bytes stay as a noncurrent version)", 404, content=False),
+    responses=responses(
+        204, "Deleted (the stored bytes stay as a noncurrent version)", 404, 409, content=False
+    ),
     **requires(Role.ADMIN),
 )
 def delete_document(document_id: DocumentId) -> Response[None]:

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from patronus.access import rights_on
-from patronus.errors import BadRequest, PreconditionRequired
+from patronus.errors import PreconditionRequired
 from patronus.models import DossierRow, DossierStatus, Principal, Role
 from patronus.observability import metrics
 from patronus.repositories.dossiers import SearchFilter
 from patronus_api import cursors
 from patronus_api.access import requires
+from patronus_api.preconditions import IDEMPOTENCY_KEY_MAX, check_idempotency_key, parse_if_match
 from patronus_api.routes import ETAG, LOCATION, caller, responses
 from patronus_api.runtime import runtime
 from patronus_api.schemas import (
@@ -33,7 +34,23 @@ TAGS = ["dossiers"]
 DossierId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Dossier id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")]
-IDEMPOTENCY_KEY_MAX = 128
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=IDEMPOTENCY_KEY_MAX,
+        description="Any unique string (a UUID): a repeat with the same key and body returns the "
+        "dossier already created instead of a second one. Compared byte for byte.",
+    ),
+]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1024,
+        description='The ETag of the dossier as read (e.g. "3"), or * to change any version',
+    ),
+]
 
 
 def etag_of(row: DossierRow) -> str:
@@ -62,22 +79,12 @@ def _dossier_response(
     summary="Create a dossier",
     status_code=201,
     responses=responses(
-        201, "Created (or replayed for the same Idempotency-Key)", 409, headers=ETAG | LOCATION
+        201, "Created (or replayed for the same Idempotency-Key)", 409, 415, headers=ETAG | LOCATION
     ),
     **requires(Role.EDITOR),
 )
-def create_dossier(body: DossierCreate) -> Response[DossierOut]:
-    key = router.current_event.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= IDEMPOTENCY_KEY_MAX and key.isprintable()):
-        raise BadRequest(
-            "invalid Idempotency-Key",
-            details=[
-                {
-                    "field": "header.Idempotency-Key",
-                    "issue": f"1 to {IDEMPOTENCY_KEY_MAX} printable characters",
-                }
-            ],
-        )
+def create_dossier(body: DossierCreate, idempotency_key: IdempotencyKey = None) -> Response[DossierOut]:
+    key = None if idempotency_key is None else check_idempotency_key(idempotency_key)
     principal = caller(router)
     created = runtime.dossiers.create(
         principal,
@@ -140,32 +147,22 @@ def get_dossier(dossier_id: DossierId) -> Response[DossierOut]:
     "/v1/dossiers/<dossier_id>",
     tags=TAGS,
     summary="Update a dossier, or move it to another unit (admins); If-Match required",
-    responses=responses(200, "The updated dossier", 404, 409, 412, 428, headers=ETAG),
+    responses=responses(200, "The updated dossier", 404, 409, 412, 415, 428, headers=ETAG),
     **requires(Role.EDITOR),
 )
-def update_dossier(dossier_id: DossierId, body: DossierUpdate) -> Response[DossierOut]:
+def update_dossier(
+    dossier_id: DossierId, body: DossierUpdate, if_match: IfMatchHeader = None
+) -> Response[DossierOut]:
     principal = caller(router)
-    if_match = router.current_event.headers.get("If-Match")
     if not if_match:
         raise PreconditionRequired("send If-Match with the ETag of the dossier you read")
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     if "status" in changes:
         changes["status"] = DossierStatus(changes["status"])
     row = runtime.dossiers.update(
-        principal, dossier_id, expected_version=_version_of(if_match), changes=changes
+        principal, dossier_id, expected_version=parse_if_match(if_match).versions, changes=changes
     )
     return _dossier_response(principal, row)
-
-
-def _version_of(if_match: str) -> int:
-    value = if_match.strip()
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdigit() or len(value) > 9:
-        raise BadRequest(
-            "invalid If-Match",
-            details=[{"field": "header.If-Match", "issue": "an ETag returned by this API"}],
-        )
-    return int(value)
 
 
 @router.delete(

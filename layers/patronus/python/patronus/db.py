@@ -30,6 +30,7 @@ import pymysql
 import pymysql.cursors
 from pymysql.connections import Connection
 
+from patronus.deadline import deadline
 from patronus.errors import Unavailable
 from patronus.settings import DatabaseSettings
 
@@ -37,6 +38,10 @@ from patronus.settings import DatabaseSettings
 CONNECTION_LOST_CODES = frozenset({0, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
 # An RDS IAM auth token is valid for 15 minutes; a fresh one is made well before that.
 IAM_TOKEN_LIFETIME_SECONDS = 10 * 60
+# Less than the query timeout when the invocation has less left (patronus.deadline), so that
+# the API answers 503 before API Gateway gives up.
+MIN_CONNECT_SECONDS = 0.5
+
 Cursor = pymysql.cursors.DictCursor
 TokenFactory = Callable[[DatabaseSettings], str]
 
@@ -109,12 +114,12 @@ class Database:
                 charset="utf8mb4",
                 autocommit=True,
                 cursorclass=Cursor,
-                connect_timeout=self.settings.connect_timeout,
+                connect_timeout=deadline.bound(self.settings.connect_timeout),
                 # The server's greeting and the sign-in are read with read_timeout: bounded by
                 # connect_timeout too (a resuming database may take the TCP connection before it
-                # answers), then set to the queries' timeout below.
-                read_timeout=self.settings.connect_timeout,
-                write_timeout=self.settings.query_timeout,
+                # answers), then set to the statements' timeout below.
+                read_timeout=deadline.bound(self.settings.connect_timeout),
+                write_timeout=deadline.bound(self.settings.query_timeout),
                 # With IAM auth the token goes out through mysql_clear_password, inside TLS.
                 ssl=context,
                 # Without TLS settings, no TLS at all: PyMySQL would otherwise try TLS
@@ -133,7 +138,12 @@ class Database:
 
     def connection(self) -> Connection[Cursor]:
         if self._connection is None or not self._connection.open:
+            deadline.require(MIN_CONNECT_SECONDS, "the database")
             self._connection = self._connect()
+        # pymysql applies these to the socket before each read and write.
+        timeout = deadline.bound(self.settings.query_timeout)
+        connection: Any = self._connection  # pymysql's stubs omit the timeouts it keeps
+        connection._read_timeout = connection._write_timeout = timeout
         return self._connection
 
     def close(self) -> None:

@@ -106,9 +106,11 @@ class DocumentRow(BaseModel):
     content_type: str
     size_bytes: int
     sha256: str | None
+    declared_sha256: str | None = None
     storage_key: str
     status: DocumentStatus
     etag: str | None
+    version_id: str | None = None
     upload_id: str | None
     uploaded_by: str
     legacy_path: str | None

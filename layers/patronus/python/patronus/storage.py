@@ -7,13 +7,16 @@ boto3 is imported lazily so that routes that never touch S3 do not pay for it at
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
+from patronus.deadline import deadline
 from patronus.errors import BadRequest, NotFound, Unavailable
 from patronus.settings import StorageSettings
 
@@ -25,6 +28,15 @@ MAX_KEY_NAME_LENGTH = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_PARTS = 10_000
+# One S3 call: at most S3_ATTEMPTS x (connect + read) seconds; an attempt that could not end
+# before the invocation's deadline is not started (patronus.deadline).
+S3_CONNECT_TIMEOUT = 1
+S3_READ_TIMEOUT = 3
+S3_ATTEMPTS = 2
+
+
+def _check_deadline(**_: Any) -> None:
+    deadline.require(S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT, "the document storage")
 
 
 def safe_name(filename: str) -> str:
@@ -59,6 +71,23 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(printable, safe='')}"
 
 
+# Media types a browser would render or run on the storage's origin (markup, scripts, styles,
+# plug-ins): served as opaque bytes instead. Everything is downloaded as an attachment anyway;
+# this keeps a browser that ignores the disposition (or a viewer) from rendering it.
+_ACTIVE_TYPES = re.compile(
+    r"^(text/(html|xml|xsl|css|javascript|ecmascript|vtt)|application/(xhtml|xml|javascript|ecmascript|"
+    r"x-javascript|x-shockwave-flash|pdf-active|java-archive|wasm)|image/svg|multipart/)"
+    r"|[+/](xml|javascript)(;|$)"
+)
+SAFE_CONTENT_TYPE = "application/octet-stream"
+
+
+def served_content_type(content_type: str) -> str:
+    """The Content-Type a download is served with: the declared one, unless it is active."""
+    lowered = content_type.strip().lower()
+    return SAFE_CONTENT_TYPE if _ACTIVE_TYPES.search(lowered) else lowered
+
+
 @dataclass(frozen=True)
 class PresignedPost:
     url: str
@@ -83,6 +112,24 @@ class ObjectInfo:
     size: int
     etag: str
     version_id: str | None = None
+    sha256: str | None = None  # hex, as the storage computed or verified it; None if it has none
+
+
+def sha256_b64(hex_digest: str) -> str:
+    """S3's form of a SHA-256 (base64 of the digest) from the API's (hex)."""
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+def _hex_checksum(response: Mapping[str, Any]) -> str | None:
+    """The object's full SHA-256 in hex; None when S3 has none, or only a checksum of checksums
+    (a multipart upload's ``...-<parts>`` COMPOSITE value)."""
+    value = response.get("ChecksumSHA256")
+    if not value or "-" in str(value) or response.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return None
+    try:
+        return base64.b64decode(str(value), validate=True).hex()
+    except ValueError:
+        return None
 
 
 class DocumentStorage:
@@ -91,6 +138,7 @@ class DocumentStorage:
     def __init__(self, settings: StorageSettings, client: S3Client | None = None) -> None:
         self.settings = settings
         self._client = client
+        self._deadline_checked = False
 
     @property
     def client(self) -> S3Client:
@@ -105,23 +153,36 @@ class DocumentStorage:
                 config=Config(
                     signature_version="s3v4",
                     s3={"addressing_style": "path" if self.settings.endpoint_url else "virtual"},
-                    connect_timeout=2,
-                    read_timeout=10,
-                    retries={"max_attempts": 2, "mode": "standard"},
+                    connect_timeout=S3_CONNECT_TIMEOUT,
+                    read_timeout=S3_READ_TIMEOUT,
+                    retries={"max_attempts": S3_ATTEMPTS, "mode": "standard"},
                 ),
             )
+        if not self._deadline_checked:
+            # Every attempt (the retry too) must be able to finish before the deadline.
+            self._client.meta.events.register("before-send.s3", _check_deadline)
+            self._deadline_checked = True
         return self._client
 
     def needs_multipart(self, size: int) -> bool:
         return size > self.settings.multipart_threshold
 
-    def presign_post(self, key: str, *, content_type: str, size: int) -> PresignedPost:
-        """A POST form that S3 accepts only for exactly ``size`` bytes of ``content_type``."""
+    def presign_post(
+        self, key: str, *, content_type: str, size: int, sha256: str | None = None
+    ) -> PresignedPost:
+        """A POST form that S3 accepts only for exactly ``size`` bytes of ``content_type`` and,
+        when ``sha256`` (hex) is given, only for bytes with that SHA-256: the checksum fields are
+        in the signed policy, and S3 refuses other bytes (400 BadDigest)."""
+        fields: dict[str, str] = {"Content-Type": content_type}
+        if sha256:
+            fields |= {"x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": sha256_b64(sha256)}
+        conditions: list[Any] = [["content-length-range", size, size]]
+        conditions += [{name: value} for name, value in fields.items()]
         post = self.client.generate_presigned_post(
             Bucket=self.settings.bucket,
             Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[["content-length-range", size, size], {"Content-Type": content_type}],
+            Fields=fields,
+            Conditions=conditions,
             ExpiresIn=self.settings.upload_url_ttl,
         )
         return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
@@ -175,14 +236,19 @@ class DocumentStorage:
         with _s3_errors():
             self.client.abort_multipart_upload(Bucket=self.settings.bucket, Key=key, UploadId=upload_id)
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """The object's current version (or ``version_id``), with its checksum; None if absent."""
+        extra: dict[str, Any] = {"VersionId": version_id} if version_id else {}
         with _s3_errors(missing_ok=True) as outcome:
-            response = self.client.head_object(Bucket=self.settings.bucket, Key=key)
+            response = self.client.head_object(
+                Bucket=self.settings.bucket, Key=key, ChecksumMode="ENABLED", **extra
+            )
             version = response.get("VersionId")
             return ObjectInfo(
                 size=int(response["ContentLength"]),
                 etag=response["ETag"].strip('"'),
                 version_id=None if version in (None, "null") else str(version),
+                sha256=_hex_checksum(cast("Mapping[str, Any]", response)),
             )
         if outcome.missing:
             return None
@@ -193,16 +259,21 @@ class DocumentStorage:
         with _s3_errors():
             self.client.delete_object(Bucket=self.settings.bucket, Key=key)
 
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Remove one version for good (bytes written where none may be)."""
+        with _s3_errors(missing_ok=True):
+            self.client.delete_object(Bucket=self.settings.bucket, Key=key, VersionId=version_id)
+
     def presign_get(
         self, key: str, *, filename: str, content_type: str, version_id: str | None = None
     ) -> str:
-        """A short-lived GET URL; with ``version_id``, of exactly that object version (the one the
-        download audit event names), even if the key is overwritten before the URL is used."""
-        params = {
+        """A download of the version the document is pinned to (the current one for documents
+        recorded before versions were), always as an attachment."""
+        params: dict[str, Any] = {
             "Bucket": self.settings.bucket,
             "Key": key,
             "ResponseContentDisposition": content_disposition(filename),
-            "ResponseContentType": content_type,
+            "ResponseContentType": served_content_type(content_type),
         }
         if version_id:
             params["VersionId"] = version_id

@@ -11,8 +11,8 @@ from patronus.repositories.access import visible
 
 _SELECT = (
     "SELECT d.id, d.public_id, d.dossier_id, s.public_id AS dossier_public_id, s.unit AS dossier_unit,"
-    " d.filename,"
-    " d.content_type, d.size_bytes, d.sha256, d.storage_key, d.status, d.etag, d.upload_id,"
+    " d.filename, d.content_type, d.size_bytes, d.sha256, d.declared_sha256, d.storage_key, d.status,"
+    " d.etag, d.version_id, d.upload_id,"
     " d.uploaded_by, d.legacy_path, d.created_at, d.updated_at, d.deleted_at"
     " FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
 )
@@ -34,8 +34,8 @@ def insert(
 ) -> int:
     with translated_errors():
         cursor.execute(
-            "INSERT INTO documents (public_id, dossier_id, filename, content_type, size_bytes, sha256,"
-            " storage_key, status, upload_id, uploaded_by, created_at, updated_at)"
+            "INSERT INTO documents (public_id, dossier_id, filename, content_type, size_bytes,"
+            " declared_sha256, storage_key, status, upload_id, uploaded_by, created_at, updated_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s)",
             (
                 public_id,
@@ -88,14 +88,22 @@ def list_for_dossier(cursor: Any, dossier_id: int, *, after_id: int | None, limi
 
 
 def mark_available(
-    cursor: Any, *, document_id: int, size_bytes: int, etag: str | None, now: datetime
+    cursor: Any,
+    *,
+    document_id: int,
+    size_bytes: int,
+    etag: str | None,
+    version_id: str | None,
+    sha256: str | None,
+    now: datetime,
 ) -> bool:
-    """pending -> available; False when it was not pending (already done, or deleted)."""
+    """pending -> available, pinned to ``version_id`` with the verified ``sha256``; False when
+    it was not pending (already done, or deleted)."""
     with translated_errors():
         cursor.execute(
-            "UPDATE documents SET status = 'available', size_bytes = %s, etag = %s, upload_id = NULL,"
-            " updated_at = %s WHERE id = %s AND status = 'pending'",
-            (size_bytes, etag, now, document_id),
+            "UPDATE documents SET status = 'available', size_bytes = %s, etag = %s, version_id = %s,"
+            " sha256 = %s, upload_id = NULL, updated_at = %s WHERE id = %s AND status = 'pending'",
+            (size_bytes, etag, version_id, sha256, now, document_id),
         )
     return bool(cursor.rowcount == 1)
 

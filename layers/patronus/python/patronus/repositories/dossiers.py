@@ -184,3 +184,13 @@ def update(
             (*values, now, dossier_id, expected_version),
         )
     return bool(cursor.rowcount == 1)
+
+
+def status_for_documents(cursor: Any, dossier_id: int) -> DossierStatus | None:
+    """The dossier's status, read with a shared lock held until the transaction ends: a change
+    of a document decided on it cannot interleave with archiving (which locks the row for update).
+    ``LOCK IN SHARE MODE`` is understood by MySQL 8.0 and MariaDB alike."""
+    with translated_errors():
+        cursor.execute("SELECT status FROM dossiers WHERE id = %s LOCK IN SHARE MODE", (dossier_id,))
+        row = cursor.fetchone()
+    return DossierStatus(row["status"]) if row else None

@@ -17,7 +17,7 @@ from patronus.errors import BadRequest, Conflict, Forbidden, NotFound, PatronusE
 from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
-from patronus.storage import DocumentStorage, MultipartUpload, PresignedPost, document_key
+from patronus.storage import DocumentStorage, MultipartUpload, ObjectInfo, PresignedPost, document_key
 
 ENTITY = "document"
 
@@ -34,6 +34,37 @@ class UploadOutcome(StrEnum):
     ALREADY_DONE = "already_done"
     UNKNOWN_KEY = "unknown_key"
     SIZE_MISMATCH = "size_mismatch"
+    DOSSIER_LOCKED = "dossier_locked"
+    NOT_STORED = "not_stored"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    TAMPER_REMOVED = "tamper_removed"
+
+
+class DocumentAction(StrEnum):
+    REGISTER = "register a document"
+    COMPLETE = "complete an upload"
+    DELETE = "delete a document"
+
+
+# What a dossier's status allows its documents. Closed: no new document, but uploads already
+# registered may finish and admins may delete; archived: nothing changes (docs/decisions.md).
+ALLOWED: dict[DossierStatus, frozenset[DocumentAction]] = {
+    DossierStatus.OPEN: frozenset(DocumentAction),
+    DossierStatus.CLOSED: frozenset({DocumentAction.COMPLETE, DocumentAction.DELETE}),
+    DossierStatus.ARCHIVED: frozenset(),
+}
+
+
+def check_allowed(status: DossierStatus | None, action: DocumentAction) -> None:
+    if status is None:
+        raise NotFound("no such dossier")
+    if action not in ALLOWED[status]:
+        raise Conflict(f"an {status.value} dossier does not allow to {action.value}")
+
+
+def _locked_check(cursor: object, dossier_id: int, action: DocumentAction) -> None:
+    """The dossier's status, checked under a shared lock that lasts until the transaction ends."""
+    check_allowed(dossiers.status_for_documents(cursor, dossier_id), action)
 
 
 class DocumentService:
@@ -68,8 +99,7 @@ class DocumentService:
             raise NotFound("no such dossier")
         if not rights_on(principal, dossier).edit:
             raise Forbidden("you may read this dossier but not add documents to it")
-        if dossier.status == DossierStatus.ARCHIVED:
-            raise Conflict("an archived dossier accepts no new documents")
+        check_allowed(dossier.status, DocumentAction.REGISTER)
         public_id = new_public_id()
         key = document_key(dossier.public_id, public_id, filename)
         multipart = None
@@ -77,6 +107,7 @@ class DocumentService:
             multipart = self.storage.start_multipart(key, content_type=content_type, size=size_bytes)
         try:
             with self.db.transaction() as cursor:
+                _locked_check(cursor, dossier.id, DocumentAction.REGISTER)
                 now = utcnow()
                 document_id = documents.insert(
                     cursor,
@@ -108,7 +139,9 @@ class DocumentService:
             raise
         assert row is not None and row.id == document_id
         post = (
-            None if multipart else self.storage.presign_post(key, content_type=content_type, size=size_bytes)
+            None
+            if multipart
+            else self.storage.presign_post(key, content_type=content_type, size=size_bytes, sha256=sha256)
         )
         return NewUpload(row, post, multipart)
 
@@ -124,39 +157,97 @@ class DocumentService:
         self._require_edit(principal, document)
         if document.status != DocumentStatus.PENDING:
             return document
+        self._precheck(document, DocumentAction.COMPLETE)
         if document.upload_id:
             with suppress(NotFound):  # completed by an earlier call: the HEAD below tells
                 self.storage.complete_multipart(document.storage_key, document.upload_id)
         stored = self.storage.head(document.storage_key)
         if stored is None:
             raise Conflict("the upload has not been received yet")
-        if stored.size != document.size_bytes:
-            self.storage.delete(document.storage_key)
-            raise Conflict(
-                f"the uploaded object has {stored.size} bytes, not the {document.size_bytes} declared; "
-                "it was discarded, upload again"
-            )
-        self._make_available(document, size=stored.size, etag=stored.etag, actor=principal.subject)
+        problem = self._problem(document, stored)
+        if problem is not None:
+            self._discard(document, stored)
+            raise Conflict(f"{problem}; it was discarded, upload again")
+        self._make_available(document, stored, actor=principal.subject)
         return self._visible(principal, public_id)
 
-    def record_upload(self, storage_key: str, *, size: int, etag: str | None) -> UploadOutcome:
-        """An S3 "Object Created" notification: idempotent, unknown keys are ignored."""
+    def record_upload(
+        self, storage_key: str, *, size: int, etag: str | None, version_id: str | None = None
+    ) -> UploadOutcome:
+        """An S3 "Object Created" notification: idempotent, unknown keys are ignored. Bytes
+        written to the key of a document whose bytes are fixed (available, or deleted) are
+        removed and audited as a tamper attempt."""
         with self.db.reading() as cursor:
             document = documents.get_by_storage_key(cursor, storage_key)
         if document is None:
             return UploadOutcome.UNKNOWN_KEY
         if document.status != DocumentStatus.PENDING:
+            if version_id and document.version_id and version_id != document.version_id:
+                self._remove_intruder(document, version_id, size=size)
+                return UploadOutcome.TAMPER_REMOVED
             return UploadOutcome.ALREADY_DONE
-        if size != document.size_bytes:
+        stored = self.storage.head(storage_key, version_id)  # what S3 holds, not what the event says
+        if stored is None:
+            return UploadOutcome.NOT_STORED
+        if stored.size != document.size_bytes:
             return UploadOutcome.SIZE_MISMATCH
-        changed = self._make_available(document, size=size, etag=etag, actor="s3-events")
+        if self._problem(document, stored) is not None:
+            return UploadOutcome.CHECKSUM_MISMATCH
+        try:
+            changed = self._make_available(document, stored, actor="s3-events")
+        except Conflict:
+            return UploadOutcome.DOSSIER_LOCKED
         return UploadOutcome.MADE_AVAILABLE if changed else UploadOutcome.ALREADY_DONE
 
-    def _make_available(self, document: DocumentRow, *, size: int, etag: str | None, actor: str) -> bool:
+    @staticmethod
+    def _problem(document: DocumentRow, stored: ObjectInfo) -> str | None:
+        """Why the stored object cannot be the document's bytes, if it cannot."""
+        if stored.size != document.size_bytes:
+            return f"the uploaded object has {stored.size} bytes, not the {document.size_bytes} declared"
+        if document.declared_sha256 and stored.sha256 and stored.sha256 != document.declared_sha256:
+            return "the uploaded object's SHA-256 is not the one declared"
+        return None
+
+    def _discard(self, document: DocumentRow, stored: ObjectInfo) -> None:
+        if stored.version_id:
+            self.storage.delete_version(document.storage_key, stored.version_id)
+        else:
+            self.storage.delete(document.storage_key)
+
+    def _remove_intruder(self, document: DocumentRow, version_id: str, *, size: int) -> None:
+        self.storage.delete_version(document.storage_key, version_id)
         with self.db.transaction() as cursor:
+            audit.record(
+                cursor,
+                actor="s3-events",
+                action="document.tamper_attempt",
+                entity_type=ENTITY,
+                entity_id=document.public_id,
+                dossier_id=document.dossier_id,
+                details={"version_id": version_id, "size_bytes": size, "removed": True},
+                now=utcnow(),
+            )
+
+    def _precheck(self, document: DocumentRow, action: DocumentAction) -> None:
+        """Refuse early, before any storage call (the check that decides is made again under lock)."""
+        with self.db.reading() as cursor:
+            dossier = dossiers.get_by_id(cursor, document.dossier_id)
+        check_allowed(None if dossier is None else dossier.status, action)
+
+    def _make_available(self, document: DocumentRow, stored: ObjectInfo, *, actor: str) -> bool:
+        """pending -> available, pinned to the stored version, showing only a verified SHA-256:
+        the one S3 computed or checked (none when S3 has none for the object)."""
+        with self.db.transaction() as cursor:
+            _locked_check(cursor, document.dossier_id, DocumentAction.COMPLETE)
             now = utcnow()
             changed = documents.mark_available(
-                cursor, document_id=document.id, size_bytes=size, etag=etag, now=now
+                cursor,
+                document_id=document.id,
+                size_bytes=stored.size,
+                etag=stored.etag,
+                version_id=stored.version_id,
+                sha256=stored.sha256,
+                now=now,
             )
             if changed:
                 audit.record(
@@ -166,7 +257,12 @@ class DocumentService:
                     entity_type=ENTITY,
                     entity_id=document.public_id,
                     dossier_id=document.dossier_id,
-                    details={"size_bytes": size, "etag": etag},
+                    details={
+                        "size_bytes": stored.size,
+                        "etag": stored.etag,
+                        "version_id": stored.version_id,
+                        "sha256": stored.sha256,
+                    },
                     now=now,
                 )
         return changed
@@ -253,27 +349,32 @@ class DocumentService:
             document.storage_key,
             filename=document.filename,
             content_type=document.content_type,
-            version_id=stored.version_id,
+            version_id=document.version_id or stored.version_id,
         )
         return document, url
 
     def delete(self, principal: Principal, public_id: str) -> None:
-        """Admins only. S3 first (a delete marker; the version stays), then the record."""
+        """Admins only; retry-safe. The record first (with its audit entry, in one transaction
+        under the dossier's lock), then the storage: a failure in between leaves a deleted
+        document whose object is still current, never an available document without bytes, and
+        a retry of the same delete finishes the storage part."""
         require(principal, Role.ADMIN)
         document = self._visible(principal, public_id)
-        if document.upload_id and document.status == DocumentStatus.PENDING:
+        if document.status != DocumentStatus.DELETED:
+            with self.db.transaction() as cursor:
+                _locked_check(cursor, document.dossier_id, DocumentAction.DELETE)
+                now = utcnow()
+                if documents.mark_deleted(cursor, document_id=document.id, now=now):
+                    audit.record(
+                        cursor,
+                        actor=principal.subject,
+                        action="document.deleted",
+                        entity_type=ENTITY,
+                        entity_id=document.public_id,
+                        dossier_id=document.dossier_id,
+                        details={"filename": document.filename},
+                        now=now,
+                    )
+        if document.upload_id:
             self._abort_quietly(document.storage_key, document.upload_id)
         self.storage.delete(document.storage_key)
-        with self.db.transaction() as cursor:
-            now = utcnow()
-            if documents.mark_deleted(cursor, document_id=document.id, now=now):
-                audit.record(
-                    cursor,
-                    actor=principal.subject,
-                    action="document.deleted",
-                    entity_type=ENTITY,
-                    entity_id=document.public_id,
-                    dossier_id=document.dossier_id,
-                    details={"filename": document.filename},
-                    now=now,
-                )

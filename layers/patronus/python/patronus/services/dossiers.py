@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -178,11 +179,12 @@ class DossierService:
         principal: Principal,
         public_id: str,
         *,
-        expected_version: int,
+        expected_version: int | Collection[int] | None,
         changes: dict[str, object],
     ) -> DossierRow:
-        """Apply ``changes`` if the dossier is still at ``expected_version`` (else 412). A change
-        of ``unit`` moves the dossier (admins only)."""
+        """Apply ``changes`` if the dossier is still at ``expected_version`` (one of them, when
+        several; any version when None), else 412. A change of ``unit`` moves the dossier
+        (admins only)."""
         require(principal, Role.EDITOR)
         if changes.get("status") == DossierStatus.ARCHIVED or "unit" in changes:
             require(principal, Role.ADMIN)
@@ -194,9 +196,10 @@ class DossierService:
             )
             if not rights_on(principal, current).edit:
                 raise Forbidden("you may read this dossier but not change it")
-            if current.version != expected_version:
+            allowed = {expected_version} if isinstance(expected_version, int) else expected_version
+            if allowed is not None and current.version not in allowed:
                 raise PreconditionFailed(
-                    f"the dossier is at version {current.version}, not {expected_version}; reload and retry"
+                    f"the dossier is at version {current.version}, not the one sent; reload and retry"
                 )
             if current.status == DossierStatus.ARCHIVED:
                 raise Conflict("an archived dossier cannot be changed")
@@ -207,7 +210,7 @@ class DossierService:
             if "unit" in effective:
                 dossiers.ensure_unit(cursor, str(effective["unit"]), now=now)
             if not dossiers.update(
-                cursor, dossier_id=current.id, expected_version=expected_version, changes=effective, now=now
+                cursor, dossier_id=current.id, expected_version=current.version, changes=effective, now=now
             ):
                 raise PreconditionFailed("the dossier was changed by another request; reload and retry")
             self._record_update(cursor, principal, current, effective, now)
