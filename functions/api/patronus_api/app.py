@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic_core import to_json
 
-from patronus.deadline import deadline
+from patronus.deadline import API_GATEWAY_TIMEOUT_SECONDS, deadline
 from patronus.errors import (
     BadRequest,
     Conflict,
@@ -214,8 +214,13 @@ def limit_body_size(resolver: APIGatewayRestResolver, next_middleware: NextMiddl
 
 
 def start_deadline(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Bound every dependency call of this request by the time left (patronus.deadline)."""
-    deadline.start(resolver.lambda_context.get_remaining_time_in_millis() / 1000)
+    """Bound every dependency call of this request by the time left (patronus.deadline). A
+    request resolved without a Lambda context (the priming before a snapshot) has no deadline
+    but API Gateway's."""
+    context = resolver.lambda_context
+    deadline.start(
+        context.get_remaining_time_in_millis() / 1000 if context is not None else API_GATEWAY_TIMEOUT_SECONDS
+    )
     try:
         return next_middleware(resolver)
     finally:

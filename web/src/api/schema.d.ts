@@ -1598,6 +1598,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
                 };
             };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The database or the document storage cannot be reached right now; retry after Retry-After seconds */
             503: {
                 headers: {

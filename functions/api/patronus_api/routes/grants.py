@@ -37,7 +37,7 @@ def list_grants(dossier_id: DossierId) -> GrantList:
     tags=TAGS,
     summary="Share the dossier with a user or a unit, or change what a grant gives "
     "(editors of its unit, admins)",
-    responses=responses(200, "The grants after the change", 404, 409),
+    responses=responses(200, "The grants after the change", 404, 409, 415),
     **requires(Role.EDITOR),
 )
 def put_grant(dossier_id: DossierId, body: GrantIn) -> GrantList:
