@@ -88,6 +88,7 @@ class ApiStack(FlatScopeStack):
                 smoke_test_group=Role.READER.value,
                 smoke_test_role_name=smoke_test_role_name(config),
                 smoke_test_account=deployer_account or self.account,
+                sign_in_domain_prefix=config.web.sign_in_domain_prefix,
             ),
         )
         defaults = FunctionDefaults(

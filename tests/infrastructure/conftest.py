@@ -27,7 +27,7 @@ from app import build_app
 from stacks.stage import PatronusStage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("network", "database", "storage", "api", "monitoring")
+STACKS = ("network", "database", "storage", "api", "web", "monitoring")
 # Only where legacy_migration.enabled (prod in cdk.json): the one-off DMS and DataSync stack.
 LEGACY_MIGRATION = "legacy_migration"
 
@@ -67,7 +67,7 @@ class Synth:
         return stack
 
     def stack_names(self, env: str) -> tuple[str, ...]:
-        """The stacks of ``env``: the five of every stage, plus the legacy migration stack if enabled."""
+        """The stacks of ``env``: the six of every stage, plus the legacy migration stack if enabled."""
         return STACKS + ((LEGACY_MIGRATION,) if self.stages[env].legacy_migration is not None else ())
 
     def template(self, env: str, name: str) -> Template:
