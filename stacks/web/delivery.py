@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -179,6 +179,7 @@ class WebDelivery(Construct):
 def _deployment_findings(stack: Stack, site_bucket: s3.IBucket) -> list[tuple[str, str]]:
     """The wildcards aws-cdk-lib grants its bucket deployment function, each with its reason."""
     site = stack.resolve(site_bucket.bucket_arn)["Fn::GetAtt"][0]
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     copy = (
         "aws-cdk-lib's bucket deployment reads the staged application from the CDK assets bucket "
         "and writes, overwrites and prunes it in the site bucket: object actions on those two "
@@ -190,7 +191,7 @@ def _deployment_findings(stack: Stack, site_bucket: s3.IBucket) -> list[tuple[st
             for action in ("GetBucket", "GetObject", "List", "Abort", "DeleteObject")
         ),
         (
-            f"Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-{stack.region}/*",
+            f"Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-{stack.region}/*",
             "The CDK bootstrap assets bucket, where the staged application's zip files are: read only.",
         ),
         (

@@ -301,3 +301,14 @@ def test_a_missing_build_fails_synth_with_what_to_run(tmp_path: Path) -> None:
         built_application(tmp_path)
     (tmp_path / "index.html").write_text("<!doctype html>")
     assert built_application(tmp_path) == tmp_path
+
+
+def test_prod_needs_no_cors_for_its_api_and_dev_keeps_it_for_its_development_origin(synth: Synth) -> None:
+    def preflights(env: str) -> list[Any]:
+        methods = synth.template(env, "api").find_resources("AWS::ApiGateway::Method")
+        return [m for m in methods.values() if m["Properties"]["HttpMethod"] == "OPTIONS"]
+
+    # prod: the application calls the API on its own origin (web_origins is empty)
+    assert preflights("prod") == []
+    # dev: the development origin cdk.json lists (web_origins) still gets its preflights
+    assert preflights("dev")
