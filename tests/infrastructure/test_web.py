@@ -28,7 +28,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def resources(synth: Synth, env: str, kind: str) -> dict[str, Any]:
-    return synth.template(env, "web").find_resources(kind)
+    return dict(synth.template(env, "web").find_resources(kind))
 
 
 def only(synth: Synth, env: str, kind: str) -> tuple[str, dict[str, Any]]:
