@@ -114,7 +114,8 @@ test-fast: $(STAMP) lint-fast test-unit
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
-test-infra: $(STAMP)
+# The web stack stages the built application (web/dist) as deployment assets.
+test-infra: $(STAMP) $(WEB_DIST)
 	$(PY) -m pytest tests/infrastructure
 
 test-integration: system-deps $(STAMP)
@@ -141,13 +142,14 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix $(CODE)
 
 # Every environment of cdk.json into cdk.out/ (ENV=dev for one). Offline: no AWS account, no
-# lookups, no metadata-service probe; only pip reaches the package index to build the layer.
-synth: $(STAMP) $(NODE_STAMP)
+# lookups, no metadata-service probe; only pip reaches the package index to build the layer. The
+# web application is built first: the web stack deploys web/dist.
+synth: $(STAMP) $(NODE_STAMP) $(WEB_DIST)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=true \
 		npx cdk synth --quiet --no-notices $(if $(ENV),-c env=$(ENV))
 
 # The delivery pipeline stack and the environments it deploys (patronus.pipeline in cdk.json).
-synth-pipeline: $(STAMP) $(NODE_STAMP)
+synth-pipeline: $(STAMP) $(NODE_STAMP) $(WEB_DIST)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=true \
 		npx cdk synth --quiet --no-notices -c pipeline=true
 

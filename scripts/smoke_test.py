@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Smoke test of a deployed Patronus environment: /health, then one authenticated route.
+"""Smoke test of a deployed Patronus environment: /health, the web origin, one authenticated route.
 
 The delivery pipeline runs it after each environment's deployment, with the api stack's
 outputs; an operator can run it by hand after a deployment or a rollback::
@@ -7,13 +7,20 @@ outputs; an operator can run it by hand after a deployment or a rollback::
     python scripts/smoke_test.py --api-url https://abc123.execute-api.eu-west-3.amazonaws.com/prod/ \\
         --user-pool-id eu-west-3_AbCdEf --client-id 1a2b3c... \\
         --secret-id arn:aws:secretsmanager:...:secret:SmokeTestCredentials... \\
-        [--role-arn arn:aws:iam::123456789012:role/patronus-prod-smoke-test] [--report smoke.json]
+        [--role-arn arn:aws:iam::123456789012:role/patronus-prod-smoke-test] [--report smoke.json] \\
+        [--web-url https://patronus.example.com/]
 
 Checks, in order:
 
 1. ``health``: ``GET /health`` answers 200 with ``status: ok`` (the function runs and the
    database answers). Retried for a minute: a fresh version cold-starts, Aurora may be scaling.
 2. ``anonymous``: the authenticated route without a token answers 401 (the authorizer is on).
+   With ``--web-url`` (the web stack's output ``AppUrl``), through CloudFront: ``web_page`` (the
+   application's page), ``web_deep_link`` (a screen's path answers with the application),
+   ``web_config`` (``config.json`` names the sign-in issuer and client) and ``web_api``
+   (``/health`` on the application's origin); each answer must carry the security headers
+   (Content-Security-Policy with scripts from self only and no framing, nosniff, a referrer
+   policy and, over HTTPS, HSTS for a year or more).
 3. ``sign_in``: the smoke-test user signs in with the admin password flow of its own app client.
    Its credentials are in the Secrets Manager secret (``username``, ``password`` and, where MFA
    is required, ``totp_secret``). When sign-in fails because the user is missing or its password
@@ -69,6 +76,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--retry-delay", type=float, default=5.0, help="seconds between attempts, growing (default 5)"
     )
+    parser.add_argument(
+        "--web-url", help="the web application's URL (output AppUrl of the web stack): checked too"
+    )
     parser.add_argument("--report", type=Path, help="write the JSON report to this file")
     parser.add_argument(
         "--dry-run", action="store_true", help="change nothing: health, anonymous answer, plan"
@@ -77,6 +87,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     url = urllib.parse.urlparse(args.api_url)
     if url.scheme not in {"http", "https"} or not url.netloc:
         parser.error(f"--api-url: not an http(s) URL: {args.api_url!r}")
+    if args.web_url is not None:
+        web = urllib.parse.urlparse(args.web_url)
+        if web.scheme not in {"http", "https"} or not web.netloc:
+            parser.error(f"--web-url: not an http(s) URL: {args.web_url!r}")
     if not args.path.startswith("/"):
         parser.error(f"--path: must start with '/': {args.path!r}")
     if args.attempts < 1 or args.retry_delay < 0:
@@ -101,6 +115,7 @@ def _main(argv: Sequence[str] | None) -> int:
         attempts=args.attempts,
         retry_delay=args.retry_delay,
         dry_run=args.dry_run,
+        web_url=args.web_url,
     )
     report = SmokeTest(settings).run()
     toolkit.write_report(args.report, report.to_json())

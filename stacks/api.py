@@ -98,6 +98,7 @@ class ApiStack(FlatScopeStack):
                 smoke_test_account=deployer_account or self.account,
                 smoke_test_runner_role_name=smoke_test_runner_role_name(config),
                 web_origins=config.web_origins,
+                sign_in_domain_prefix=config.web.sign_in_domain_prefix,
             ),
         )
         defaults = FunctionDefaults(

@@ -389,6 +389,60 @@ class BackupConfig(_Model):
     vault_lock_grace_days: Annotated[int, Field(ge=3, le=36500)] = 3
 
 
+_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+_DOMAIN_NAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# Cognito's prefix domains: <prefix>.auth.<region>.amazoncognito.com, unique in the region.
+_SIGN_IN_PREFIX = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+_RESERVED_IN_PREFIX = ("aws", "amazon", "cognito")
+
+
+class WebConfig(_Model):
+    """The web application in AWS: CloudFront, its optional custom domain, and its sign-in."""
+
+    # Cognito's managed login domain: https://<prefix>.auth.<region>.amazoncognito.com.
+    sign_in_domain_prefix: Annotated[str, Field(pattern=_SIGN_IN_PREFIX)]
+    # The application's own name (e.g. patronus.example.com); none: the distribution's
+    # *.cloudfront.net name. A DNS record pointing at the distribution is the operator's.
+    domain_name: Annotated[str | None, Field(pattern=_DOMAIN_NAME, max_length=253)] = None
+    # The ACM certificate of domain_name: CloudFront takes certificates from us-east-1 only.
+    certificate_arn: str | None = None
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    id_token_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    access_token_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    refresh_token_hours: Annotated[int, Field(ge=1, le=87600)] = 12
+    default_locale: Literal["fr", "en"] = "fr"
+    access_logs_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 365
+
+    @field_validator("sign_in_domain_prefix")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        for word in _RESERVED_IN_PREFIX:
+            if word in value:
+                raise ValueError(f"Cognito refuses a domain prefix containing {word!r}")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _us_east_1_certificate(cls, value: str | None) -> str | None:
+        if value is not None and not _CERTIFICATE_ARN.match(sample_arn(value)):
+            raise ValueError(
+                "must be the ARN of an ACM certificate in us-east-1 (CloudFront uses no other region): "
+                "arn:aws:acm:us-east-1:<account>:certificate/<id>"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _domain_and_certificate_together(self) -> WebConfig:
+        if (self.domain_name is None) != (self.certificate_arn is None):
+            raise ValueError("domain_name and certificate_arn go together: give both or neither")
+        if max(self.id_token_minutes, self.access_token_minutes) >= self.refresh_token_hours * 60:
+            raise ValueError(
+                "refresh_token_hours must outlast id_token_minutes and access_token_minutes "
+                "(Cognito refuses a refresh token that expires first)"
+            )
+        return self
+
+
 # CodeDeploy's predefined traffic shifts for Lambda, by the name used in cdk.json.
 DeploymentStrategy = Literal[
     "ALL_AT_ONCE",
@@ -617,6 +671,8 @@ class EnvironmentConfig(_Model):
     backup: BackupConfig = BackupConfig()
     # The one-off move of the legacy data (DMS, DataSync), in a stack of its own.
     legacy_migration: LegacyMigrationConfig = LegacyMigrationConfig()
+    # The web application's distribution and sign-in.
+    web: WebConfig
 
     @model_validator(mode="before")
     @classmethod

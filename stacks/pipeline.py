@@ -4,16 +4,18 @@ CDK Pipelines (self-mutating), one CodePipeline (V2) in the account and region o
 ``patronus.pipeline``::
 
     Source        the repository and branch, through a CodeConnections connection
-    Build         ``bash .ci/run`` (linters and every test suite, as CI runs them), then
-                  ``npx cdk synth -c pipeline=true``
+    Build         ``bash .ci/run`` (linters and every test suite, the web application's
+                  included, as CI runs them), the web application's build, then
+                  ``npx cdk synth -c pipeline=true`` (which stages ``web/dist``)
     UpdatePipeline  the pipeline updates itself from the new cloud assembly (self-mutation)
     Assets        Lambda code and layer published to the bootstrap buckets
-    dev           the dev stacks in dependency order, then the smoke test
+    dev           the dev stacks in dependency order, then the smoke test (the API, and the web
+                  application through CloudFront)
     Approve…      a manual approval, before each environment listed in ``approval_before``
     prod          the prod stacks, then the smoke test
 
-Inside each environment CloudFormation deploys network, database, storage, api and monitoring
-in that order (and the one-off migration stack where ``migration.enabled``); the api stack runs
+Inside each environment CloudFormation deploys network, database, storage, api, web and
+monitoring in that order (and the one-off migration stack where ``migration.enabled``); the api stack runs
 the schema migrations first, publishes the new version of the API function after them, and
 CodeDeploy shifts the ``live`` alias by canary, rolling back on alarms. A failure anywhere stops
 the pipeline: nothing reaches prod that did not pass dev's deployment and smoke test.
@@ -52,6 +54,8 @@ from stacks.stage import PatronusStage
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The test command of CI (.ci/run installs what is missing, then runs `make test`).
 TEST_COMMAND = "bash .ci/run"
+# The web stack deploys web/dist: built from this revision after the clean npm install.
+WEB_BUILD_COMMAND = "npm run build --workspace web --silent"
 SYNTH_COMMAND = 'PATH="$PWD/.venv/bin:$PATH" npx cdk synth --quiet --no-notices -c pipeline=true'
 SMOKE_TEST_SCRIPT = "scripts/smoke_test.py"
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
@@ -159,6 +163,7 @@ class PipelineStack(Stack):
             commands=[
                 TEST_COMMAND,
                 "npm ci --no-audit --no-fund --loglevel=error",
+                WEB_BUILD_COMMAND,
                 SYNTH_COMMAND,
             ],
             env={"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": self.config.build.node_version},
@@ -172,10 +177,10 @@ class PipelineStack(Stack):
         )
 
     def _smoke_test(self, stage: PatronusStage) -> pipelines.CodeBuildStep:
-        """After an environment's deployment: /health, then one authenticated route.
+        """After an environment's deployment: /health, the web origin, one authenticated route.
 
-        The step reads the api stack's outputs, assumes the environment's smoke-test role and
-        runs scripts/smoke_test.py from the same source revision.
+        The step reads the api and web stacks' outputs, assumes the environment's smoke-test role
+        and runs scripts/smoke_test.py from the same source revision.
         """
         api = stage.api
         name = stage.config.name
@@ -198,6 +203,7 @@ class PipelineStack(Stack):
                 '--role-arn "$SMOKE_TEST_ROLE_ARN"',
                 f"--region {shlex.quote(stage.config.region)}",
                 f"--path {shlex.quote(self.config.smoke_test_path)}",
+                '--web-url "$WEB_URL"',
                 "--report smoke-test.json",
             ]
         )
@@ -210,6 +216,7 @@ class PipelineStack(Stack):
                 "SMOKE_TEST_CLIENT_ID": api.outputs["SmokeTestClientId"],
                 "SMOKE_TEST_SECRET_ARN": api.outputs["SmokeTestSecretArn"],
                 "SMOKE_TEST_ROLE_ARN": api.outputs["SmokeTestRoleArn"],
+                "WEB_URL": stage.web.outputs["AppUrl"],
             },
             install_commands=[
                 # The boto3 the project pins, nothing else: the script uses the standard library.

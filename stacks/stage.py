@@ -13,12 +13,13 @@ from stacks.legacy_migration_stack import LegacyMigrationStack
 from stacks.monitoring import MonitoringStack
 from stacks.network import NetworkStack
 from stacks.storage import StorageStack
+from stacks.web.stack import WebStack
 
 UNTAGGABLE = ["AWS::RDS::DBProxyTargetGroup"]
 
 
 class PatronusStage(Stage):
-    """Network, database, storage, API and monitoring of one environment (``dev``, ``prod``…).
+    """Network, database, storage, API, web and monitoring of one environment (``dev``, ``prod``…).
 
     Plus the legacy migration stack where ``legacy_migration.enabled``: it builds on network, database
     and storage, nothing builds on it, and it is destroyed after the cutover.
@@ -64,6 +65,14 @@ class PatronusStage(Stage):
             storage=self.storage,
             deployer_account=deployer_account,
             stack_name=name("api"),
+        )
+        self.web = WebStack(
+            self,
+            "Web",
+            config=config,
+            api=self.api,
+            storage=self.storage,
+            stack_name=name("web"),
         )
         self.monitoring = MonitoringStack(
             self,

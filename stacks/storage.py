@@ -142,22 +142,7 @@ class StorageStack(Stack):
 
     def _build_documents_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
         storage = self.config.storage
-        cors = []
-        if self.config.web_origins:
-            cors.append(
-                s3.CorsRule(
-                    allowed_methods=[
-                        s3.HttpMethods.GET,
-                        s3.HttpMethods.PUT,
-                        s3.HttpMethods.POST,
-                        s3.HttpMethods.HEAD,
-                    ],
-                    allowed_origins=list(self.config.web_origins),
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag", "x-amz-version-id", "x-amz-checksum-sha256"],
-                    max_age=3000,
-                )
-            )
+        # CORS rules name the web application's origin, which the web stack knows: it writes them.
         return s3.Bucket(
             self,
             "Documents",
@@ -173,7 +158,6 @@ class StorageStack(Stack):
             server_access_logs_prefix="documents-bucket/",
             event_bridge_enabled=True,
             intelligent_tiering_configurations=self._archive_tiers(),
-            cors=cors or None,
             removal_policy=removal,
             lifecycle_rules=[
                 s3.LifecycleRule(

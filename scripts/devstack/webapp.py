@@ -3,9 +3,10 @@
 Files under /assets/ carry a content hash in their names and are cached for a year; everything
 else is revalidated. A path with no file extension that is not a file is a deep link of the
 application: it gets index.html (CloudFront's viewer-request function does the same). The
-runtime configuration, /config.json, names the local OpenID Connect provider. The response
-headers are those of the CloudFront distribution: a Content-Security-Policy with scripts from
-self only, connections to self and the documents' S3 endpoint, no framing, nosniff.
+runtime configuration, /config.json, names the local OpenID Connect provider. The configuration
+and the response headers come from the same contract as CloudFront's (``stacks/web/contract.py``):
+a Content-Security-Policy with scripts from self only, connections to self and the documents' S3
+endpoint, no framing, nosniff (HSTS only in AWS: this server speaks plain HTTP).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from scripts.devstack.replies import Reply
+from stacks.web import contract
 
 ASSETS = "/assets/"
 DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
-REDIRECT_PATH = "/auth/callback"
-LOGOUT_PATH = "/signed-out"
+REDIRECT_PATH = contract.REDIRECT_PATH
+LOGOUT_PATH = contract.LOGOUT_PATH
 DEV_SERVER_PORT = 5173  # make web-dev: Vite's dev server, which passes the rest to the gateway
 # Paths of the API: the rest is the application's (CloudFront sends /v1/* and /health to API
 # Gateway; the OpenAPI document and Swagger UI are the local stack's extras).
@@ -49,14 +51,7 @@ def app_origins(port: int) -> tuple[str, ...]:
 
 def local_config(issuer: str, client_id: str) -> dict[str, str]:
     """The runtime configuration (web/src/config.ts documents each key)."""
-    return {
-        "authority": issuer,
-        "client_id": client_id,
-        "api_base": "/",
-        "redirect_path": REDIRECT_PATH,
-        "logout_path": LOGOUT_PATH,
-        "default_locale": "fr",
-    }
+    return dict(contract.runtime_config(authority=issuer, client_id=client_id, default_locale="fr"))
 
 
 @dataclass(frozen=True)
@@ -66,24 +61,11 @@ class WebApp:
     s3_endpoint: str
 
     def security_headers(self) -> tuple[tuple[str, str], ...]:
-        csp = "; ".join(
-            [
-                "default-src 'self'",
-                "script-src 'self'",
-                "style-src 'self'",
-                "img-src 'self' data:",
-                f"connect-src 'self' {self.s3_endpoint}",
-                "frame-ancestors 'none'",
-                "base-uri 'self'",
-                "form-action 'self'",
-                "object-src 'none'",
-            ]
-        )
         return (
-            ("Content-Security-Policy", csp),
+            ("Content-Security-Policy", contract.content_security_policy([self.s3_endpoint])),
             ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "strict-origin-when-cross-origin"),
-            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", contract.REFERRER_POLICY),
+            ("X-Frame-Options", contract.FRAME_OPTIONS),
         )
 
     def handle(self, method: str, path: str) -> Reply | None:

@@ -1,7 +1,10 @@
-"""The engine of smoke_test: check a deployed Patronus environment through its API.
+"""The engine of smoke_test: check a deployed Patronus environment through its API and its web origin.
 
 Checks, in order: ``health`` (``GET /health`` answers 200 ``status: ok``, retried while a fresh
 version cold-starts), ``anonymous`` (the authenticated route refuses a caller without a token),
+with a web URL (CloudFront) ``web_page``, ``web_deep_link``, ``web_config`` and ``web_api`` (the
+application's page, a deep link, its ``config.json`` and ``/health`` through the one origin, each
+answer with the security headers),
 ``sign_in`` (the smoke-test user signs in with the admin password flow of its own app client,
 created or repaired from its Secrets Manager secret when needed, with TOTP where MFA is
 required) and ``authenticated`` (the route answers 200 with a JSON body to its ID token).
@@ -20,7 +23,7 @@ import struct
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -56,6 +59,7 @@ class Report:
     api_url: str
     path: str
     dry_run: bool
+    web_url: str | None = None
     checks: list[Check] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
 
@@ -84,18 +88,35 @@ def totp(secret: str, at: float | None = None, *, digits: int = TOTP_DIGITS) -> 
 # -- HTTP -------------------------------------------------------------------------------------
 
 
-def http_get(url: str, token: str | None = None) -> tuple[int, Any]:
-    """``GET url`` (optionally with a bearer token): the status and the JSON body (or text)."""
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def http_fetch(url: str, *, accept: str = "application/json", token: str | None = None) -> Answer:
+    """``GET url`` (optionally with a bearer token): status, headers and body, errors included."""
+    headers = {"Accept": accept, "User-Agent": USER_AGENT}
     request = urllib.request.Request(url, method="GET", headers=headers)  # noqa: S310
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
-            status, raw = response.status, response.read()
+            status, raw, received = response.status, response.read(), response.headers
     except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    text = raw.decode("utf-8", errors="replace")
+        status, raw, received = exc.code, exc.read(), exc.headers
+    return Answer(status, {name.lower(): value for name, value in received.items()}, raw)
+
+
+def http_get(url: str, token: str | None = None) -> tuple[int, Any]:
+    """``GET url`` (optionally with a bearer token): the status and the JSON body (or text)."""
+    answer = http_fetch(url, token=token)
+    status, text = answer.status, answer.text
     try:
         return status, json.loads(text) if text else None
     except ValueError:
@@ -295,6 +316,96 @@ def check_authenticated(url: str, token: str) -> tuple[int | None, str]:
     return status, "answered 200 with a JSON body"
 
 
+# -- the web origin (CloudFront) ---------------------------------------------------------------
+
+ONE_YEAR_SECONDS = 365 * 24 * 3600
+# A path of the application that is no file: CloudFront must answer it with the application.
+DEEP_LINK = "dossiers/smoke-test-deep-link"
+
+
+def _directives(policy: str) -> dict[str, str]:
+    """A Content-Security-Policy by directive name: ``{"script-src": "'self'", ...}``."""
+    parts = (part.strip().split(None, 1) for part in policy.split(";") if part.strip())
+    return {words[0].lower(): (words[1] if len(words) > 1 else "") for words in parts}
+
+
+def security_header_problems(answer: Answer, *, https: bool) -> list[str]:
+    """What the answer lacks of the security headers every answer of the web origin carries."""
+    headers, problems = answer.headers, []
+    csp = _directives(headers.get("content-security-policy", ""))
+    if not csp:
+        problems.append("no Content-Security-Policy")
+    elif csp.get("script-src") != "'self'":
+        problems.append(
+            f"Content-Security-Policy script-src is {csp.get('script-src')!r}, expected 'self' only"
+        )
+    if csp and csp.get("frame-ancestors") != "'none'":
+        problems.append("Content-Security-Policy does not forbid framing (frame-ancestors 'none')")
+    if headers.get("x-content-type-options", "").lower() != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    if not headers.get("referrer-policy"):
+        problems.append("no Referrer-Policy")
+    if https:
+        hsts = _directives(headers.get("strict-transport-security", "").replace("=", " "))
+        age = hsts.get("max-age", "")
+        if not age.isdigit() or int(age) < ONE_YEAR_SECONDS:
+            problems.append("no Strict-Transport-Security with a max-age of a year or more")
+    return problems
+
+
+def web_answer(url: str, *, accept: str, kind: str) -> Answer:
+    """``GET url`` on the web origin: 200, of content type ``kind``, with the security headers."""
+    answer = http_fetch(url, accept=accept)
+    if answer.status != 200:
+        raise CheckFailed(f"{url} answered {answer.status}: {answer.text[:200]}")
+    content_type = answer.headers.get("content-type", "")
+    if not content_type.startswith(kind):
+        raise CheckFailed(f"{url} answered {content_type or 'no content type'}, expected {kind}")
+    problems = security_header_problems(answer, https=url.startswith("https://"))
+    if problems:
+        raise CheckFailed(f"{url}: " + "; ".join(problems))
+    return answer
+
+
+def check_web_page(url: str) -> tuple[int | None, str]:
+    answer = web_answer(url, accept="text/html", kind="text/html")
+    if 'id="root"' not in answer.text:
+        raise CheckFailed(f"{url} is not the application's page (no root element): {answer.text[:200]}")
+    return answer.status, "the application's page, with its security headers"
+
+
+def check_web_config(url: str) -> tuple[int | None, str]:
+    answer = web_answer(url, accept="application/json", kind="application/json")
+    try:
+        config = json.loads(answer.text)
+    except ValueError as exc:
+        raise CheckFailed(f"{url} is not JSON") from exc
+    if not isinstance(config, dict) or not config.get("client_id") or not config.get("authority"):
+        raise CheckFailed(f"{url} lacks the sign-in settings (authority, client_id): {answer.text[:200]}")
+    authority = str(config["authority"])
+    if not authority.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise CheckFailed(f"{url}: the authority {authority!r} is not an https URL")
+    return answer.status, f"sign-in at {authority}, client {config['client_id']}"
+
+
+def check_web_api(url: str) -> tuple[int | None, str]:
+    answer = web_answer(url, accept="application/json", kind="application/json")
+    body = json.loads(answer.text)
+    if not isinstance(body, dict) or body.get("status") != "ok":
+        raise CheckFailed(f"{url} answered {answer.text[:200]}")
+    return answer.status, "the API answers on the application's origin"
+
+
+def web_checks(web_url: str) -> list[tuple[str, Callable[[], tuple[int | None, str]]]]:
+    """The checks of the web origin, by name: page, deep link, config.json, the API's /health."""
+    return [
+        ("web_page", lambda: check_web_page(endpoint(web_url, "/"))),
+        ("web_deep_link", lambda: check_web_page(endpoint(web_url, DEEP_LINK))),
+        ("web_config", lambda: check_web_config(endpoint(web_url, "/config.json"))),
+        ("web_api", lambda: check_web_api(endpoint(web_url, "/health"))),
+    ]
+
+
 def aws_session(region: str, role_arn: str | None) -> Any:
     import boto3
 
@@ -322,6 +433,8 @@ class SmokeSettings:
     attempts: int = 6
     retry_delay: float = 5.0
     dry_run: bool = False
+    # The web application's URL (CloudFront); none: the API alone is checked.
+    web_url: str | None = None
 
 
 class SmokeTest:
@@ -329,7 +442,9 @@ class SmokeTest:
 
     def __init__(self, settings: SmokeSettings) -> None:
         self.settings = settings
-        self.report = Report(api_url=settings.api_url, path=settings.path, dry_run=settings.dry_run)
+        self.report = Report(
+            api_url=settings.api_url, path=settings.path, dry_run=settings.dry_run, web_url=settings.web_url
+        )
         self.route = endpoint(settings.api_url, settings.path)
         self.users: list[SmokeUser] = []
         self.token = ""
@@ -341,6 +456,8 @@ class SmokeTest:
         ):
             return report
         timed(report, "anonymous", lambda: check_anonymous(self.route))
+        for name, check in web_checks(settings.web_url) if settings.web_url else []:
+            timed(report, name, check)
         if settings.dry_run:
             timed(report, "sign_in (dry run)", self.plan_sign_in)
             return report
@@ -382,7 +499,8 @@ class SmokeTest:
 
 
 def summary(report: Report) -> str:
-    lines = [f"Smoke test of {report.api_url}{' (dry run)' if report.dry_run else ''}"]
+    web = f" and {report.web_url}" if report.web_url else ""
+    lines = [f"Smoke test of {report.api_url}{web}{' (dry run)' if report.dry_run else ''}"]
     for check in report.checks:
         verdict = "PASS" if check.ok else "FAIL"
         status = f" HTTP {check.status}" if check.status is not None else ""

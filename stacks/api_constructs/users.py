@@ -1,5 +1,11 @@
-"""The user directory: a Cognito user pool with the role groups, the web client, and what the
-smoke test that follows every deployment signs in with (its own client, user secret and role).
+"""The user directory: a Cognito user pool with the role groups, the web client, the managed login
+domain, and what the smoke test that follows every deployment signs in with (its own client, user
+secret and role).
+
+The managed login domain (``https://<prefix>.auth.<region>.amazoncognito.com``, managed login
+version 2) serves the sign-in pages; the web application's app client, whose callbacks are on the
+CloudFront distribution's domain, is created by the web stack (``stacks/web/sign_in.py``), which
+deploys after this one.
 
 The smoke test (``scripts/smoke_test.py``) assumes the role, reads the secret, creates or repairs
 its user (in the ``readers`` group) when sign-in fails, signs in with the admin password flow of
@@ -75,6 +81,7 @@ class UserDirectoryProps:
             the smoke-test role trusts.
         web_origins: the web application's origins; its sign-in returns to
             ``<origin>/auth/callback`` (none: the web client has no OAuth flow).
+        sign_in_domain_prefix: the managed login domain's prefix (none: no domain).
     """
 
     environment_name: str
@@ -89,6 +96,7 @@ class UserDirectoryProps:
     smoke_test_account: str
     smoke_test_runner_role_name: str
     web_origins: Sequence[str] = ()
+    sign_in_domain_prefix: str | None = None
 
 
 class UserDirectory(FlatScope):
@@ -100,6 +108,7 @@ class UserDirectory(FlatScope):
         self.user_pool = self._build_user_pool()
         self._build_groups()
         self.web_client = self._build_web_client()
+        self.sign_in_domain = self._build_sign_in_domain()
         self._acknowledge_plan()
         self.smoke_test_client = self._build_smoke_test_client()
         self.smoke_test_secret = self._build_smoke_test_secret()
@@ -175,6 +184,17 @@ class UserDirectory(FlatScope):
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(1),
+        )
+
+    def _build_sign_in_domain(self) -> cognito.UserPoolDomain | None:
+        """Cognito's managed login (version 2) on a prefix domain; its pages are styled per app client."""
+        prefix = self.props.sign_in_domain_prefix
+        if prefix is None:
+            return None
+        return self.user_pool.add_domain(
+            "SignInDomain",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix),
+            managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
         )
 
     def _acknowledge_plan(self) -> None:

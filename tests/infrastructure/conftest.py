@@ -27,7 +27,7 @@ from app import build_app
 from stacks.stage import PatronusStage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("network", "database", "storage", "api", "monitoring")
+STACKS = ("network", "database", "storage", "api", "web", "monitoring")
 # Only where legacy_migration.enabled (prod in cdk.json): the one-off DMS and DataSync stack.
 LEGACY_MIGRATION = "legacy_migration"
 # Only where backup.enabled (prod): AWS Backup, and the copies' vault in the second region.
@@ -78,7 +78,7 @@ class Synth:
         return stack
 
     def stack_names(self, env: str) -> tuple[str, ...]:
-        """The stacks of ``env``: the five of every stage, plus the optional ones it has (legacy
+        """The stacks of ``env``: the six of every stage, plus the optional ones it has (legacy
         migration, backup and the backup copy's vault)."""
         stage = self.stages[env]
         return STACKS + tuple(name for name in OPTIONAL if getattr(stage, name) is not None)

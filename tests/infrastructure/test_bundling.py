@@ -68,7 +68,12 @@ def test_the_project_layer_is_built_for_arm64_without_the_powertools_packages(
     bundled: tuple[Synth, Path],
 ) -> None:
     synth, _ = bundled
-    layers = resources(synth, "AWS::Lambda::LayerVersion")
+    # aws-cdk-lib's AWS CLI layer of the web stack's bucket deployment is prebuilt: not ours
+    layers = [
+        (folder, layer)
+        for folder, layer in resources(synth, "AWS::Lambda::LayerVersion")
+        if layer["Properties"].get("Description") != "/opt/awscli/aws"
+    ]
     assert layers
     for folder, layer in layers:
         metadata = layer["Metadata"]

@@ -244,3 +244,43 @@ def test_the_budget_follows_the_maximum_capacity() -> None:
 def test_deadlines_and_backup_copies_are_checked(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(patronus(**overrides), only="dev")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"web.sign_in_domain_prefix": "Patronus_Dev"},
+            r"dev\.web\.sign_in_domain_prefix: String should match",
+        ),
+        ({"web.sign_in_domain_prefix": "patronus-cognito"}, r"sign_in_domain_prefix: .*containing 'cognito'"),
+        (
+            {"web.domain_name": "patronus.example.org"},
+            r"dev\.web: .*domain_name and certificate_arn go together",
+        ),
+        (
+            {
+                "web.domain_name": "patronus.example.org",
+                "web.certificate_arn": "arn:aws:acm:eu-west-3:123456789012:certificate/"
+                "00000000-0000-0000-0000-000000000000",
+            },
+            r"dev\.web\.certificate_arn: .*ACM certificate in us-east-1",
+        ),
+        ({"web.price_class": "PriceClass_50"}, r"dev\.web\.price_class"),
+        ({"web.id_token_minutes": 720, "web.refresh_token_hours": 12}, r"refresh_token_hours must outlast"),
+    ],
+)
+def test_web_mistakes_are_named(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(patronus(**overrides), only="dev")
+
+
+def test_a_custom_domain_takes_a_us_east_1_certificate_of_any_account() -> None:
+    arn = (
+        "arn:${AWS::Partition}:acm:us-east-1:${AWS::AccountId}:certificate/"
+        "00000000-0000-0000-0000-000000000000"
+    )
+    (config,) = load_config(
+        patronus(**{"web.domain_name": "patronus.example.org", "web.certificate_arn": arn}), only="dev"
+    )
+    assert (config.web.domain_name, config.web.certificate_arn) == ("patronus.example.org", arn)

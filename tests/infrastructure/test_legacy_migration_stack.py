@@ -71,7 +71,7 @@ def test_the_legacy_migration_stack_exists_only_where_enabled(synth: Synth) -> N
     dev_stacks = [
         child.node.id for child in synth.stages["dev"].node.children if isinstance(child, cdk.Stack)
     ]
-    assert sorted(dev_stacks) == ["Api", "Database", "Monitoring", "Network", "Storage"]
+    assert sorted(dev_stacks) == ["Api", "Database", "Monitoring", "Network", "Storage", "Web"]
     migration = synth.stack(ENV, "legacy_migration")
     # Then prod has it, named like its siblings, removable (no termination protection)
     assert migration.stack_name == "patronus-prod-migration"

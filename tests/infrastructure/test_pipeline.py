@@ -119,6 +119,8 @@ def test_the_build_runs_the_ci_test_command_then_synthesizes_the_pipeline_app(pi
     assert commands[0] == "bash .ci/run"
     assert len(synth) == 1 and "-c pipeline=true" in synth[0]
     assert commands.index("bash .ci/run") < commands.index(synth[0])
+    # And the web application is built from this revision before the synth stages it
+    assert commands.index("npm run build --workspace web --silent") < commands.index(synth[0])
     assert spec["phases"]["install"]["runtime-versions"] == {"python": "3.11", "nodejs": "20"}
     project = pipeline.project_of(action)
     assert project["Environment"]["Image"] == "aws/codebuild/standard:7.0"
@@ -177,13 +179,22 @@ def test_the_smoke_test_calls_the_deployed_api_as_the_smoke_test_user(pipeline: 
         "SMOKE_TEST_CLIENT_ID": "SmokeTestClientId}",
         "SMOKE_TEST_SECRET_ARN": "SmokeTestSecretArn}",
         "SMOKE_TEST_ROLE_ARN": "SmokeTestRoleArn}",
+        "WEB_URL": "AppUrl}",
     }
     # And runs the script from the same source revision, on the configured route
     (source,) = pipeline.stage("Source")["Actions"]
     assert action["InputArtifacts"] == source["OutputArtifacts"]
     (command,) = pipeline.buildspec_of(action)["phases"]["build"]["commands"]
     assert command.startswith("python scripts/smoke_test.py ")
-    for flag in ("--api-url", "--user-pool-id", "--client-id", "--secret-id", "--role-arn", "--report"):
+    for flag in (
+        "--api-url",
+        "--user-pool-id",
+        "--client-id",
+        "--secret-id",
+        "--role-arn",
+        "--web-url",
+        "--report",
+    ):
         assert flag in command
     assert f"--path '{PIPELINE['smoke_test_path']}'" in command
     assert (REPO_ROOT / "scripts" / "smoke_test.py").is_file()
