@@ -778,7 +778,8 @@ class EnvironmentConfig(_Model):
             raise ValueError(
                 f"{keys} = {wanted} database connections, more than the {budget} the database allows "
                 f"them ({budget_explanation(self.database)}): lower the reserved concurrency, or raise "
-                "database.max_acu or database.proxy.max_connections_percent"
+                "database.max_acu"
+                + (" or database.proxy.max_connections_percent" if self.database.proxy.enabled else "")
             )
         return self
 

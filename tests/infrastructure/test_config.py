@@ -219,7 +219,7 @@ def test_a_function_holding_connections_must_have_a_reserved_concurrency() -> No
 def test_the_budget_follows_the_maximum_capacity() -> None:
     # Given the same 200 environments, with the database allowed to reach 16 ACU (2000 connections)
     overrides = {
-        "api.api_function": {"memory_mb": 1024, "timeout_seconds": 20, "reserved_concurrency": 200},
+        "api.api_function": {"memory_mb": 1024, "timeout_seconds": 26, "reserved_concurrency": 200},
         "database.max_acu": 16,
     }
     # Then the configuration is accepted
@@ -236,7 +236,8 @@ def test_the_budget_follows_the_maximum_capacity() -> None:
         ),
         (
             {"api.db_query_timeout_seconds": 15},
-            r"may take 23 s .* more than api.api_function.timeout_seconds \(20\)",
+            r"may take 30 s \(the 15 s wait through a resume .* more than "
+            r"api.api_function.timeout_seconds \(26\)",
         ),
         ({"backup.copy_to_region": "eu-west-3"}, r"backup\.copy_to_region must be another region"),
     ],

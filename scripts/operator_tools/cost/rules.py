@@ -12,6 +12,7 @@ from typing import Any
 
 from scripts.operator_tools.cost.model import (
     BACKUP_COPY,
+    BACKUPS,
     DETAILED_METRICS,
     HOURS_A_MONTH,
     MALWARE_SCAN,
@@ -25,6 +26,13 @@ Rule = Callable[[Resource], None]
 
 # Types with no charge of their own, and why (a charge they cause is priced on its producer).
 FREE_TYPES: dict[str, str] = {
+    "AWS::CloudFront::Function": (
+        "the deep-link rewrite runs on page requests of the application (not on /v1 calls): within "
+        "CloudFront Functions' 2 million free invocations a month, $0.10 per million beyond"
+    ),
+    "AWS::CloudFront::OriginAccessControl": "configuration",
+    "AWS::CloudFront::ResponseHeadersPolicy": "configuration",
+    "AWS::Cognito::ManagedLoginBranding": "styling of the managed login pages (in the user pool plan)",
     "AWS::Budgets::Budget": (
         "a budget without actions: $0.00 per budget-day in the AWS Budgets price list "
         "(AWSBudgets offer, BudgetsUsage, consulted 2026-12-03)"
@@ -383,8 +391,14 @@ def dashboard(resource: Resource) -> None:
 def backup_plan(resource: Resource) -> None:
     usage = resource.usage
     rules = resource.properties.get("BackupPlan", {}).get("BackupPlanRule", [])
-    resource.add("documents backup", usage.documents_gb, "backup.s3.gb_month", unit="GB-month")
-    resource.add("database snapshots", usage.database_gb, "backup.aurora.gb_month", unit="GB-month")
+    # A requirement of its own (recovery beyond the database's retention and the bucket's
+    # versions), shown apart: docs/cost.md states the trade-off.
+    resource.add(
+        "documents backup", usage.documents_gb, "backup.s3.gb_month", category=BACKUPS, unit="GB-month"
+    )
+    resource.add(
+        "database snapshots", usage.database_gb, "backup.aurora.gb_month", category=BACKUPS, unit="GB-month"
+    )
     if any(rule.get("CopyActions") for rule in rules):
         resource.add(
             "copy: documents in the second region",
