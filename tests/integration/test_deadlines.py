@@ -11,7 +11,7 @@ import pytest
 
 from patronus.settings import Settings
 from scripts.devstack.gateway import LambdaContext, cognito_claims, response_parts, rest_event
-from tests.integration.conftest import Caller, make_caller
+from tests.integration.conftest import DEFAULT_TEST_UNIT, Caller, make_caller
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_a_storage_that_never_answers_gives_503_before_the_invocation_ends(
         "POST",
         f"/v1/documents/{created['document']['id']}/complete",
         headers={"Content-Type": "application/json"},
-        claims=cognito_claims("alice", ["editors"]),
+        claims=cognito_claims("alice", ["editors", DEFAULT_TEST_UNIT]),
     )
     started = time.monotonic()
     status, pairs, body = response_parts(api_handler.handler(event, LambdaContext(timeout_seconds=6)))

@@ -289,10 +289,12 @@ class DocumentService:
         )
         return document
 
-    def _visible(self, principal: Principal, public_id: str) -> DocumentRow:
+    def _visible(self, principal: Principal, public_id: str, *, deleted_too: bool = False) -> DocumentRow:
+        """The document if the caller may see its dossier; a deleted one only with
+        ``deleted_too`` (a retried delete finishes its storage part)."""
         with self.db.reading() as cursor:
             document = documents.get_by_public_id(cursor, public_id, principal=principal)
-        if document is None or document.status == DocumentStatus.DELETED:
+        if document is None or (document.status == DocumentStatus.DELETED and not deleted_too):
             raise NotFound("no such document")
         return document
 
@@ -359,7 +361,7 @@ class DocumentService:
         document whose object is still current, never an available document without bytes, and
         a retry of the same delete finishes the storage part."""
         require(principal, Role.ADMIN)
-        document = self._visible(principal, public_id)
+        document = self._visible(principal, public_id, deleted_too=True)
         if document.status != DocumentStatus.DELETED:
             with self.db.transaction() as cursor:
                 _locked_check(cursor, document.dossier_id, DocumentAction.DELETE)
