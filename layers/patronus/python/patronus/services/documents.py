@@ -331,27 +331,31 @@ class DocumentService:
             )
 
     def download_url(self, principal: Principal, public_id: str) -> tuple[DocumentRow, str]:
-        """A presigned GET of the object's current version; every download is audited with who,
-        which document and which object version."""
+        """A presigned GET of the object version the document is pinned to (recorded when it
+        became available; the current version for documents recorded before versions were, read
+        from the storage); every download is audited with who, which document and which version."""
         require(principal, Role.READER)
         document = self._visible(principal, public_id)
         if document.status != DocumentStatus.AVAILABLE:
             raise Conflict("the document has not finished uploading")
-        stored = self.storage.head(document.storage_key)
-        if stored is None:
-            raise Conflict("the document's stored object is missing; an administrator must restore it")
+        version_id, etag = document.version_id, document.etag
+        if version_id is None:
+            stored = self.storage.head(document.storage_key)
+            if stored is None:
+                raise Conflict("the document's stored object is missing; an administrator must restore it")
+            version_id, etag = stored.version_id, stored.etag
         self._record(
             principal,
             "document.downloaded",
             document.dossier_id,
             (ENTITY, document.public_id),
-            {"filename": document.filename, "version_id": stored.version_id, "etag": stored.etag},
+            {"filename": document.filename, "version_id": version_id, "etag": etag},
         )
         url = self.storage.presign_get(
             document.storage_key,
             filename=document.filename,
             content_type=document.content_type,
-            version_id=document.version_id or stored.version_id,
+            version_id=version_id,
         )
         return document, url
 
