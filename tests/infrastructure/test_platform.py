@@ -84,12 +84,18 @@ def test_the_smoke_test_role_trusts_the_pipeline_step_role_only(synth: Synth) ->
 
 def test_app_clients_have_no_implicit_flow_and_no_placeholder_callback(synth: Synth) -> None:
     clients = {
-        k: r["Properties"] for k, r in resources(synth, "prod", "api", "AWS::Cognito::UserPoolClient").items()
+        f"{stack}/{k}": r["Properties"]
+        for stack in ("api", "web")
+        for k, r in resources(synth, "prod", stack, "AWS::Cognito::UserPoolClient").items()
     }
-    web = next(c for k, c in clients.items() if k.startswith("UsersWebClient"))
-    smoke = next(c for k, c in clients.items() if k.startswith("UsersSmokeTestClient"))
+    # The web application signs in through the web stack's client (its callbacks need the
+    # distribution's domain); the api stack's client, with no origin configured, has no OAuth
+    (web,) = [c for k, c in clients.items() if k.startswith("web/")]
+    api_web = next(c for k, c in clients.items() if k.startswith("api/UsersWebClient"))
+    smoke = next(c for k, c in clients.items() if k.startswith("api/UsersSmokeTestClient"))
     assert web["AllowedOAuthFlows"] == ["code"]
-    assert web["CallbackURLs"] == ["https://patronus.example.com/auth/callback"]
+    assert [url for url in web["CallbackURLs"] if "example.com" in str(url)] == web["CallbackURLs"]
+    assert api_web.get("AllowedOAuthFlows") is None and api_web["AllowedOAuthFlowsUserPoolClient"] is False
     assert smoke.get("AllowedOAuthFlows") is None and smoke["AllowedOAuthFlowsUserPoolClient"] is False
     for client in clients.values():
         assert "implicit" not in client.get("AllowedOAuthFlows", [])

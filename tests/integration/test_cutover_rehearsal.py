@@ -93,8 +93,9 @@ def test_the_runbook_keeps_the_legacy_and_application_schemas_apart_and_rolls_ba
     # Given the application's schema, migrated and holding the application's rows
     execute(
         database_url,
-        "INSERT INTO dossiers (public_id, reference, title, owner, created_at, updated_at) "
-        "VALUES (REPEAT('a', 32), 'D-1', 'application row', 'admin', NOW(6), NOW(6))",
+        "INSERT INTO dossiers (public_id, reference, title, owner, unit, created_at, updated_at) "
+        "VALUES (REPEAT('a', 32), 'D-1', 'application row', 'admin', (SELECT MIN(name) FROM units), "
+        "NOW(6), NOW(6))",
     )
     before = checksums(database_url)
     assert APPLICATION_MARKER_TABLE in before
