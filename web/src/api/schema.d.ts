@@ -264,9 +264,13 @@ export interface components {
         };
         /**
          * DocumentStatus
+         * @description A document's life: ``pending`` until its bytes are stored; ``scanning`` while the
+         *     malware scan runs (where scanning is on); ``available`` once stored (and scanned clean);
+         *     ``quarantined`` when the scan found a threat (never downloadable); ``expired`` when the
+         *     upload was abandoned and cleaned up; ``deleted`` by an administrator.
          * @enum {string}
          */
-        DocumentStatus: "pending" | "available" | "deleted";
+        DocumentStatus: "pending" | "scanning" | "available" | "quarantined" | "expired" | "deleted";
         /** DossierCreate */
         DossierCreate: {
             /**

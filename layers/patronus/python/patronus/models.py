@@ -16,8 +16,16 @@ class DossierStatus(StrEnum):
 
 
 class DocumentStatus(StrEnum):
+    """A document's life: ``pending`` until its bytes are stored; ``scanning`` while the
+    malware scan runs (where scanning is on); ``available`` once stored (and scanned clean);
+    ``quarantined`` when the scan found a threat (never downloadable); ``expired`` when the
+    upload was abandoned and cleaned up; ``deleted`` by an administrator."""
+
     PENDING = "pending"
+    SCANNING = "scanning"
     AVAILABLE = "available"
+    QUARANTINED = "quarantined"
+    EXPIRED = "expired"
     DELETED = "deleted"
 
 
