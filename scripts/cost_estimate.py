@@ -162,6 +162,10 @@ def print_estimate(result: Estimate, onprem: OnPremises, *, all_lines: bool = Fa
         f"Prices: {result.prices.region} price file, consulted {result.prices.consulted} (figures per region "
         "in scripts/operator_tools/cost/prices.json)",
     ]
+    foreign = result.prices.foreign(result.price_keys())
+    if foreign:
+        listed = ", ".join(f"{price.key} ({price.region})" for price in foreign)
+        out.append(f"Not {result.prices.region} figures (none found for it; see docs/cost.md): {listed}")
     for env in result.environments():
         out += ["", f"== {env} ==", f"{'stack':<12} {'resource':<44} {'item':<52} {'USD/month':>10}"]
         for category in CATEGORIES:

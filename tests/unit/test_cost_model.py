@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,19 @@ def test_the_command_exits_2_on_an_unknown_type(tmp_path: Path, capsys: pytest.C
     assert "AWS::MQ::Broker" in capsys.readouterr().err
 
 
+_SCAN_PLAN = {"Scan": {"Type": "AWS::GuardDuty::MalwareProtectionPlan", "Properties": {}}}
+
+
 def test_an_unpriced_line_exits_1_until_its_price_is_given(tmp_path: Path) -> None:
-    # GuardDuty's malware scanning price is null in the price file (no source gave it)
-    cdk_out = _cdk_out(
-        tmp_path, {"Scan": {"Type": "AWS::GuardDuty::MalwareProtectionPlan", "Properties": {}}}
-    )
-    assert cost_estimate.main(["--templates", str(cdk_out)]) == 1
+    # A price file where no source gave the malware-scanning prices (null)
+    data = json.loads(Path("scripts/operator_tools/cost/prices.json").read_text())
+    for key in ("guardduty.malware_s3.gb_scanned", "guardduty.malware_s3.1k_objects"):
+        data["prices"][key]["usd"] = None
+    price_file = tmp_path / "prices.json"
+    price_file.write_text(json.dumps(data))
+    cdk_out = _cdk_out(tmp_path, _SCAN_PLAN)
+    base = ["--templates", str(cdk_out), "--price-file", str(price_file)]
+    assert cost_estimate.main(base) == 1
     report = tmp_path / "cost.json"
     given = [
         "--price",
@@ -90,16 +98,46 @@ def test_an_unpriced_line_exits_1_until_its_price_is_given(tmp_path: Path) -> No
         "--price",
         "guardduty.malware_s3.1k_objects=0.2",
     ]
-    assert (
-        cost_estimate.main(
-            ["--templates", str(cdk_out), "--uploaded-gb", "10", *given, "--output", str(report)]
-        )
-        == 0
-    )
+    assert cost_estimate.main([*base, "--uploaded-gb", "10", *given, "--output", str(report)]) == 0
     dev = json.loads(report.read_text())["environments"]["dev"]
     assert dev["by_category_usd"]["malware scanning"] == pytest.approx(
         10 * 0.1 + 10 * 1024 / 2 / 1000 * 0.2, abs=0.01
     )
+
+
+def test_a_malware_protection_plan_is_priced_per_gb_uploaded_and_per_object(tmp_path: Path) -> None:
+    prices = PriceBook.load()
+    per_gb = prices.get("guardduty.malware_s3.gb_scanned").usd
+    per_1k = prices.get("guardduty.malware_s3.1k_objects").usd
+    assert per_gb is not None and per_1k is not None
+    usage = Usage(uploaded_gb=20, average_document_mb=0.5)
+    result = estimate({"prod": {"storage": {"Resources": _SCAN_PLAN}}}, usage, prices)
+    lines = {line.item: line for line in result.lines}
+    assert lines["uploads scanned"].quantity == pytest.approx(20)
+    assert lines["objects evaluated"].quantity == pytest.approx(20 * 1024 / 0.5 / 1000)
+    assert result.total("prod", ("malware scanning",)) == pytest.approx(20 * per_gb + 40.96 * per_1k)
+    assert result.total("prod", ("run",)) == 0
+    # the committed price file prices it: the command exits 0 (nothing unpriced)
+    assert cost_estimate.main(["--templates", str(_cdk_out(tmp_path, _SCAN_PLAN))]) == 0
+
+
+def test_prices_of_another_region_are_named_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cdk_out = _cdk_out(tmp_path, _SCAN_PLAN)
+    report = tmp_path / "cost.json"
+    assert cost_estimate.main(["--templates", str(cdk_out), "--output", str(report)]) == 0
+    other = json.loads(report.read_text())["prices"]["other_region"]
+    book = PriceBook.load()
+    assert other == sorted(
+        key
+        for key in ("guardduty.malware_s3.1k_objects", "guardduty.malware_s3.gb_scanned")
+        if book.get(key).region not in {"eu-west-3", "global"}
+    )
+    named = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Not eu-west-3 figures")]
+    assert len(named) == (1 if other else 0)
+    for key in other:
+        assert f"{key} ({book.get(key).region})" in named[0]
 
 
 def test_max_monthly_fails_an_environment_over_budget(tmp_path: Path) -> None:
@@ -108,9 +146,14 @@ def test_max_monthly_fails_an_environment_over_budget(tmp_path: Path) -> None:
     assert cost_estimate.main(["--templates", str(cdk_out), "--max-monthly", "0.5"]) == 1
 
 
-def test_every_price_names_its_source_and_region() -> None:
+def test_every_price_names_its_source_region_and_date() -> None:
     data = json.loads(Path("scripts/operator_tools/cost/prices.json").read_text())
+    assert data["region"] == "eu-west-3"
     for key, entry in data["prices"].items():
         assert entry["source"].startswith("https://"), key
         assert entry["region"] in {"eu-west-3", "us-east-1", "us-east-2", "global"}, key
         assert entry["usd"] is None or entry["usd"] >= 0, key
+        assert re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", entry["as_of"]), key
+        if entry["region"] not in {"eu-west-3", "global"}:
+            # a figure of another region says why it stands in for the Paris one
+            assert "Paris" in entry.get("note", ""), key

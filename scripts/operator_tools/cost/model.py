@@ -193,8 +193,11 @@ class Estimate:
     def unpriced(self) -> list[Line]:
         return [line for line in self.lines if line.usd is None]
 
+    def price_keys(self) -> set[str]:
+        return {line.price_key for line in self.lines if line.price_key}
+
     def as_dict(self) -> dict[str, Any]:
-        keys = {line.price_key for line in self.lines if line.price_key}
+        keys = self.price_keys()
         return {
             "usage": asdict(self.usage),
             "environments": {
@@ -210,6 +213,7 @@ class Estimate:
                 "consulted": self.prices.consulted,
                 "region": self.prices.region,
                 "used": [asdict(price) for price in self.prices.used(keys)],
+                "other_region": [price.key for price in self.prices.foreign(keys)],
             },
         }
 

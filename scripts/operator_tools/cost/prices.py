@@ -21,6 +21,7 @@ class Price:
     source: str
     region: str
     note: str = ""
+    as_of: str = ""  # the date of the figure's data: a price list's publication, or the day a page was read
 
 
 class PriceBook:
@@ -44,6 +45,7 @@ class PriceBook:
                     source=str(entry["source"]),
                     region=str(entry["region"]),
                     note=str(entry.get("note", "")),
+                    as_of=str(entry.get("as_of", "")),
                 )
                 for key, entry in entries.items()
             }
@@ -68,6 +70,10 @@ class PriceBook:
 
     def used(self, keys: set[str]) -> list[Price]:
         return [self._prices[key] for key in sorted(keys)]
+
+    def foreign(self, keys: set[str]) -> list[Price]:
+        """The prices among ``keys`` published for another region than the file's (``global`` aside)."""
+        return [price for price in self.used(keys) if price.region not in {self.region, "global"}]
 
 
 def parse_override(text: str) -> tuple[str, float]:
