@@ -134,7 +134,8 @@ def test_prices_of_another_region_are_named_in_the_report(
         for key in ("guardduty.malware_s3.1k_objects", "guardduty.malware_s3.gb_scanned")
         if book.get(key).region not in {"eu-west-3", "global"}
     )
-    named = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Not eu-west-3 figures")]
+    printed = capsys.readouterr().out.splitlines()
+    named = [line for line in printed if line.startswith("Not eu-west-3 figures")]
     assert len(named) == (1 if other else 0)
     for key in other:
         assert f"{key} ({book.get(key).region})" in named[0]
