@@ -420,16 +420,20 @@ def test_failures_and_approvals_are_mailed_through_an_encrypted_topic(pipeline: 
 
 def test_same_account_environments_need_no_cross_account_key(pipeline: Pipeline) -> None:
     # Then artifacts use the AWS-managed key, and the only customer key is the topic's
-    assert "EncryptionKey" not in pipeline.properties["ArtifactStore"]
+    assert "EncryptionKey" not in pipeline.artifact_store(PIPELINE["region"])
     (topic,) = pipeline.of_type("AWS::SNS::Topic").values()
     keys = [{"Fn::GetAtt": [key_id, "Arn"]} for key_id in pipeline.of_type("AWS::KMS::Key")]
     assert keys == [topic["Properties"]["KmsMasterKeyId"]]
 
 
 def test_environments_in_other_accounts_get_a_rotated_artifact_key(cross_account: Pipeline) -> None:
-    store = cross_account.properties["ArtifactStore"]
+    store = cross_account.artifact_store(PIPELINE["region"])
     key_id = store["EncryptionKey"]["Id"]["Fn::GetAtt"][0]
     assert cross_account.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    # And so is the replication bucket's key in the second region
+    (support,) = cross_account.support_templates().values()
+    (replication_key,) = [r for r in support["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    assert replication_key["Properties"]["EnableKeyRotation"] is True
     # And the deployment roles live in the environments' accounts, the smoke test assumes theirs
     deploy_roles = {
         json.dumps(a["RoleArn"])
