@@ -116,6 +116,8 @@ class ApiStack(FlatScopeStack):
                 removal_policy=removal,
             ),
         )
+        # The group is named, not referenced: wait for the whole directory (groups included).
+        self.smoke_test_user.resource.node.add_dependency(self.users)
         defaults = FunctionDefaults(
             layers=layers,
             vpc=network.vpc,

@@ -282,6 +282,13 @@ def test_the_deployment_creates_and_repairs_the_smoke_test_user(pipeline: Pipeli
     assert properties["Group"] == "readers"
     assert len(properties["CodeFingerprint"]) == 64
     assert "password" not in json.dumps(properties).lower()
+    # And it waits for the readers group, which it names without referring to it
+    (readers_id,) = [
+        i
+        for i, r in resources.items()
+        if r["Type"] == "AWS::Cognito::UserPoolGroup" and r["Properties"]["GroupName"] == "readers"
+    ]
+    assert readers_id in resource["DependsOn"]
     # And its function manages the user in the pool, and may read and write that secret
     (function_id,) = [
         i
