@@ -37,6 +37,21 @@ def _flag(value: object, key: str) -> bool:
         raise ConfigError(str(exc)) from exc
 
 
+def _check_cross_region(
+    names: list[str], configs: dict[str, EnvironmentConfig], deployer: str | None
+) -> None:
+    """CodePipeline's cross-region support (a stage with a stack in another region: the backup
+    copy's vault) needs the pipeline's account at synth time: say which key gives it."""
+    copying = [name for name in names if configs[name].backup.enabled and configs[name].backup.copy_to_region]
+    if copying and deployer is None:
+        raise ConfigError(
+            "patronus.pipeline.account: needed with -c pipeline=true because "
+            f"{', '.join(copying)} copies its backups to another region (backup.copy_to_region), "
+            "which CodePipeline's cross-region support deploys from a replication bucket of the "
+            "pipeline's account; or pass -c account=<id>"
+        )
+
+
 def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App, list[PatronusStage]]:
     """Build the stages the context asks for; ``ConfigError`` names a wrong or missing key.
 
@@ -58,6 +73,7 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
             )
         configs = {config.name: config for config in load_config(context)}
         deployer = pipeline.account or account
+        _check_cross_region(pipeline.environments, configs, deployer)
         stages = [
             PatronusStage(app, configs[name], account=account, deployer_account=deployer)
             for name in pipeline.environments

@@ -23,17 +23,16 @@ Checks, in order:
    policy and, over HTTPS, HSTS for a year or more).
 3. ``sign_in``: the smoke-test user signs in with the admin password flow of its own app client.
    Its credentials are in the Secrets Manager secret (``username``, ``password`` and, where MFA
-   is required, ``totp_secret``). When sign-in fails because the user is missing or its password
-   differs from the secret, the user is created (group ``readers``, no invitation e-mail) or its
-   password set from the secret, then sign-in is retried; where MFA is required the TOTP device
-   is enrolled on first sign-in and its seed written back to the secret.
+   is required, ``totp_secret``, whose code answers the MFA challenge). The user is created and
+   repaired at deployment by the api stack's custom resource, never by this script (its role may
+   only read the secret and sign in): a refused sign-in fails the check and says how to repair.
 4. ``authenticated``: the route (``--path``, default ``/v1/dossiers?limit=1``) with the ID token
    answers 200 with a JSON body.
 
 Only boto3 and the standard library are needed (the pipeline installs nothing else). Exit
 status: 0 when every check passes, 1 when one fails, 2 for a usage or configuration error. A JSON
-report (``--report``) and a readable summary are written either way. ``--dry-run`` changes
-nothing: it checks ``/health`` and the anonymous answer, and says what sign-in would repair.
+report (``--report``) and a readable summary are written either way. ``--dry-run`` checks
+``/health``, the anonymous answer and that the secret is readable, and signs nobody in.
 The engine is ``scripts/operator_tools/smoke.py``.
 """
 
@@ -81,7 +80,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--report", type=Path, help="write the JSON report to this file")
     parser.add_argument(
-        "--dry-run", action="store_true", help="change nothing: health, anonymous answer, plan"
+        "--dry-run", action="store_true", help="sign nobody in: health, anonymous answer, the secret"
     )
     args = parser.parse_args(argv)
     url = urllib.parse.urlparse(args.api_url)

@@ -2,6 +2,7 @@
 
 The stack wires the constructs of ``stacks/api_constructs/`` and grants permissions where they
 meet the database and the documents bucket: ``UserDirectory`` (Cognito, the smoke test's access),
+``SmokeTestUser`` (the smoke-test user, created and repaired at deployment),
 ``ApiRelease`` (the api function, its ``live`` alias, the canary release), ``DocumentEvents``
 (S3 events to ``document_events``), ``ApiGateway`` (one method per route of the application) and
 ``WebFirewall``. Schema migrations belong to the release: ``SchemaMigration`` runs ``db_migrate``,
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import CfnOutput
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -25,6 +27,7 @@ from stacks.api_constructs.firewall import WebFirewall, WebFirewallProps
 from stacks.api_constructs.functions import FunctionDefaults, function_environment
 from stacks.api_constructs.gateway import ApiGateway, ApiGatewayProps
 from stacks.api_constructs.release import ApiRelease, ApiReleaseProps
+from stacks.api_constructs.smoke_test_user import SmokeTestUser, SmokeTestUserProps
 from stacks.api_constructs.users import (
     UserDirectory,
     UserDirectoryProps,
@@ -101,6 +104,20 @@ class ApiStack(FlatScopeStack):
                 sign_in_domain_prefix=config.web.sign_in_domain_prefix,
             ),
         )
+        self.smoke_test_user = SmokeTestUser(
+            self,
+            "SmokeTestUser",
+            SmokeTestUserProps(
+                user_pool=self.users.user_pool,
+                client=self.users.smoke_test_client,
+                secret=self.users.smoke_test_secret,
+                group=Role.READER.value,
+                log_retention=retention,
+                removal_policy=removal,
+            ),
+        )
+        # The group is named, not referenced: wait for the whole directory (groups included).
+        self.smoke_test_user.resource.node.add_dependency(self.users)
         defaults = FunctionDefaults(
             layers=layers,
             vpc=network.vpc,
@@ -177,7 +194,16 @@ class ApiStack(FlatScopeStack):
                 removal_policy=removal,
             ),
         )
-        self.outputs = {**self.gateway.outputs, **self.users.outputs}
+        self.outputs = {
+            **self.gateway.outputs,
+            **self.users.outputs,
+            "SmokeTestUserFunctionName": CfnOutput(
+                self,
+                "SmokeTestUserFunctionName",
+                value=self.smoke_test_user.function.function_name,
+                description="Repairs the smoke-test user from its secret when invoked (docs/operations.md)",
+            ),
+        }
 
     def _grant(
         self,

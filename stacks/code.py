@@ -159,3 +159,17 @@ def migration_fingerprint() -> str:
     from patronus.schema import discover, fingerprint
 
     return str(fingerprint(discover()))
+
+
+def folder_fingerprint(name: str) -> str:
+    """One hash of the files of ``functions/<name>`` (caches left out), for a custom resource that
+    must run again when its function's code changes."""
+    import hashlib
+
+    folder = FUNCTIONS_DIR / name
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()

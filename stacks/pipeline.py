@@ -146,6 +146,7 @@ class PipelineStack(Stack):
         self.pipeline.build_pipeline()
         self._write_role_arns_as_sub()
         self._log_artifact_access()
+        self._log_replication_access()
         self._build_notifications()
         self._acknowledge_pipeline_findings()
 
@@ -264,42 +265,23 @@ class PipelineStack(Stack):
 
     def _log_artifact_access(self) -> None:
         """S3 server access logs for the artifact bucket that CDK Pipelines creates."""
-        artifacts = self.pipeline.pipeline.artifact_bucket
-        access_logs = s3.Bucket(
-            self,
-            "ArtifactAccessLogs",
-            # S3 server access logging can only deliver to an SSE-S3 bucket.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            removal_policy=RemovalPolicy.RETAIN,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-access-logs",
-                    expiration=Duration.days(365),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+        self.artifact_access_logs = _log_access(
+            self, self.pipeline.pipeline.artifact_bucket, "ArtifactAccessLogs"
         )
-        access_logs.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="S3ServerAccessLogsOfTheArtifactBucket",
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[access_logs.arn_for_objects("artifacts/*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": artifacts.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": self.account},
-                },
+
+    def _log_replication_access(self) -> None:
+        """S3 server access logs for the replication bucket of each other region.
+
+        A stage with a stack in another region than the pipeline (prod's backup copy vault) makes
+        CodePipeline keep its artifacts in a replication bucket of that region, in a support stack
+        that CDK Pipelines adds to the app (``<pipeline name>-support-<region>``); its access logs
+        go to a bucket of that stack, in the same region.
+        """
+        self.replication_access_logs: dict[str, s3.Bucket] = {}
+        for region, support in sorted(self.pipeline.pipeline.cross_region_support.items()):
+            self.replication_access_logs[region] = _log_access(
+                support.stack, support.replication_bucket, "ReplicationAccessLogs"
             )
-        )
-        bucket = artifacts.node.default_child
-        assert isinstance(bucket, s3.CfnBucket)
-        bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=access_logs.bucket_name, log_file_prefix="artifacts/"
-        )
-        self.artifact_access_logs = access_logs
 
     def _build_notifications(self) -> None:
         """Failures, approvals waiting and successes, by e-mail (``notification_email``)."""
@@ -351,10 +333,14 @@ class PipelineStack(Stack):
         artifact_bucket = self.pipeline.pipeline.artifact_bucket.node.default_child
         assert isinstance(artifact_bucket, s3.CfnBucket)
         bucket_id = self.get_logical_id(artifact_bucket)
+        replication = {
+            f"Resource::arn:<AWS::Partition>:s3:::{self.resolve(support.replication_bucket.bucket_name)}/*"
+            for support in self.pipeline.pipeline.cross_region_support.values()
+        }
         for policy in [c for c in self.node.find_all() if isinstance(c, iam.CfnPolicy)]:
             document = self.resolve(policy.policy_document)
             for finding in sorted(wildcard_findings(document)):
-                reason = _reason(finding, bucket_id)
+                reason = _reason(finding, bucket_id) or _replication_reason(finding, replication)
                 if reason is not None:
                     acknowledge(policy.node.scope or policy, f"AwsSolutions-IAM5[{finding}]", reason)
         if not self.cross_account:
@@ -367,11 +353,52 @@ class PipelineStack(Stack):
                         "outputs are encrypted with the AWS-managed aws/s3 key; a customer-managed "
                         "key is created as soon as an environment lives in another account.",
                     )
-        acknowledge(
-            self.artifact_access_logs,
-            "AwsSolutions-S1",
-            "This is the access log bucket of the artifact bucket; logging it into itself would loop.",
+
+
+def _log_access(scope: Construct, bucket: s3.IBucket, construct_id: str) -> s3.Bucket:
+    """A bucket of ``scope`` that receives the S3 server access logs of ``bucket`` (prefix
+    ``artifacts/``); cdk-nag's S1 on the log bucket itself is acknowledged (it would log into
+    itself)."""
+    access_logs = s3.Bucket(
+        scope,
+        construct_id,
+        # S3 server access logging can only deliver to an SSE-S3 bucket.
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        removal_policy=RemovalPolicy.RETAIN,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="expire-access-logs",
+                expiration=Duration.days(365),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+        ],
+    )
+    access_logs.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="S3ServerAccessLogsOfTheArtifactBucket",
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[access_logs.arn_for_objects("artifacts/*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(scope).account},
+            },
         )
+    )
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=access_logs.bucket_name, log_file_prefix="artifacts/"
+    )
+    acknowledge(
+        access_logs,
+        "AwsSolutions-S1",
+        "This is the access log bucket of a pipeline artifact bucket; logging it into itself would loop.",
+    )
+    return access_logs
 
 
 _ARTIFACT_ACTIONS = re.compile(
@@ -420,6 +447,17 @@ def _reason(finding: str, artifact_bucket_id: str) -> str | None:
             "Read-only or build-control actions that CDK Pipelines cannot scope: "
             "cloudformation:DescribeStacks and s3:ListBucket for `cdk deploy` of the pipeline "
             "stack; codebuild:StartBuild/BatchGetBuilds for asset projects created after this role."
+        )
+    return None
+
+
+def _replication_reason(finding: str, replication_objects: set[str]) -> str | None:
+    """Why the pipeline's role may touch every object of a replication bucket, or ``None``."""
+    if finding in replication_objects:
+        return (
+            "CodePipeline copies each execution's artifacts into the replication bucket of the "
+            "other region (created for this pipeline by CDK Pipelines): object keys are made at "
+            "run time, inside that one bucket."
         )
     return None
 

@@ -5,40 +5,49 @@ version cold-starts), ``anonymous`` (the authenticated route refuses a caller wi
 with a web URL (CloudFront) ``web_page``, ``web_deep_link``, ``web_config`` and ``web_api`` (the
 application's page, a deep link, its ``config.json`` and ``/health`` through the one origin, each
 answer with the security headers),
-``sign_in`` (the smoke-test user signs in with the admin password flow of its own app client,
-created or repaired from its Secrets Manager secret when needed, with TOTP where MFA is
-required) and ``authenticated`` (the route answers 200 with a JSON body to its ID token).
+``sign_in`` (the smoke-test user signs in with the admin password flow of its own app client and
+the credentials of its Secrets Manager secret, with TOTP where MFA is required) and
+``authenticated`` (the route answers 200 with a JSON body to its ID token).
+
+The user is created and repaired at deployment (``functions/smoke_user``, a custom resource of the
+api stack), never here: the smoke-test role may read the secret and sign in, nothing more. A
+sign-in that fails says how to repair the user.
 
 Only boto3 and the standard library are used (the pipeline installs nothing else); boto3 is
-imported when AWS is first called.
+imported when AWS is first called. The TOTP code comes from the deployment function's own module.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import struct
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from scripts.operator_tools import toolkit
 
+# The one TOTP implementation lives with the function that enrols the device.
+_SMOKE_USER_CODE = str(Path(__file__).resolve().parents[2] / "functions" / "smoke_user")
+if _SMOKE_USER_CODE not in sys.path:
+    sys.path.append(_SMOKE_USER_CODE)
+
+from patronus_smoke_user.totp import totp  # noqa: E402
+
 DEFAULT_PATH = "/v1/dossiers?limit=1"
 DEFAULT_REGION = "eu-west-3"
-SMOKE_TEST_GROUP = "readers"
 SESSION_NAME = "patronus-smoke-test"
 USER_AGENT = "patronus-smoke-test/1"  # recognisable in the access logs
 HTTP_TIMEOUT_SECONDS = 30
-TOTP_STEP_SECONDS = 30
-TOTP_DIGITS = 6
-# Cognito answers sign-in failures of these kinds by a repair: create the user or set its password.
-REPAIRABLE = {"UserNotFoundException", "NotAuthorizedException", "PasswordResetRequiredException"}
+# What to do when the user cannot sign in: the deployment's function repairs it.
+REPAIR_HINT = (
+    "invoke the api stack's smoke-test user function (output SmokeTestUserFunctionName) to repair "
+    "the user from its secret, then rerun (docs/operations.md)"
+)
 
 
 class CheckFailed(Exception):
@@ -61,7 +70,6 @@ class Report:
     dry_run: bool
     web_url: str | None = None
     checks: list[Check] = field(default_factory=list)
-    actions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -69,20 +77,6 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
-
-
-# -- TOTP (RFC 6238, SHA-1, 30 s, 6 digits: what Cognito software tokens use) ------------------
-
-
-def totp(secret: str, at: float | None = None, *, digits: int = TOTP_DIGITS) -> str:
-    """The time-based one-time password of a base32 ``secret`` at time ``at`` (default: now)."""
-    cleaned = secret.strip().replace(" ", "").upper()
-    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    counter = int((time.time() if at is None else at) // TOTP_STEP_SECONDS)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**digits).zfill(digits)
 
 
 # -- HTTP -------------------------------------------------------------------------------------
@@ -155,7 +149,7 @@ def error_code(exc: Exception) -> str:
 
 
 class SmokeUser:
-    """Sign in as the smoke-test user, creating or repairing it from its secret when needed."""
+    """Sign in as the smoke-test user with the credentials of its secret."""
 
     def __init__(
         self, cognito: Any, secrets: Any, *, user_pool_id: str, client_id: str, secret_id: str
@@ -165,107 +159,56 @@ class SmokeUser:
         self.user_pool_id = user_pool_id
         self.client_id = client_id
         self.secret_id = secret_id
-        self.actions: list[str] = []
-
-    def exists(self, username: str) -> bool:
-        try:
-            self.cognito.admin_get_user(UserPoolId=self.user_pool_id, Username=username)
-        except Exception as exc:
-            if error_code(exc) == "UserNotFoundException":
-                return False
-            raise
-        return True
-
-    def repair(self, credentials: Credentials) -> None:
-        """Create the user if missing, put it in its group, set its password from the secret."""
-        pool, name = self.user_pool_id, credentials.username
-        if not self.exists(name):
-            self.cognito.admin_create_user(
-                UserPoolId=pool,
-                Username=name,
-                UserAttributes=[
-                    {"Name": "email", "Value": name},
-                    {"Name": "email_verified", "Value": "true"},
-                ],
-                MessageAction="SUPPRESS",
-            )
-            self.actions.append(f"created the user {name}")
-        self.cognito.admin_add_user_to_group(UserPoolId=pool, Username=name, GroupName=SMOKE_TEST_GROUP)
-        self.cognito.admin_set_user_password(
-            UserPoolId=pool, Username=name, Password=credentials.password, Permanent=True
-        )
-        self.actions.append(f"set the password of {name} from the secret (group {SMOKE_TEST_GROUP})")
-
-    def _initiate(self, credentials: Credentials) -> dict[str, Any]:
-        result: dict[str, Any] = self.cognito.admin_initiate_auth(
-            UserPoolId=self.user_pool_id,
-            ClientId=self.client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": credentials.username, "PASSWORD": credentials.password},
-        )
-        return result
 
     def id_token(self) -> str:
         credentials = read_credentials(self.secrets, self.secret_id)
         try:
-            result = self._initiate(credentials)
+            result: dict[str, Any] = self.cognito.admin_initiate_auth(
+                UserPoolId=self.user_pool_id,
+                ClientId=self.client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": credentials.username, "PASSWORD": credentials.password},
+            )
         except Exception as exc:
-            if error_code(exc) not in REPAIRABLE:
-                raise
-            self.repair(credentials)
-            result = self._initiate(credentials)
+            if error_code(exc) in {"UserNotFoundException", "NotAuthorizedException"}:
+                raise CheckFailed(
+                    f"Cognito refused the secret's credentials ({error_code(exc)}): {REPAIR_HINT}"
+                ) from exc
+            raise
         return self._complete(result, credentials)
 
-    def _respond(self, challenge: str, session: str, responses: dict[str, str]) -> dict[str, Any]:
-        result: dict[str, Any] = self.cognito.admin_respond_to_auth_challenge(
-            UserPoolId=self.user_pool_id,
-            ClientId=self.client_id,
-            ChallengeName=challenge,
-            Session=session,
-            ChallengeResponses=responses,
-        )
-        return result
-
     def _complete(self, result: dict[str, Any], credentials: Credentials) -> str:
-        for _ in range(4):
-            tokens = result.get("AuthenticationResult")
-            if tokens:
-                return str(tokens["IdToken"])
-            challenge, session = result.get("ChallengeName"), str(result.get("Session", ""))
-            user = {"USERNAME": credentials.username}
-            if challenge == "SOFTWARE_TOKEN_MFA":
-                if not credentials.totp_secret:
-                    raise CheckFailed(
-                        "the smoke-test user has a TOTP device but the secret holds no totp_secret: "
-                        "delete the user in Cognito and rerun (docs/operations.md)"
-                    )
-                code = totp(credentials.totp_secret)
-                result = self._respond(challenge, session, {**user, "SOFTWARE_TOKEN_MFA_CODE": code})
-            elif challenge == "MFA_SETUP":
-                result = self._enrol_totp(session, credentials)
-            elif challenge == "NEW_PASSWORD_REQUIRED":
-                result = self._respond(challenge, session, {**user, "NEW_PASSWORD": credentials.password})
-            else:
-                raise CheckFailed(f"sign-in stopped at an unexpected challenge: {challenge}")
-        raise CheckFailed("sign-in did not complete after several challenges")
-
-    def _enrol_totp(self, session: str, credentials: Credentials) -> dict[str, Any]:
-        """First sign-in where MFA is required: enrol a TOTP device and keep its seed."""
-        association = self.cognito.associate_software_token(Session=session)
-        seed = str(association["SecretCode"])
-        verified = self.cognito.verify_software_token(
-            Session=association.get("Session", session), UserCode=totp(seed), FriendlyDeviceName="smoke-test"
-        )
-        if verified.get("Status") != "SUCCESS":
-            raise CheckFailed("Cognito refused the TOTP code of the new device")
-        self.secrets.put_secret_value(
-            SecretId=self.secret_id, SecretString=json.dumps({**credentials.raw, "totp_secret": seed})
-        )
-        credentials.totp_secret = seed
-        self.actions.append(
-            "enrolled a TOTP device for the smoke-test user and stored its seed in the secret"
-        )
-        return self._respond("MFA_SETUP", str(verified["Session"]), {"USERNAME": credentials.username})
+        tokens = result.get("AuthenticationResult")
+        if tokens:
+            return str(tokens["IdToken"])
+        challenge = result.get("ChallengeName")
+        if challenge != "SOFTWARE_TOKEN_MFA":
+            raise CheckFailed(f"sign-in stopped at the challenge {challenge}: {REPAIR_HINT}")
+        if not credentials.totp_secret:
+            raise CheckFailed(
+                f"the user has a TOTP device but the secret holds no totp_secret: {REPAIR_HINT}"
+            )
+        try:
+            answered: dict[str, Any] = self.cognito.admin_respond_to_auth_challenge(
+                UserPoolId=self.user_pool_id,
+                ClientId=self.client_id,
+                ChallengeName=challenge,
+                Session=str(result.get("Session", "")),
+                ChallengeResponses={
+                    "USERNAME": credentials.username,
+                    "SOFTWARE_TOKEN_MFA_CODE": totp(credentials.totp_secret),
+                },
+            )
+        except Exception as exc:
+            if error_code(exc) == "CodeMismatchException":
+                raise CheckFailed(
+                    f"Cognito refused the TOTP code of the secret's seed: {REPAIR_HINT}"
+                ) from exc
+            raise
+        tokens = answered.get("AuthenticationResult")
+        if not tokens:
+            raise CheckFailed(f"sign-in did not complete after the MFA challenge: {REPAIR_HINT}")
+        return str(tokens["IdToken"])
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -446,7 +389,6 @@ class SmokeTest:
             api_url=settings.api_url, path=settings.path, dry_run=settings.dry_run, web_url=settings.web_url
         )
         self.route = endpoint(settings.api_url, settings.path)
-        self.users: list[SmokeUser] = []
         self.token = ""
 
     def run(self) -> Report:
@@ -461,10 +403,7 @@ class SmokeTest:
         if settings.dry_run:
             timed(report, "sign_in (dry run)", self.plan_sign_in)
             return report
-        signed_in = timed(report, "sign_in", self.sign_in)
-        for user in self.users:
-            report.actions.extend(user.actions)
-        if signed_in:
+        if timed(report, "sign_in", self.sign_in):
             timed(report, "authenticated", lambda: check_authenticated(self.route, self.token))
         return report
 
@@ -483,15 +422,13 @@ class SmokeTest:
             client_id=settings.client_id,
             secret_id=settings.secret_id,
         )
-        self.users.append(user)
         return user
 
     def plan_sign_in(self) -> tuple[int | None, str]:
         user = self.smoke_user()
         credentials = read_credentials(user.secrets, self.settings.secret_id)
-        if user.exists(credentials.username):
-            return None, f"{credentials.username} exists; a failed sign-in would reset its password"
-        return None, f"{credentials.username} is missing; a real run would create it"
+        mfa = " with its TOTP seed" if credentials.totp_secret else ""
+        return None, f"the secret is readable; a real run would sign in as {credentials.username}{mfa}"
 
     def sign_in(self) -> tuple[int | None, str]:
         self.token = self.smoke_user().id_token()
@@ -505,6 +442,5 @@ def summary(report: Report) -> str:
         verdict = "PASS" if check.ok else "FAIL"
         status = f" HTTP {check.status}" if check.status is not None else ""
         lines.append(f"  {verdict}  {check.name}{status}: {check.detail} ({check.seconds:.2f} s)")
-    lines.extend(f"  note  {action}" for action in report.actions)
     lines.append("All checks passed." if report.ok else "The smoke test FAILED.")
     return "\n".join(lines)

@@ -7,10 +7,11 @@ version 2) serves the sign-in pages; the web application's app client, whose cal
 CloudFront distribution's domain, is created by the web stack (``stacks/web/sign_in.py``), which
 deploys after this one.
 
-The smoke test (``scripts/smoke_test.py``) assumes the role, reads the secret, creates or repairs
-its user (in the ``readers`` group) when sign-in fails, signs in with the admin password flow of
-its own app client, answers the TOTP challenge where MFA is required, and calls one
-authenticated route.
+The smoke test (``scripts/smoke_test.py``) assumes the role, reads the secret, signs in with the
+admin password flow of its own app client, answers the TOTP challenge where MFA is required, and
+calls one authenticated route. The user itself is created and repaired at deployment by
+``stacks/api_constructs/smoke_test_user.py``, not by the smoke test: the role may sign in and
+read the secret, nothing more.
 """
 
 from __future__ import annotations
@@ -30,13 +31,9 @@ from stacks.config import EnvironmentConfig
 from stacks.logical_ids import FlatScope
 from stacks.nag import acknowledge
 
-# What the smoke test may do in the user pool: keep its own user in step with its secret and
-# sign in as that user (the admin flows need IAM credentials; no public flow is opened).
+# What the smoke test may do in the user pool: sign in (the admin flow needs IAM credentials; no
+# public flow is opened). Creating and repairing its user is the deployment's job.
 SMOKE_TEST_USER_POOL_ACTIONS = (
-    "cognito-idp:AdminGetUser",
-    "cognito-idp:AdminCreateUser",
-    "cognito-idp:AdminAddUserToGroup",
-    "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminInitiateAuth",
     "cognito-idp:AdminRespondToAuthChallenge",
 )
@@ -251,8 +248,8 @@ class UserDirectory(FlatScope):
         acknowledge(
             secret,
             "AwsSolutions-SMG4",
-            "The smoke test sets the Cognito password from this secret whenever sign-in fails, so "
-            "rotating means writing a new value (docs/operations.md); no rotation function needed.",
+            "The deployment's custom resource sets the Cognito password from this secret, so "
+            "rotating means writing a new value and invoking that function (docs/operations.md).",
         )
         return secret
 
@@ -276,7 +273,6 @@ class UserDirectory(FlatScope):
         )
         self.user_pool.grant(role, *SMOKE_TEST_USER_POOL_ACTIONS)
         self.smoke_test_secret.grant_read(role)
-        self.smoke_test_secret.grant_write(role)
         return role
 
     def _build_outputs(self) -> dict[str, CfnOutput]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from scripts.operator_tools.cost.model import (
+    BACKUP_COPY,
     BACKUPS,
     DETAILED_METRICS,
     MIGRATION,
@@ -72,7 +73,9 @@ def test_prod_pays_the_proxy_minimum_and_two_instances_and_shows_the_migration_a
         "AWS::DataSync::Task",
         "AWS::DMS::ReplicationConfig",
     }
-    run = result.monthly_total("prod") - result.total("prod", (MIGRATION_VPN, DETAILED_METRICS, BACKUPS))
+    apart = (MIGRATION_VPN, DETAILED_METRICS, BACKUPS, BACKUP_COPY)
+    run = result.monthly_total("prod") - result.total("prod", apart)
     assert run <= PROD_GOAL_USD
-    # AWS Backup, a requirement of its own, is a line apart
+    # AWS Backup and its copy to the second region, requirements of their own, are lines apart
     assert result.total("prod", (BACKUPS,)) > 0
+    assert result.total("prod", (BACKUP_COPY,)) > 0

@@ -41,6 +41,22 @@ class Pipeline:
     def of_type(self, kind: str) -> dict[str, Any]:
         return {i: r for i, r in self.resources.items() if r["Type"] == kind}
 
+    def artifact_store(self, region: str) -> dict[str, Any]:
+        """The artifact store of ``region`` (one per region once a stage deploys to another)."""
+        if "ArtifactStore" in self.properties:
+            assert region == self.stack.region
+            return dict(self.properties["ArtifactStore"])
+        (store,) = [s["ArtifactStore"] for s in self.properties["ArtifactStores"] if s["Region"] == region]
+        return dict(store)
+
+    def support_templates(self) -> dict[str, dict[str, Any]]:
+        """The templates of the cross-region support stacks, by region."""
+        found = {}
+        for path in self.outdir.glob("cross-region-stack-*.template.json"):
+            region = path.name.removesuffix(".template.json").rsplit("_", 1)[1]
+            found[region] = json.loads(path.read_text())
+        return found
+
     @property
     def stages(self) -> list[dict[str, Any]]:
         return list(self.properties["Stages"])
@@ -202,7 +218,9 @@ def test_the_smoke_test_calls_the_deployed_api_as_the_smoke_test_user(pipeline: 
     role_id = pipeline.project_of(action)["ServiceRole"]["Fn::GetAtt"][0]
     assumes = [s for s in pipeline.statements_of_role(role_id) if s["Action"] == "sts:AssumeRole"]
     (statement,) = assumes
-    assert statement["Resource"]["Fn::Join"][1][-1] == f":role/patronus-{env}-smoke-test"
+    resource = statement["Resource"]
+    joined = "".join(p if isinstance(p, str) else "?" for p in resource["Fn::Join"][1])
+    assert joined.endswith(f":role/patronus-{env}-smoke-test")
 
 
 def test_the_api_stack_gives_the_smoke_test_a_user_secret_client_and_role(pipeline: Pipeline) -> None:
@@ -236,26 +254,77 @@ def test_the_api_stack_gives_the_smoke_test_a_user_secret_client_and_role(pipeli
         if p["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in p["Properties"]["Roles"]
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    cognito = [s for s in statements if "cognito-idp:AdminInitiateAuth" in s["Action"]]
-    (pool_statement,) = cognito
-    assert set(pool_statement["Action"]) == {
-        "cognito-idp:AdminGetUser",
+    # Then the role may sign in and read the secret, and manages no user: no other Admin* action
+    cognito = [a for s in statements for a in _actions(s) if a.startswith("cognito-idp:")]
+    assert sorted(cognito) == ["cognito-idp:AdminInitiateAuth", "cognito-idp:AdminRespondToAuthChallenge"]
+    secret_actions = {a for s in statements if s["Resource"] == {"Ref": secret_id} for a in _actions(s)}
+    assert "secretsmanager:GetSecretValue" in secret_actions
+    assert not [a for a in secret_actions if a.startswith(("secretsmanager:Put", "secretsmanager:Update"))]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_the_deployment_creates_and_repairs_the_smoke_test_user(pipeline: Pipeline) -> None:
+    api = pipeline.synth.template("prod", "api")
+    resources = api.to_json()["Resources"]
+    # Given the custom resource that keeps the smoke-test user in step with its secret
+    ((resource_id, resource),) = [
+        (i, r) for i, r in resources.items() if r["Type"] == "Custom::PatronusSmokeTestUser"
+    ]
+    properties = resource["Properties"]
+    (secret_id,) = [i for i, r in resources.items() if r["Type"] == "AWS::SecretsManager::Secret"]
+    # Then it names the pool, the smoke test's client, the secret (by reference: no password in
+    # the template) and the readers group, and reruns when its function's code changes
+    assert properties["SecretArn"] == {"Ref": secret_id}
+    assert properties["Group"] == "readers"
+    assert len(properties["CodeFingerprint"]) == 64
+    assert "password" not in json.dumps(properties).lower()
+    # And it waits for the readers group, which it names without referring to it
+    (readers_id,) = [
+        i
+        for i, r in resources.items()
+        if r["Type"] == "AWS::Cognito::UserPoolGroup" and r["Properties"]["GroupName"] == "readers"
+    ]
+    assert readers_id in resource["DependsOn"]
+    # And its function manages the user in the pool, and may read and write that secret
+    (function_id,) = [
+        i
+        for i, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"].get("Handler") == "patronus_smoke_user.handler.on_event"
+    ]
+    function = resources[function_id]["Properties"]
+    assert set(function["Environment"]["Variables"]) == {"USER_POOL_ID", "CLIENT_ID", "SECRET_ARN", "GROUP"}
+    role_id = function["Role"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for p in resources.values()
+        if p["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    cognito = {a for s in statements for a in _actions(s) if a.startswith("cognito-idp:")}
+    assert {
         "cognito-idp:AdminCreateUser",
-        "cognito-idp:AdminAddUserToGroup",
         "cognito-idp:AdminSetUserPassword",
-        "cognito-idp:AdminInitiateAuth",
-        "cognito-idp:AdminRespondToAuthChallenge",
-    }
-    assert "UsersD" in str(pool_statement["Resource"]) or "Users" in str(pool_statement["Resource"])
-    secret_actions = {a for s in statements if s["Resource"] == {"Ref": secret_id} for a in s["Action"]}
+        "cognito-idp:AdminAddUserToGroup",
+        "cognito-idp:AdminRemoveUserFromGroup",
+        "cognito-idp:AdminDeleteUser",
+    } <= cognito
+    pool_statements = [s for s in statements if "cognito-idp:AdminCreateUser" in _actions(s)]
+    assert all("Users" in json.dumps(s["Resource"]) and s["Resource"] != "*" for s in pool_statements)
+    secret_actions = {a for s in statements if s["Resource"] == {"Ref": secret_id} for a in _actions(s)}
     assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} <= secret_actions
+    assert resource_id
 
 
 # -- artifacts, logs, notifications -----------------------------------------------------------
 
 
 def test_the_artifact_bucket_is_encrypted_private_and_writes_access_logs(pipeline: Pipeline) -> None:
-    store = pipeline.properties["ArtifactStore"]
+    store = pipeline.artifact_store(PIPELINE["region"])
     bucket = pipeline.resources[store["Location"]["Ref"]]["Properties"]
     rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert rule["SSEAlgorithm"] == "aws:kms"
@@ -273,6 +342,66 @@ def test_the_artifact_bucket_is_encrypted_private_and_writes_access_logs(pipelin
     assert logging["Condition"]["ArnLike"]["aws:SourceArn"] == {
         "Fn::GetAtt": [store["Location"]["Ref"], "Arn"]
     }
+
+
+PROD = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["patronus"]["environments"]["prod"]
+COPY_REGION = PROD["backup"]["copy_to_region"]
+
+
+def test_prod_deploys_its_backup_copy_vault_in_the_second_region(pipeline: Pipeline) -> None:
+    # Given prod copies its backups to a second region (cdk.json backup.copy_to_region)
+    assert COPY_REGION
+    assert PIPELINE["region"] != COPY_REGION
+    # Then the prod stage deploys the copy vault's stack in that region, before the backup plan
+    actions = pipeline.stage("prod")["Actions"]
+    by_stack = {a["Configuration"]["StackName"]: a for a in actions if "StackName" in a["Configuration"]}
+    copy = by_stack["patronus-prod-backup-copy"]
+    assert copy["Region"] == COPY_REGION
+    assert copy["RunOrder"] < by_stack["patronus-prod-backup"]["RunOrder"]
+    assert by_stack["patronus-prod-backup"].get("Region", PIPELINE["region"]) == PIPELINE["region"]
+    # And the pipeline keeps an artifact store in that region: the support stack's bucket
+    store = pipeline.artifact_store(COPY_REGION)
+    (support,) = pipeline.support_templates().values()
+    buckets = {i: r["Properties"] for i, r in support["Resources"].items() if r["Type"] == "AWS::S3::Bucket"}
+    assert [b for b in buckets.values() if b.get("BucketName") == store["Location"]]
+    assert store["Type"] == "S3"
+
+
+def test_the_replication_bucket_is_encrypted_private_and_writes_access_logs(pipeline: Pipeline) -> None:
+    # Given the support stack of the second region
+    ((region, support),) = pipeline.support_templates().items()
+    assert region == COPY_REGION
+    resources = support["Resources"]
+    buckets = {i: r["Properties"] for i, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    (replication_id,) = [i for i, b in buckets.items() if "BucketName" in b]
+    replication = buckets[replication_id]
+    # Then it is encrypted with KMS, blocks public access, refuses plain HTTP and logs its access
+    rule = replication["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert all(replication["PublicAccessBlockConfiguration"].values())
+    logs_bucket = replication["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    assert logs_bucket in buckets and logs_bucket != replication_id
+    policies = {
+        p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]["Statement"]
+        for p in resources.values()
+        if p["Type"] == "AWS::S3::BucketPolicy"
+    }
+    assert any(
+        s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in policies[replication_id]
+    )
+    (logging,) = [
+        s for s in policies[logs_bucket] if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}
+    ]
+    assert logging["Condition"]["ArnLike"]["aws:SourceArn"] == {"Fn::GetAtt": [replication_id, "Arn"]}
+
+
+def test_pipeline_mode_with_a_copy_region_needs_the_pipeline_account(tmp_path: Path) -> None:
+    # Given a pipeline without an account while prod copies its backups to another region
+    context = cdk_context(pipeline=True)
+    del context["patronus"]["pipeline"]["account"]
+    # When the app is synthesized in pipeline mode, Then the message names the key
+    with pytest.raises(ConfigError, match=r"patronus\.pipeline\.account"):
+        build_app(cdk.App(context=context, outdir=str(tmp_path)), nag=False)
 
 
 def test_every_build_logs_to_one_group_with_retention(pipeline: Pipeline) -> None:
@@ -298,16 +427,20 @@ def test_failures_and_approvals_are_mailed_through_an_encrypted_topic(pipeline: 
 
 def test_same_account_environments_need_no_cross_account_key(pipeline: Pipeline) -> None:
     # Then artifacts use the AWS-managed key, and the only customer key is the topic's
-    assert "EncryptionKey" not in pipeline.properties["ArtifactStore"]
+    assert "EncryptionKey" not in pipeline.artifact_store(PIPELINE["region"])
     (topic,) = pipeline.of_type("AWS::SNS::Topic").values()
     keys = [{"Fn::GetAtt": [key_id, "Arn"]} for key_id in pipeline.of_type("AWS::KMS::Key")]
     assert keys == [topic["Properties"]["KmsMasterKeyId"]]
 
 
 def test_environments_in_other_accounts_get_a_rotated_artifact_key(cross_account: Pipeline) -> None:
-    store = cross_account.properties["ArtifactStore"]
+    store = cross_account.artifact_store(PIPELINE["region"])
     key_id = store["EncryptionKey"]["Id"]["Fn::GetAtt"][0]
     assert cross_account.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    # And so is the replication bucket's key in the second region
+    (support,) = cross_account.support_templates().values()
+    (replication_key,) = [r for r in support["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    assert replication_key["Properties"]["EnableKeyRotation"] is True
     # And the deployment roles live in the environments' accounts, the smoke test assumes theirs
     deploy_roles = {
         json.dumps(a["RoleArn"])
@@ -362,8 +495,14 @@ def test_cdk_nag_is_clean_over_the_pipeline_and_its_environments(
 def test_cfn_lint_finds_no_error_in_the_pipeline_template(
     pipeline: Pipeline, cross_account: Pipeline
 ) -> None:
-    for template in (pipeline.template_file, cross_account.template_file):
-        matches = lint(template, config=ManualArgs(regions=["eu-west-3"]))
+    supports = [
+        *pipeline.outdir.glob("cross-region-stack-*.template.json"),
+        *cross_account.outdir.glob("cross-region-stack-*.template.json"),
+    ]
+    assert len(supports) == 2
+    for template in (pipeline.template_file, cross_account.template_file, *supports):
+        region = COPY_REGION if template in supports else PIPELINE["region"]
+        matches = lint(template, config=ManualArgs(regions=[region]))
         errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E")]
         assert errors == [], template
 

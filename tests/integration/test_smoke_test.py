@@ -23,8 +23,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from moto import mock_aws
 
+from patronus_smoke_user.totp import totp
+from patronus_smoke_user.user import SmokeTestUser
 from scripts import smoke_test
-from scripts.operator_tools.smoke import totp
 
 REGION = "eu-west-3"
 USERNAME = "smoke-test@dev.patronus.invalid"
@@ -173,66 +174,66 @@ def run(env: Environment, api: StandInApi, tmp_path: Path, *extra: str) -> tuple
     return code, json.loads(report.read_text())
 
 
+def deploy(env: Environment) -> SmokeTestUser:
+    """What the deployment's custom resource does: bring the user in step with its secret."""
+    user = SmokeTestUser(env.cognito, env.secrets, env.pool_id, env.client_id, env.secret_arn, "readers")
+    user.ensure()
+    return user
+
+
 def checks(report: dict[str, Any]) -> dict[str, bool]:
     return {check["name"]: check["ok"] for check in report["checks"]}
 
 
-def test_first_run_creates_the_reader_signs_in_and_passes(
+def test_after_the_deployment_the_smoke_test_signs_in_as_the_reader_and_passes(
     aws: Environment, api: StandInApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a deployed environment whose smoke-test user does not exist yet
+    # Given a deployment that created the smoke-test user from its secret
+    deploy(aws)
     # When the smoke test runs
     code, report = run(aws, api, tmp_path)
-    # Then every check passed, the user was created in readers, and the API saw a reader's token
+    # Then every check passed and the API saw a reader's token
     assert code == 0, report
     assert checks(report) == {"health": True, "anonymous": True, "sign_in": True, "authenticated": True}
-    assert any("created the user" in action for action in report["actions"])
-    groups = aws.cognito.admin_list_groups_for_user(UserPoolId=aws.pool_id, Username=USERNAME)["Groups"]
-    assert [g["GroupName"] for g in groups] == ["readers"]
     assert api.seen_groups == [["readers"]]
     assert "All checks passed." in capsys.readouterr().out
 
 
-def test_a_second_run_signs_in_without_repairing_anything(
+def test_a_missing_user_fails_the_sign_in_and_is_not_created_by_the_smoke_test(
     aws: Environment, api: StandInApi, tmp_path: Path
 ) -> None:
-    # Given a first run that created the user
-    assert run(aws, api, tmp_path)[0] == 0
-    # When the smoke test runs again
+    # Given an environment whose smoke-test user does not exist
+    # When the smoke test runs
     code, report = run(aws, api, tmp_path)
-    # Then it passes and changes nothing
-    assert code == 0
-    assert report["actions"] == []
+    # Then sign-in fails, says how to repair, and the smoke test created nobody
+    assert code == 1
+    (sign_in,) = [c for c in report["checks"] if c["name"] == "sign_in"]
+    assert not sign_in["ok"] and "SmokeTestUserFunctionName" in sign_in["detail"]
+    assert aws.cognito.list_users(UserPoolId=aws.pool_id)["Users"] == []
 
 
-def test_a_new_password_in_the_secret_is_applied_on_the_next_run(
+def test_a_password_changed_in_the_secret_only_fails_until_the_user_is_repaired(
     aws: Environment, api: StandInApi, tmp_path: Path
 ) -> None:
-    # Given a user whose secret was rotated by hand (a new password written to the secret)
-    assert run(aws, api, tmp_path)[0] == 0
+    # Given a deployed user whose secret then got a new password by hand
+    deploy(aws)
     rotated = "Rotated-Passw0rd!-long-enough"
     aws.secrets.put_secret_value(
         SecretId=aws.secret_arn, SecretString=json.dumps({"username": USERNAME, "password": rotated})
     )
-    # When the smoke test runs
+    # When the smoke test runs, Then it fails: it sets no password
+    assert run(aws, api, tmp_path)[0] == 1
+    # And once the function repaired the user, it passes
+    deploy(aws)
     code, report = run(aws, api, tmp_path)
-    # Then sign-in failed once, the password was set from the secret, and the run passed
     assert code == 0, report
-    assert any("set the password" in action for action in report["actions"])
-    tokens = aws.cognito.admin_initiate_auth(
-        UserPoolId=aws.pool_id,
-        ClientId=aws.client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": USERNAME, "PASSWORD": rotated},
-    )
-    assert "AuthenticationResult" in tokens
 
 
 def test_a_user_with_a_totp_device_answers_the_mfa_challenge(
     aws: Environment, api: StandInApi, tmp_path: Path
 ) -> None:
     # Given a smoke-test user with a verified TOTP device whose seed is in the secret
-    assert run(aws, api, tmp_path)[0] == 0
+    deploy(aws)
     access = aws.cognito.admin_initiate_auth(
         UserPoolId=aws.pool_id,
         ClientId=aws.client_id,
@@ -261,7 +262,7 @@ def test_a_user_with_a_totp_device_answers_the_mfa_challenge(
     code, report = run(aws, api, tmp_path)
     assert code == 1
     (sign_in,) = [c for c in report["checks"] if c["name"] == "sign_in"]
-    assert "totp_secret" in sign_in["detail"] and "delete the user" in sign_in["detail"]
+    assert "totp_secret" in sign_in["detail"] and "SmokeTestUserFunctionName" in sign_in["detail"]
 
 
 def test_an_unhealthy_api_fails_the_run_and_stops_there(
@@ -290,14 +291,16 @@ def test_an_api_open_to_anonymous_callers_fails_the_run(
     assert checks(report)["anonymous"] is False
 
 
-def test_dry_run_changes_nothing(aws: Environment, api: StandInApi, tmp_path: Path) -> None:
+def test_dry_run_reads_the_secret_and_signs_nobody_in(
+    aws: Environment, api: StandInApi, tmp_path: Path
+) -> None:
     # Given an environment without the smoke-test user
     # When the smoke test runs with --dry-run
     code, report = run(aws, api, tmp_path, "--dry-run")
-    # Then it checked health and the anonymous answer, planned the creation, and created nothing
+    # Then it checked health, the anonymous answer and the secret, and created nothing
     assert code == 0, report
     assert checks(report) == {"health": True, "anonymous": True, "sign_in (dry run)": True}
-    assert "would create" in report["checks"][-1]["detail"]
+    assert f"would sign in as {USERNAME}" in report["checks"][-1]["detail"]
     assert aws.cognito.list_users(UserPoolId=aws.pool_id)["Users"] == []
 
 
@@ -327,14 +330,3 @@ def test_a_url_that_is_not_http_is_refused_before_anything_runs(capsys: pytest.C
     # Then it exits 2 and names the option
     assert exit_info.value.code == 2
     assert "--api-url: not an http(s) URL" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize(
-    ("at", "expected"),
-    [(59, "94287082"), (1111111109, "07081804"), (1234567890, "89005924"), (2000000000, "69279037")],
-)
-def test_totp_matches_the_rfc_6238_test_vectors(at: int, expected: str) -> None:
-    # The SHA-1 vectors of RFC 6238, appendix B (secret "12345678901234567890", 8 digits)
-    seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-    assert totp(seed, at, digits=8) == expected
-    assert totp(seed.lower(), at) == expected[-6:]

@@ -158,3 +158,40 @@ def test_every_price_names_its_source_region_and_date() -> None:
         if entry["region"] not in {"eu-west-3", "global"}:
             # a figure of another region says why it stands in for the Paris one
             assert "Paris" in entry.get("note", ""), key
+
+
+def test_the_copy_vault_key_is_a_line_of_the_backup_copy() -> None:
+    # Given the backup stack (plan, vault and its key) and the copy vault's stack in the second region
+    key = {"Type": "AWS::KMS::Key", "Properties": {}}
+
+    def vault(key_id: str) -> dict[str, Any]:
+        return {
+            "Type": "AWS::Backup::BackupVault",
+            "Properties": {"EncryptionKeyArn": {"Fn::GetAtt": [key_id, "Arn"]}},
+        }
+
+    templates = {
+        "prod": {
+            "backup": {
+                "Resources": {
+                    "Key": key,
+                    "Vault": vault("Key"),
+                    "Plan": {"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {}}},
+                }
+            },
+            "backup_copy": {"Resources": {"CopyKey": key, "CopyVault": vault("CopyKey"), "Other": key}},
+        }
+    }
+    # When it is priced
+    lines = estimate(templates, Usage(), PriceBook.load()).lines
+    categories = {
+        (line.stack, line.logical_id): line.category
+        for line in lines
+        if line.resource_type == "AWS::KMS::Key"
+    }
+    # Then the copy vault's key is on the copy's own line, the others on what runs
+    assert categories == {
+        ("backup", "Key"): "run",
+        ("backup_copy", "CopyKey"): "backup copy, second region",
+        ("backup_copy", "Other"): "run",
+    }

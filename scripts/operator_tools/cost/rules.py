@@ -18,6 +18,7 @@ from scripts.operator_tools.cost.model import (
     MALWARE_SCAN,
     MIGRATION,
     MIGRATION_VPN,
+    RUN,
     SECONDS_A_MONTH,
     Resource,
 )
@@ -363,7 +364,19 @@ def bucket(resource: Resource) -> None:
 
 
 def kms_key(resource: Resource) -> None:
-    resource.add("customer-managed key", 1, "kms.key_month")
+    resource.add("customer-managed key", 1, "kms.key_month", category=_key_category(resource))
+
+
+def _key_category(resource: Resource) -> str:
+    """The copies' vault key (a vault's key in a template with no backup plan: the stack in the
+    second region) belongs to the copy; every other key to what runs."""
+    if resource.resources("AWS::Backup::BackupPlan"):
+        return RUN
+    for vault in resource.resources("AWS::Backup::BackupVault").values():
+        key = vault.get("Properties", {}).get("EncryptionKeyArn")
+        if isinstance(key, Mapping) and key.get("Fn::GetAtt", [None])[0] == resource.logical_id:
+            return BACKUP_COPY
+    return RUN
 
 
 def secret(resource: Resource) -> None:
