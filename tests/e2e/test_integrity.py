@@ -7,6 +7,7 @@ relayed to the document_events function (nothing here hands an event to a functi
   version is removed from the bucket and the history shows ``document.tamper_attempt``.
 * A declared SHA-256 that the bytes do not have is refused by S3 itself.
 * Bytes that arrive after their dossier was archived do not make the document available.
+* A notification for bytes that are no longer stored does not make the document available.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from scripts.devstack.database import connect
 from scripts.devstack.seaweedfs import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from tests.conftest import LocalStack
 
@@ -215,3 +217,34 @@ def test_bytes_arriving_after_their_dossier_was_archived_leave_the_document_pend
     document = client.document(late["document"]["id"])
     assert document["status"] == "pending", document
     assert "document.available" not in [e["action"] for e in client.history(dossier_id)]
+
+
+def test_a_notification_for_bytes_already_gone_leaves_the_document_pending(local_stack: LocalStack) -> None:
+    client = Client(local_stack)
+    # Given the relay held up on an earlier upload: its dossier's row locked as an archive would
+    blocker_dossier = client.dossier("GONE-BLOCKER")
+    blocker = client.register(blocker_dossier, b"held up")
+    target = client.register(client.dossier("GONE-TARGET"), b"gone bytes")
+    key = target["upload"]["fields"]["key"]
+    s3, bucket = s3_of(target["upload"])
+    archiver = connect(local_stack.db_url)
+    try:
+        archiver.autocommit(False)
+        with archiver.cursor() as cursor:
+            cursor.execute("SELECT id FROM dossiers WHERE public_id = %s FOR UPDATE", (blocker_dossier,))
+        assert post_form(blocker["upload"], b"held up").status_code == 204
+        # When the target's bytes are stored, then removed before the relay reports them
+        assert post_form(target["upload"], b"gone bytes").status_code == 204
+        for version in versions_of(s3, bucket, key):
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
+        assert versions_of(s3, bucket, key) == set()
+    finally:
+        archiver.rollback()
+        archiver.close()
+    # Then the relay goes on (the blocker becomes available) and, once an upload sent after both
+    # is available, the notification for the missing bytes has made nothing available
+    assert client.wait_status(blocker["document"]["id"], "available")["status"] == "available"
+    client.uploaded("GONE-BARRIER", b"sent after")
+    document = client.document(target["document"]["id"])
+    assert document["status"] == "pending", document
+    assert client.call("POST", f"/v1/documents/{target['document']['id']}/complete").status_code == 409
