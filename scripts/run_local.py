@@ -34,6 +34,7 @@ add_code_paths()
 from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
 from scripts.devstack.gateway import (  # noqa: E402
     LambdaContext,
+    invoke,
     is_preflight,
     needs_token,
     preflight_headers,
@@ -370,7 +371,7 @@ def _make_handler(frontend: Frontend, origins: tuple[str, ...]) -> type[BaseHTTP
                 source_ip=self.client_address[0],
             )
             with invoke_lock:
-                return api_handler.handler(event, LambdaContext())
+                return invoke(api_handler.handler, event, LambdaContext())
 
         def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

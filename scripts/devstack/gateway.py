@@ -13,9 +13,11 @@ the local sign-in) the gateway answers itself, as CloudFront and Cognito do in A
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +119,28 @@ def cognito_claims(
     if email:
         claims["email"] = email
     return claims
+
+
+# What API Gateway answers when the Lambda function fails (an unhandled exception, a crash).
+FUNCTION_ERROR: dict[str, Any] = {
+    "statusCode": 502,
+    "headers": {"Content-Type": "application/json"},
+    "body": json.dumps({"message": "Internal server error"}),
+}
+
+
+def invoke(
+    handler: Callable[[dict[str, Any], Any], Mapping[str, Any]], event: dict[str, Any], context: Any
+) -> dict[str, Any]:
+    """The handler's proxy-integration result, or API Gateway's 502 when the function fails (the
+    HTTP server would otherwise drop the connection, which no client sees from AWS)."""
+    try:
+        return dict(handler(event, context))
+    except Exception:  # the function failed: logged, answered as API Gateway does
+        logging.getLogger("patronus.local").exception(
+            "the function failed on %s %s", event.get("httpMethod"), event.get("path")
+        )
+        return dict(FUNCTION_ERROR)
 
 
 def response_parts(result: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -89,6 +89,10 @@ class DossierCreate(_Input):
 
 
 class DossierUpdate(_Input):
+    # At least one field, as the validator below requires: documented so that clients and
+    # generated requests know an empty object is refused.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     title: Title | None = None
     description: Description | None = None
     status: Literal["open", "closed"] | None = Field(
