@@ -8,7 +8,7 @@ import type { Dossier, DossierUpdate } from "../api/queries";
 export const REFERENCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 export const LIMITS = { reference: 64, title: 200, description: 10_000 } as const;
 
-export type DossierField = "reference" | "title" | "description" | "status";
+export type DossierField = "reference" | "title" | "description" | "status" | "unit";
 
 export type FieldProblems = Partial<Record<DossierField, "required" | "format" | "tooLong" | "refused">>;
 
@@ -42,7 +42,7 @@ export function refusedFields(error: ApiError | null): FieldProblems {
   if (error?.kind !== "invalid") {
     return problems;
   }
-  for (const field of ["reference", "title", "description", "status"] as const) {
+  for (const field of ["reference", "title", "description", "status", "unit"] as const) {
     if (error.issuesFor(field).length > 0) {
       problems[field] = "refused";
     }
