@@ -290,6 +290,14 @@ def test_a_reader_is_offered_no_write_action_and_a_direct_edit_url_is_refused(we
     expect(page.get_by_text("Choisir des fichiers")).to_have_count(0)
     web.check(page, "dossier as a reader")
 
+    # and the sharing screen shows her who sees the dossier, but offers no way to change it
+    page.get_by_role("link", name="Partage").click()
+    expect(page.get_by_text("Ce dossier n’est partagé avec personne en dehors de son unité.")).to_be_visible()
+    expect(page.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
+    expect(page.get_by_role("textbox")).to_have_count(0)
+    expect(page.get_by_text("Seuls les rédacteurs de l’unité du dossier")).to_be_visible()
+    web.check(page, "sharing as a reader")
+
     # and the edit and create URLs typed by hand say she may not
     page.goto(path + "/edit")
     expect(page.get_by_role("alert")).to_contain_text(
@@ -498,3 +506,151 @@ def test_sign_out_ends_the_session(web: Web) -> None:
     web.check(page, "signed out")
     page.goto("/dossiers")
     page.wait_for_url(re.compile(r"/oidc/oauth2/authorize"))
+
+
+def test_the_list_filters_by_unit_and_by_creator_and_a_dossier_is_created_in_a_chosen_unit(web: Web) -> None:
+    # Given alice, an editor of two units, who creates a dossier in the second one
+    alice = web.context().new_page()
+    web.sign_in(alice, "alice", "editors", units="unit-a unit-b")
+    tag = unique("UNIT")
+    alice.goto("/dossiers/new")
+    unit = alice.get_by_label("Unité")
+    expect(unit).to_have_value("")  # two units: nothing is chosen for her
+    alice.get_by_label("Référence").fill(f"{tag}-B")
+    alice.get_by_label("Intitulé").fill(f"{tag} dans b")
+    alice.get_by_role("button", name="Créer le dossier").click()
+    expect(alice.get_by_text("Choisissez l’unité du dossier.")).to_be_visible()
+    unit.select_option(label="b")
+    web.check(alice, "new dossier with a unit to choose")
+    alice.get_by_role("button", name="Créer le dossier").click()
+    alice.wait_for_url(re.compile(r"/dossiers/[0-9a-f]{32}$"))
+    expect(alice.get_by_test_id("dossier-unit")).to_have_text("b")
+
+    # and bob, an editor of unit-a only, whose only unit is chosen for him
+    bob = web.context().new_page()
+    web.sign_in(bob, "bob", "editors", units="unit-a")
+    bob.goto("/dossiers/new")
+    expect(bob.get_by_label("Unité")).to_have_value("unit-a")
+    create_dossier(bob, f"{tag}-A", f"{tag} dans a")
+    expect(bob.get_by_test_id("dossier-unit")).to_have_text("a")
+
+    # When alice lists the tag's dossiers, she sees both, with their units
+    alice.goto(f"/dossiers?q={tag}")
+    rows = alice.get_by_role("row")
+    expect(rows.filter(has_text=f"{tag}-A")).to_contain_text("bob")
+    expect(rows.filter(has_text=f"{tag}-B")).to_contain_text("alice")
+
+    # Then the unit filter keeps unit-b's only
+    alice.get_by_label("Unité").select_option(label="b")
+    alice.get_by_role("button", name="Rechercher").click()
+    alice.wait_for_url(re.compile(r"unit=unit-b"))
+    expect(rows.filter(has_text=f"{tag}-B")).to_be_visible()
+    expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
+    web.check(alice, "dossier list filtered by unit")
+    web.screenshot(alice, "web-dossiers-filtered")
+
+    # and "mine" keeps hers only, whatever the unit
+    alice.get_by_label("Unité").select_option(label="Toutes")
+    alice.get_by_label("Seulement ceux que j’ai créés").check()
+    alice.get_by_role("button", name="Rechercher").click()
+    alice.wait_for_url(re.compile(r"mine=1"))
+    expect(rows.filter(has_text=f"{tag}-B")).to_be_visible()
+    expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
+    # and the filters survive a reload, read back from the address
+    alice.reload()
+    expect(alice.get_by_label("Seulement ceux que j’ai créés")).to_be_checked()
+    expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
+
+    # and bob, who is not in unit-b, does not see alice's dossier at all
+    bob.goto(f"/dossiers?q={tag}")
+    expect(bob.get_by_role("row").filter(has_text=f"{tag}-A")).to_be_visible()
+    expect(bob.get_by_role("row").filter(has_text=f"{tag}-B")).to_have_count(0)
+
+
+def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_history_says_so(
+    web: Web,
+) -> None:
+    # Given alice, an editor of unit-a, with a dossier and a document in it
+    alice = web.context().new_page()
+    web.sign_in(alice, "alice", "editors", units="unit-a")
+    reference = unique("SHARE")
+    path = create_dossier(alice, reference, "Partagé avec erin")
+    drop(alice, [{"name": "piece.txt", "size": 64, "type": "text/plain"}])
+    expect(alice.locator("[data-upload-state=done]")).to_have_count(1)
+
+    # and erin, an editor of unit-c, who does not see it
+    erin = web.context().new_page()
+    web.sign_in(erin, "erin", "editors", units="unit-c")
+    erin.goto(f"/dossiers?q={reference}")
+    expect(erin.get_by_text("Aucun dossier ne correspond.")).to_be_visible()
+    erin.get_by_role("link", name="Mon compte").click()
+    expect(erin.get_by_test_id("me-subject")).to_have_text("erin")
+
+    # When alice opens the sharing screen, the dossier is shared with nobody
+    alice.get_by_role("link", name="Partage").click()
+    expect(alice.get_by_role("heading", level=2, name="Partage")).to_be_visible()
+    expect(alice.get_by_text("Ce dossier n’est partagé avec personne en dehors de son unité.")).to_be_visible()
+    web.check(alice, "sharing, nobody yet")
+
+    # and sharing with her own unit is refused, in French, on the field
+    alice.get_by_label("Une unité").check()
+    alice.get_by_label("Unité", exact=True).fill("a")
+    alice.get_by_role("button", name="Partager", exact=True).click()
+    expect(alice.get_by_text("Le dossier appartient déjà à cette unité")).to_be_visible()
+    expect(alice.get_by_label("Unité", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    # When she shares it with erin, for reading
+    alice.get_by_label("Une personne").check()
+    alice.get_by_label("Identifiant de la personne").fill("erin")
+    alice.get_by_label("Droit").select_option(label="Lecture")
+    alice.get_by_role("button", name="Partager", exact=True).click()
+    grants = alice.get_by_role("table", name="Avec qui le dossier est partagé")
+    expect(grants.get_by_role("row").filter(has_text="erin")).to_contain_text("Lecture")
+    web.check(alice, "sharing with a grant")
+    web.screenshot(alice, "web-sharing")
+
+    # Then erin finds it in her list and opens it
+    erin.goto(f"/dossiers?q={reference}")
+    erin.get_by_role("link", name=reference).click()
+    expect(erin.get_by_role("heading", level=1)).to_contain_text(reference)
+
+    # and, although an editor, she is offered what her read grant allows, nothing more
+    expect(erin.get_by_role("button", name="Télécharger piece.txt")).to_be_visible()
+    expect(erin.get_by_role("link", name="Modifier")).to_have_count(0)
+    expect(erin.get_by_text("Choisir des fichiers")).to_have_count(0)
+    erin.get_by_role("link", name="Partage").click()
+    expect(erin.get_by_role("row").filter(has_text="erin")).to_be_visible()
+    expect(erin.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
+    expect(erin.get_by_role("button", name=re.compile("^Retirer"))).to_have_count(0)
+    web.check(erin, "sharing, read only")
+    erin.goto(path + "/edit")
+    expect(erin.get_by_role("alert")).to_contain_text("Vos droits ne vous permettent pas de modifier ce dossier")
+
+    # When erin downloads the document
+    erin.goto(path)
+    assert len(download(erin, "piece.txt")) == 64
+
+    # Then alice's history shows the grant and the download, by whom
+    alice.get_by_role("link", name="Historique").click()
+    history = alice.get_by_role("table", name=re.compile("Historique du dossier"))
+    shared = history.get_by_role("row").filter(has_text="Dossier partagé")
+    expect(shared).to_contain_text("destinataire : erin")
+    expect(shared).to_contain_text("droit : Lecture")
+    expect(history.get_by_role("row").filter(has_text="Document téléchargé")).to_contain_text("erin")
+    web.check(alice, "history with grants and downloads")
+
+    # When alice stops sharing, erin no longer sees the dossier
+    alice.get_by_role("link", name="Partage").click()
+    alice.get_by_role("button", name="Retirer le partage avec erin").click()
+    dialog = alice.get_by_role("dialog", name="Ne plus partager le dossier avec erin ?")
+    web.check(alice, "stop sharing dialog")
+    dialog.get_by_role("button", name="Retirer").click()
+    expect(dialog).to_be_hidden()
+    expect(alice.get_by_text("Ce dossier n’est partagé avec personne en dehors de son unité.")).to_be_visible()
+    erin.reload()
+    expect(erin.get_by_role("heading", level=1, name="Dossier introuvable")).to_be_visible()
+
+    # and the history in English names the revocation
+    alice.get_by_label("Langue").select_option("en")
+    alice.get_by_role("link", name="History").click()
+    expect(alice.get_by_role("row").filter(has_text="Sharing removed")).to_contain_text("grantee: erin")
