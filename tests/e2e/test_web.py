@@ -654,3 +654,25 @@ def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_hi
     alice.get_by_label("Langue").select_option("en")
     alice.get_by_role("link", name="History").click()
     expect(alice.get_by_role("row").filter(has_text="Sharing removed")).to_contain_text("grantee: erin")
+
+
+def test_an_admin_creates_in_any_unit_and_an_editor_without_a_unit_is_told_why_not(web: Web) -> None:
+    # Given an admin in no unit, who types the unit of a new dossier
+    carol = web.context().new_page()
+    web.sign_in(carol, "carol", "admins", units="", path="/dossiers/new")
+    carol.get_by_label("Référence").fill(unique("ADMIN"))
+    carol.get_by_label("Intitulé").fill("Créé pour une autre unité")
+    carol.get_by_label("Unité").fill("Mauvaise Unité")
+    carol.get_by_role("button", name="Créer le dossier").click()
+    expect(carol.get_by_text("Le nom d’une unité est fait de lettres minuscules")).to_be_visible()
+    carol.get_by_label("Unité").fill("archives")
+    web.check(carol, "new dossier as an admin")
+    carol.get_by_role("button", name="Créer le dossier").click()
+    carol.wait_for_url(re.compile(r"/dossiers/[0-9a-f]{32}$"))
+    expect(carol.get_by_test_id("dossier-unit")).to_have_text("archives")
+
+    # When an editor in no unit opens the creation form, they are told why they may not create
+    dan = web.context().new_page()
+    web.sign_in(dan, "dan", "editors", units="", path="/dossiers/new")
+    expect(dan.get_by_role("alert")).to_contain_text("Vous n’appartenez à aucune unité")
+    expect(dan.get_by_role("link", name="Nouveau dossier")).to_have_count(0)
