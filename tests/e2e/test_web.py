@@ -22,6 +22,8 @@ from tests.e2e.browser import Web, stored_user
 pytestmark = pytest.mark.browser
 
 MiB = 1024 * 1024
+NOT_SHARED = "Ce dossier n’est partagé avec personne en dehors de son unité."
+EDIT_REFUSED = "Vos droits ne vous permettent pas de modifier ce dossier"
 
 
 def unique(prefix: str) -> str:
@@ -292,7 +294,7 @@ def test_a_reader_is_offered_no_write_action_and_a_direct_edit_url_is_refused(we
 
     # and the sharing screen shows her who sees the dossier, but offers no way to change it
     page.get_by_role("link", name="Partage").click()
-    expect(page.get_by_text("Ce dossier n’est partagé avec personne en dehors de son unité.")).to_be_visible()
+    expect(page.get_by_text(NOT_SHARED)).to_be_visible()
     expect(page.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
     expect(page.get_by_role("textbox")).to_have_count(0)
     expect(page.get_by_text("Seuls les rédacteurs de l’unité du dossier")).to_be_visible()
@@ -567,6 +569,41 @@ def test_the_list_filters_by_unit_and_by_creator_and_a_dossier_is_created_in_a_c
     expect(bob.get_by_role("row").filter(has_text=f"{tag}-B")).to_have_count(0)
 
 
+def share_with_a_user(web: Web, page: Page, user: str) -> None:
+    """On the sharing screen: a grant to the dossier's own unit is refused on the field, then the
+    dossier is shared with `user` for reading."""
+    expect(page.get_by_role("heading", level=2, name="Partage")).to_be_visible()
+    expect(page.get_by_text(NOT_SHARED)).to_be_visible()
+    web.check(page, "sharing, nobody yet")
+
+    page.get_by_label("Une unité").check()
+    page.get_by_label("Unité", exact=True).fill("a")
+    page.get_by_role("button", name="Partager", exact=True).click()
+    expect(page.get_by_text("Le dossier appartient déjà à cette unité")).to_be_visible()
+    expect(page.get_by_label("Unité", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Une personne").check()
+    page.get_by_label("Identifiant de la personne").fill(user)
+    page.get_by_label("Droit").select_option(label="Lecture")
+    page.get_by_role("button", name="Partager", exact=True).click()
+    grants = page.get_by_role("table", name="Avec qui le dossier est partagé")
+    expect(grants.get_by_role("row").filter(has_text=user)).to_contain_text("Lecture")
+
+
+def offered_reading_only(web: Web, page: Page, path: str, user: str) -> None:
+    """What a read grant offers: download, the list of grants; no edit, upload or sharing."""
+    expect(page.get_by_role("button", name="Télécharger piece.txt")).to_be_visible()
+    expect(page.get_by_role("link", name="Modifier")).to_have_count(0)
+    expect(page.get_by_text("Choisir des fichiers")).to_have_count(0)
+    page.get_by_role("link", name="Partage").click()
+    expect(page.get_by_role("row").filter(has_text=user)).to_be_visible()
+    expect(page.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Retirer"))).to_have_count(0)
+    web.check(page, "sharing, read only")
+    page.goto(path + "/edit")
+    expect(page.get_by_role("alert")).to_contain_text(EDIT_REFUSED)
+
+
 def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_history_says_so(
     web: Web,
 ) -> None:
@@ -586,26 +623,9 @@ def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_hi
     erin.get_by_role("link", name="Mon compte").click()
     expect(erin.get_by_test_id("me-subject")).to_have_text("erin")
 
-    # When alice opens the sharing screen, the dossier is shared with nobody
+    # When alice shares it with erin, for reading (after trying her own unit, refused in French)
     alice.get_by_role("link", name="Partage").click()
-    expect(alice.get_by_role("heading", level=2, name="Partage")).to_be_visible()
-    expect(alice.get_by_text("Ce dossier n’est partagé avec personne en dehors de son unité.")).to_be_visible()
-    web.check(alice, "sharing, nobody yet")
-
-    # and sharing with her own unit is refused, in French, on the field
-    alice.get_by_label("Une unité").check()
-    alice.get_by_label("Unité", exact=True).fill("a")
-    alice.get_by_role("button", name="Partager", exact=True).click()
-    expect(alice.get_by_text("Le dossier appartient déjà à cette unité")).to_be_visible()
-    expect(alice.get_by_label("Unité", exact=True)).to_have_attribute("aria-invalid", "true")
-
-    # When she shares it with erin, for reading
-    alice.get_by_label("Une personne").check()
-    alice.get_by_label("Identifiant de la personne").fill("erin")
-    alice.get_by_label("Droit").select_option(label="Lecture")
-    alice.get_by_role("button", name="Partager", exact=True).click()
-    grants = alice.get_by_role("table", name="Avec qui le dossier est partagé")
-    expect(grants.get_by_role("row").filter(has_text="erin")).to_contain_text("Lecture")
+    share_with_a_user(web, alice, "erin")
     web.check(alice, "sharing with a grant")
     web.screenshot(alice, "web-sharing")
 
@@ -615,16 +635,7 @@ def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_hi
     expect(erin.get_by_role("heading", level=1)).to_contain_text(reference)
 
     # and, although an editor, she is offered what her read grant allows, nothing more
-    expect(erin.get_by_role("button", name="Télécharger piece.txt")).to_be_visible()
-    expect(erin.get_by_role("link", name="Modifier")).to_have_count(0)
-    expect(erin.get_by_text("Choisir des fichiers")).to_have_count(0)
-    erin.get_by_role("link", name="Partage").click()
-    expect(erin.get_by_role("row").filter(has_text="erin")).to_be_visible()
-    expect(erin.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
-    expect(erin.get_by_role("button", name=re.compile("^Retirer"))).to_have_count(0)
-    web.check(erin, "sharing, read only")
-    erin.goto(path + "/edit")
-    expect(erin.get_by_role("alert")).to_contain_text("Vos droits ne vous permettent pas de modifier ce dossier")
+    offered_reading_only(web, erin, path, "erin")
 
     # When erin downloads the document
     erin.goto(path)
@@ -646,7 +657,7 @@ def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_hi
     web.check(alice, "stop sharing dialog")
     dialog.get_by_role("button", name="Retirer").click()
     expect(dialog).to_be_hidden()
-    expect(alice.get_by_text("Ce dossier n’est partagé avec personne en dehors de son unité.")).to_be_visible()
+    expect(alice.get_by_text(NOT_SHARED)).to_be_visible()
     erin.reload()
     expect(erin.get_by_role("heading", level=1, name="Dossier introuvable")).to_be_visible()
 
