@@ -553,14 +553,14 @@ def test_the_list_filters_by_unit_and_by_creator_and_a_dossier_is_created_in_a_c
 
     # and "mine" keeps hers only, whatever the unit
     alice.get_by_label("Unité").select_option(label="Toutes")
-    alice.get_by_label("Seulement ceux que j’ai créés").check()
+    alice.get_by_label("Créés par moi").check()
     alice.get_by_role("button", name="Rechercher").click()
     alice.wait_for_url(re.compile(r"mine=1"))
     expect(rows.filter(has_text=f"{tag}-B")).to_be_visible()
     expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
     # and the filters survive a reload, read back from the address
     alice.reload()
-    expect(alice.get_by_label("Seulement ceux que j’ai créés")).to_be_checked()
+    expect(alice.get_by_label("Créés par moi")).to_be_checked()
     expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
 
     # and bob, who is not in unit-b, does not see alice's dossier at all

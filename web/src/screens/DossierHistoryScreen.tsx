@@ -23,6 +23,7 @@ const DETAIL_NAMES = [
   "size_bytes",
   "multipart",
   "etag",
+  "sha256",
   "version_id",
   "unit",
   "from",
