@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from scripts.devstack.database import connect
+from tests.conftest import LocalStack
 from tests.e2e.browser import Web, stored_user
 
 pytestmark = pytest.mark.browser
@@ -687,3 +689,59 @@ def test_an_admin_creates_in_any_unit_and_an_editor_without_a_unit_is_told_why_n
     web.sign_in(dan, "dan", "editors", units="", path="/dossiers/new")
     expect(dan.get_by_role("alert")).to_contain_text("Vous n’appartenez à aucune unité")
     expect(dan.get_by_role("link", name="Nouveau dossier")).to_have_count(0)
+
+
+def set_document_status(local_stack: LocalStack, dossier_path: str, filename: str, status: str) -> None:
+    """Put a document in a status that only the malware scan or the clean-up of abandoned uploads
+    sets (neither runs in the local stack yet), straight in the stack's database."""
+    connection = connect(local_stack.db_url)
+    try:
+        with connection.cursor() as cursor:
+            changed = cursor.execute(
+                "UPDATE documents d JOIN dossiers o ON o.id = d.dossier_id"
+                " SET d.status = %s WHERE o.public_id = %s AND d.filename = %s",
+                (status, dossier_path.rsplit("/", 1)[1], filename),
+            )
+    finally:
+        connection.close()
+    assert changed == 1
+
+
+def test_document_statuses_are_shown_in_words_and_only_available_documents_download(
+    web: Web, local_stack: LocalStack
+) -> None:
+    # Given a dossier with four uploaded documents, three of which the scan or the clean-up moved on
+    page = web.context().new_page()
+    web.sign_in(page, "alice", "editors")
+    path = create_dossier(page, unique("STATUS"), "États des documents")
+    names = ["sain.txt", "en-analyse.txt", "infecte.txt", "abandonne.txt"]
+    drop(page, [{"name": name, "size": 32, "type": "text/plain"} for name in names])
+    expect(page.locator("[data-upload-state=done]")).to_have_count(4)
+    set_document_status(local_stack, path, "en-analyse.txt", "scanning")
+    set_document_status(local_stack, path, "infecte.txt", "quarantined")
+    set_document_status(local_stack, path, "abandonne.txt", "expired")
+
+    # When the dossier is shown again
+    page.reload()
+    table = page.get_by_role("table", name="Documents du dossier")
+
+    # Then each status is said in words, and only the available document offers a download
+    expected = {
+        "sain.txt": "Disponible",
+        "en-analyse.txt": "Analyse antivirus",
+        "infecte.txt": "En quarantaine",
+        "abandonne.txt": "Envoi abandonné",
+    }
+    for name, label in expected.items():
+        expect(table.get_by_role("row").filter(has_text=name)).to_contain_text(label)
+    expect(page.get_by_role("button", name="Télécharger sain.txt")).to_be_visible()
+    for name in names[1:]:
+        expect(page.get_by_role("button", name=f"Télécharger {name}")).to_have_count(0)
+    expect(page.get_by_text("Seuls les documents disponibles se téléchargent")).to_be_visible()
+    web.check(page, "document statuses")
+
+    # and in English too
+    page.get_by_label("Langue").select_option("en")
+    expect(page.get_by_role("row").filter(has_text="infecte.txt")).to_contain_text("Quarantined")
+    expect(page.get_by_role("row").filter(has_text="en-analyse.txt")).to_contain_text("Virus scan")
+    expect(page.get_by_role("row").filter(has_text="abandonne.txt")).to_contain_text("Upload abandoned")
