@@ -669,7 +669,9 @@ def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_hi
     expect(alice.get_by_role("row").filter(has_text="Sharing removed")).to_contain_text("grantee: erin")
 
 
-def test_an_admin_creates_in_any_unit_and_an_editor_without_a_unit_is_told_why_not(web: Web) -> None:
+def test_an_admin_creates_in_any_unit_and_moves_dossiers_and_an_editor_without_a_unit_may_not_create(
+    web: Web,
+) -> None:
     # Given an admin in no unit, who types the unit of a new dossier
     carol = web.context().new_page()
     web.sign_in(carol, "carol", "admins", units="", path="/dossiers/new")
@@ -683,6 +685,28 @@ def test_an_admin_creates_in_any_unit_and_an_editor_without_a_unit_is_told_why_n
     carol.get_by_role("button", name="Créer le dossier").click()
     carol.wait_for_url(re.compile(r"/dossiers/[0-9a-f]{32}$"))
     expect(carol.get_by_test_id("dossier-unit")).to_have_text("archives")
+
+    # When she moves a dossier of unit-a to unit-b, its editor in unit-a loses it
+    alice = web.context().new_page()
+    web.sign_in(alice, "alice", "editors", units="unit-a")
+    path = create_dossier(alice, unique("MOVE"), "À déplacer")
+    carol.goto(path + "/edit")
+    expect(carol.get_by_label("Unité")).to_have_value("unit-a")
+    carol.get_by_label("Unité").fill("b")
+    web.check(carol, "edit as an admin")
+    carol.get_by_role("button", name="Enregistrer").click()
+    carol.wait_for_url(re.compile(re.escape(path) + "$"))
+    expect(carol.get_by_test_id("dossier-unit")).to_have_text("b")
+    carol.get_by_role("link", name="Historique").click()
+    moved = carol.get_by_role("row").filter(has_text="Dossier changé d’unité")
+    expect(moved).to_contain_text("de : a · vers : b")
+    alice.reload()
+    expect(alice.get_by_role("heading", level=1, name="Dossier introuvable")).to_be_visible()
+    # and an editor who is not an admin is offered no unit to change
+    bob = web.context().new_page()
+    web.sign_in(bob, "bob", "editors", units="unit-b", path=path + "/edit")
+    expect(bob.get_by_label("Intitulé")).to_be_visible()
+    expect(bob.get_by_label("Unité")).to_have_count(0)
 
     # When an editor in no unit opens the creation form, they are told why they may not create
     dan = web.context().new_page()

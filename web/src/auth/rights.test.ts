@@ -36,6 +36,7 @@ describe("the actions a dossier offers", () => {
     expect(dossierRights(dossier("open", {}))).toEqual({
       edit: false,
       archive: false,
+      move: false,
       upload: false,
       deleteDocuments: false,
       share: false,
@@ -45,6 +46,7 @@ describe("the actions a dossier offers", () => {
     expect(dossierRights(dossier("open", { edit: true, share: true, relation: "unit" }))).toEqual({
       edit: true,
       archive: false,
+      move: false,
       upload: true,
       deleteDocuments: false,
       share: true,
@@ -55,12 +57,13 @@ describe("the actions a dossier offers", () => {
   it("follow the dossier's status as the API applies it", () => {
     const all = { edit: true, share: true, archive: true, delete_documents: true, move: true, relation: "admin" as const };
     const closed = dossierRights(dossier("closed", all));
-    expect(closed).toMatchObject({ edit: true, upload: false, deleteDocuments: true, grant: true, archive: true });
+    expect(closed).toMatchObject({ edit: true, upload: false, deleteDocuments: true, grant: true, archive: true, move: true });
     const archived = dossierRights(dossier("archived", all));
     // an archived dossier changes no more, but may still lose its grants
     expect(archived).toEqual({
       edit: false,
       archive: false,
+      move: false,
       upload: false,
       deleteDocuments: false,
       share: true,

@@ -9,6 +9,8 @@ import { atLeast, type Principal } from "./principal";
 export interface DossierRights {
   edit: boolean;
   archive: boolean;
+  /** Move it to another unit (admins). */
+  move: boolean;
   upload: boolean;
   deleteDocuments: boolean;
   /** Stop sharing the dossier with someone (the unit's editors, admins). */
@@ -20,6 +22,7 @@ export interface DossierRights {
 export const NO_RIGHTS: DossierRights = {
   edit: false,
   archive: false,
+  move: false,
   upload: false,
   deleteDocuments: false,
   share: false,
@@ -37,6 +40,7 @@ export function dossierRights(dossier: Dossier): DossierRights {
   return {
     edit: live && rights.edit,
     archive: live && rights.archive,
+    move: live && rights.move,
     upload: dossier.status === "open" && rights.edit,
     deleteDocuments: live && rights.delete_documents,
     share: rights.share,
