@@ -17,11 +17,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from scripts.devstack.database import connect
+from tests.conftest import LocalStack
 from tests.e2e.browser import Web, stored_user
 
 pytestmark = pytest.mark.browser
 
 MiB = 1024 * 1024
+NOT_SHARED = "Ce dossier n’est partagé avec personne en dehors de son unité."
+EDIT_REFUSED = "Vos droits ne vous permettent pas de modifier ce dossier"
 
 
 def unique(prefix: str) -> str:
@@ -290,6 +294,14 @@ def test_a_reader_is_offered_no_write_action_and_a_direct_edit_url_is_refused(we
     expect(page.get_by_text("Choisir des fichiers")).to_have_count(0)
     web.check(page, "dossier as a reader")
 
+    # and the sharing screen shows her who sees the dossier, but offers no way to change it
+    page.get_by_role("link", name="Partage").click()
+    expect(page.get_by_text(NOT_SHARED)).to_be_visible()
+    expect(page.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
+    expect(page.get_by_role("textbox")).to_have_count(0)
+    expect(page.get_by_text("Seuls les rédacteurs de l’unité du dossier")).to_be_visible()
+    web.check(page, "sharing as a reader")
+
     # and the edit and create URLs typed by hand say she may not
     page.goto(path + "/edit")
     expect(page.get_by_role("alert")).to_contain_text(
@@ -498,3 +510,262 @@ def test_sign_out_ends_the_session(web: Web) -> None:
     web.check(page, "signed out")
     page.goto("/dossiers")
     page.wait_for_url(re.compile(r"/oidc/oauth2/authorize"))
+
+
+def test_the_list_filters_by_unit_and_by_creator_and_a_dossier_is_created_in_a_chosen_unit(web: Web) -> None:
+    # Given alice, an editor of two units, who creates a dossier in the second one
+    alice = web.context().new_page()
+    web.sign_in(alice, "alice", "editors", units="unit-a unit-b")
+    tag = unique("UNIT")
+    alice.goto("/dossiers/new")
+    unit = alice.get_by_label("Unité")
+    expect(unit).to_have_value("")  # two units: nothing is chosen for her
+    alice.get_by_label("Référence").fill(f"{tag}-B")
+    alice.get_by_label("Intitulé").fill(f"{tag} dans b")
+    alice.get_by_role("button", name="Créer le dossier").click()
+    expect(alice.get_by_text("Choisissez l’unité du dossier.")).to_be_visible()
+    unit.select_option(label="b")
+    web.check(alice, "new dossier with a unit to choose")
+    alice.get_by_role("button", name="Créer le dossier").click()
+    alice.wait_for_url(re.compile(r"/dossiers/[0-9a-f]{32}$"))
+    expect(alice.get_by_test_id("dossier-unit")).to_have_text("b")
+
+    # and bob, an editor of unit-a only, whose only unit is chosen for him
+    bob = web.context().new_page()
+    web.sign_in(bob, "bob", "editors", units="unit-a")
+    bob.goto("/dossiers/new")
+    expect(bob.get_by_label("Unité")).to_have_value("unit-a")
+    create_dossier(bob, f"{tag}-A", f"{tag} dans a")
+    expect(bob.get_by_test_id("dossier-unit")).to_have_text("a")
+
+    # When alice lists the tag's dossiers, she sees both, with their units
+    alice.goto(f"/dossiers?q={tag}")
+    rows = alice.get_by_role("row")
+    expect(rows.filter(has_text=f"{tag}-A")).to_contain_text("bob")
+    expect(rows.filter(has_text=f"{tag}-B")).to_contain_text("alice")
+
+    # Then the unit filter keeps unit-b's only
+    alice.get_by_label("Unité").select_option(label="b")
+    alice.get_by_role("button", name="Rechercher").click()
+    alice.wait_for_url(re.compile(r"unit=unit-b"))
+    expect(rows.filter(has_text=f"{tag}-B")).to_be_visible()
+    expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
+    web.check(alice, "dossier list filtered by unit")
+    web.screenshot(alice, "web-dossiers-filtered")
+
+    # and "mine" keeps hers only, whatever the unit
+    alice.get_by_label("Unité").select_option(label="Toutes")
+    alice.get_by_label("Créés par moi").check()
+    alice.get_by_role("button", name="Rechercher").click()
+    alice.wait_for_url(re.compile(r"mine=1"))
+    expect(rows.filter(has_text=f"{tag}-B")).to_be_visible()
+    expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
+    # and the filters survive a reload, read back from the address
+    alice.reload()
+    expect(alice.get_by_label("Créés par moi")).to_be_checked()
+    expect(rows.filter(has_text=f"{tag}-A")).to_have_count(0)
+
+    # and bob, who is not in unit-b, does not see alice's dossier at all
+    bob.goto(f"/dossiers?q={tag}")
+    expect(bob.get_by_role("row").filter(has_text=f"{tag}-A")).to_be_visible()
+    expect(bob.get_by_role("row").filter(has_text=f"{tag}-B")).to_have_count(0)
+
+
+def share_with_a_user(web: Web, page: Page, user: str) -> None:
+    """On the sharing screen: a grant to the dossier's own unit is refused on the field, then the
+    dossier is shared with `user` for reading."""
+    expect(page.get_by_role("heading", level=2, name="Partage")).to_be_visible()
+    expect(page.get_by_text(NOT_SHARED)).to_be_visible()
+    web.check(page, "sharing, nobody yet")
+
+    page.get_by_label("Une unité").check()
+    page.get_by_label("Unité", exact=True).fill("a")
+    page.get_by_role("button", name="Partager", exact=True).click()
+    expect(page.get_by_text("Le dossier appartient déjà à cette unité")).to_be_visible()
+    expect(page.get_by_label("Unité", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Une personne").check()
+    page.get_by_label("Identifiant de la personne").fill(user)
+    page.get_by_label("Droit").select_option(label="Lecture")
+    page.get_by_role("button", name="Partager", exact=True).click()
+    grants = page.get_by_role("table", name="Avec qui le dossier est partagé")
+    expect(grants.get_by_role("row").filter(has_text=user)).to_contain_text("Lecture")
+
+
+def offered_reading_only(web: Web, page: Page, path: str, user: str) -> None:
+    """What a read grant offers: download, the list of grants; no edit, upload or sharing."""
+    expect(page.get_by_role("button", name="Télécharger piece.txt")).to_be_visible()
+    expect(page.get_by_role("link", name="Modifier")).to_have_count(0)
+    expect(page.get_by_text("Choisir des fichiers")).to_have_count(0)
+    page.get_by_role("link", name="Partage").click()
+    expect(page.get_by_role("row").filter(has_text=user)).to_be_visible()
+    expect(page.get_by_role("button", name="Partager", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Retirer"))).to_have_count(0)
+    web.check(page, "sharing, read only")
+    page.goto(path + "/edit")
+    expect(page.get_by_role("alert")).to_contain_text(EDIT_REFUSED)
+
+
+def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_history_says_so(
+    web: Web,
+) -> None:
+    # Given alice, an editor of unit-a, with a dossier and a document in it
+    alice = web.context().new_page()
+    web.sign_in(alice, "alice", "editors", units="unit-a")
+    reference = unique("SHARE")
+    path = create_dossier(alice, reference, "Partagé avec erin")
+    drop(alice, [{"name": "piece.txt", "size": 64, "type": "text/plain"}])
+    expect(alice.locator("[data-upload-state=done]")).to_have_count(1)
+
+    # and erin, an editor of unit-c, who does not see it
+    erin = web.context().new_page()
+    web.sign_in(erin, "erin", "editors", units="unit-c")
+    erin.goto(f"/dossiers?q={reference}")
+    expect(erin.get_by_text("Aucun dossier ne correspond.")).to_be_visible()
+    erin.get_by_role("link", name="Mon compte").click()
+    expect(erin.get_by_test_id("me-subject")).to_have_text("erin")
+
+    # When alice shares it with erin, for reading (after trying her own unit, refused in French)
+    alice.get_by_role("link", name="Partage").click()
+    share_with_a_user(web, alice, "erin")
+    web.check(alice, "sharing with a grant")
+    web.screenshot(alice, "web-sharing")
+
+    # Then erin finds it in her list and opens it
+    erin.goto(f"/dossiers?q={reference}")
+    erin.get_by_role("link", name=reference).click()
+    expect(erin.get_by_role("heading", level=1)).to_contain_text(reference)
+
+    # and, although an editor, she is offered what her read grant allows, nothing more
+    offered_reading_only(web, erin, path, "erin")
+
+    # When erin downloads the document
+    erin.goto(path)
+    assert len(download(erin, "piece.txt")) == 64
+
+    # Then alice's history shows the grant and the download, by whom
+    alice.get_by_role("link", name="Historique").click()
+    history = alice.get_by_role("table", name=re.compile("Historique du dossier"))
+    shared = history.get_by_role("row").filter(has_text="Dossier partagé")
+    expect(shared).to_contain_text("destinataire : erin")
+    expect(shared).to_contain_text("droit : Lecture")
+    expect(history.get_by_role("row").filter(has_text="Document téléchargé")).to_contain_text("erin")
+    web.check(alice, "history with grants and downloads")
+
+    # When alice stops sharing, erin no longer sees the dossier
+    alice.get_by_role("link", name="Partage").click()
+    alice.get_by_role("button", name="Retirer le partage avec erin").click()
+    dialog = alice.get_by_role("dialog", name="Ne plus partager le dossier avec erin ?")
+    web.check(alice, "stop sharing dialog")
+    dialog.get_by_role("button", name="Retirer").click()
+    expect(dialog).to_be_hidden()
+    expect(alice.get_by_text(NOT_SHARED)).to_be_visible()
+    erin.reload()
+    expect(erin.get_by_role("heading", level=1, name="Dossier introuvable")).to_be_visible()
+
+    # and the history in English names the revocation
+    alice.get_by_label("Langue").select_option("en")
+    alice.get_by_role("link", name="History").click()
+    expect(alice.get_by_role("row").filter(has_text="Sharing removed")).to_contain_text("grantee: erin")
+
+
+def test_an_admin_creates_in_any_unit_and_moves_dossiers_and_an_editor_without_a_unit_may_not_create(
+    web: Web,
+) -> None:
+    # Given an admin in no unit, who types the unit of a new dossier
+    carol = web.context().new_page()
+    web.sign_in(carol, "carol", "admins", units="", path="/dossiers/new")
+    carol.get_by_label("Référence").fill(unique("ADMIN"))
+    carol.get_by_label("Intitulé").fill("Créé pour une autre unité")
+    carol.get_by_label("Unité").fill("Mauvaise Unité")
+    carol.get_by_role("button", name="Créer le dossier").click()
+    expect(carol.get_by_text("Le nom d’une unité est fait de lettres minuscules")).to_be_visible()
+    carol.get_by_label("Unité").fill("archives")
+    web.check(carol, "new dossier as an admin")
+    carol.get_by_role("button", name="Créer le dossier").click()
+    carol.wait_for_url(re.compile(r"/dossiers/[0-9a-f]{32}$"))
+    expect(carol.get_by_test_id("dossier-unit")).to_have_text("archives")
+
+    # When she moves a dossier of unit-a to unit-b, its editor in unit-a loses it
+    alice = web.context().new_page()
+    web.sign_in(alice, "alice", "editors", units="unit-a")
+    path = create_dossier(alice, unique("MOVE"), "À déplacer")
+    carol.goto(path + "/edit")
+    expect(carol.get_by_label("Unité")).to_have_value("unit-a")
+    carol.get_by_label("Unité").fill("b")
+    web.check(carol, "edit as an admin")
+    carol.get_by_role("button", name="Enregistrer").click()
+    carol.wait_for_url(re.compile(re.escape(path) + "$"))
+    expect(carol.get_by_test_id("dossier-unit")).to_have_text("b")
+    carol.get_by_role("link", name="Historique").click()
+    moved = carol.get_by_role("row").filter(has_text="Dossier changé d’unité")
+    expect(moved).to_contain_text("de : a · vers : b")
+    alice.reload()
+    expect(alice.get_by_role("heading", level=1, name="Dossier introuvable")).to_be_visible()
+    # and an editor who is not an admin is offered no unit to change
+    bob = web.context().new_page()
+    web.sign_in(bob, "bob", "editors", units="unit-b", path=path + "/edit")
+    expect(bob.get_by_label("Intitulé")).to_be_visible()
+    expect(bob.get_by_label("Unité")).to_have_count(0)
+
+    # When an editor in no unit opens the creation form, they are told why they may not create
+    dan = web.context().new_page()
+    web.sign_in(dan, "dan", "editors", units="", path="/dossiers/new")
+    expect(dan.get_by_role("alert")).to_contain_text("Vous n’appartenez à aucune unité")
+    expect(dan.get_by_role("link", name="Nouveau dossier")).to_have_count(0)
+
+
+def set_document_status(local_stack: LocalStack, dossier_path: str, filename: str, status: str) -> None:
+    """Put a document in a status that only the malware scan or the clean-up of abandoned uploads
+    sets (neither runs in the local stack yet), straight in the stack's database."""
+    connection = connect(local_stack.db_url)
+    try:
+        with connection.cursor() as cursor:
+            changed = cursor.execute(
+                "UPDATE documents d JOIN dossiers o ON o.id = d.dossier_id"
+                " SET d.status = %s WHERE o.public_id = %s AND d.filename = %s",
+                (status, dossier_path.rsplit("/", 1)[1], filename),
+            )
+    finally:
+        connection.close()
+    assert changed == 1
+
+
+def test_document_statuses_are_shown_in_words_and_only_available_documents_download(
+    web: Web, local_stack: LocalStack
+) -> None:
+    # Given a dossier with four uploaded documents, three of which the scan or the clean-up moved on
+    page = web.context().new_page()
+    web.sign_in(page, "alice", "editors")
+    path = create_dossier(page, unique("STATUS"), "États des documents")
+    names = ["sain.txt", "en-analyse.txt", "infecte.txt", "abandonne.txt"]
+    drop(page, [{"name": name, "size": 32, "type": "text/plain"} for name in names])
+    expect(page.locator("[data-upload-state=done]")).to_have_count(4)
+    set_document_status(local_stack, path, "en-analyse.txt", "scanning")
+    set_document_status(local_stack, path, "infecte.txt", "quarantined")
+    set_document_status(local_stack, path, "abandonne.txt", "expired")
+
+    # When the dossier is shown again
+    page.reload()
+    table = page.get_by_role("table", name="Documents du dossier")
+
+    # Then each status is said in words, and only the available document offers a download
+    expected = {
+        "sain.txt": "Disponible",
+        "en-analyse.txt": "Analyse antivirus",
+        "infecte.txt": "En quarantaine",
+        "abandonne.txt": "Envoi abandonné",
+    }
+    for name, label in expected.items():
+        expect(table.get_by_role("row").filter(has_text=name)).to_contain_text(label)
+    expect(page.get_by_role("button", name="Télécharger sain.txt")).to_be_visible()
+    for name in names[1:]:
+        expect(page.get_by_role("button", name=f"Télécharger {name}")).to_have_count(0)
+    expect(page.get_by_text("Seuls les documents disponibles se téléchargent")).to_be_visible()
+    web.check(page, "document statuses")
+
+    # and in English too
+    page.get_by_label("Langue").select_option("en")
+    expect(page.get_by_role("row").filter(has_text="infecte.txt")).to_contain_text("Quarantined")
+    expect(page.get_by_role("row").filter(has_text="en-analyse.txt")).to_contain_text("Virus scan")
+    expect(page.get_by_role("row").filter(has_text="abandonne.txt")).to_contain_text("Upload abandoned")

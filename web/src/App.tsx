@@ -28,6 +28,9 @@ const DossierEditScreen = lazy(async () => ({
 const DossierHistoryScreen = lazy(async () => ({
   default: (await import("./screens/DossierHistoryScreen")).DossierHistoryScreen,
 }));
+const DossierSharingScreen = lazy(async () => ({
+  default: (await import("./screens/DossierSharingScreen")).DossierSharingScreen,
+}));
 const MeScreen = lazy(async () => ({ default: (await import("./screens/MeScreen")).MeScreen }));
 
 function Loading({ children }: { children: ReactNode }) {
@@ -68,6 +71,7 @@ export function AppRoutes({ services }: { services: Services }) {
         <Route path="dossiers/:dossierId" element={<Loading><DossierScreen /></Loading>}>
           <Route index element={<Loading><DossierOverview /></Loading>} />
           <Route path="edit" element={<Loading><DossierEditScreen /></Loading>} />
+          <Route path="sharing" element={<Loading><DossierSharingScreen /></Loading>} />
           <Route path="history" element={<Loading><DossierHistoryScreen /></Loading>} />
         </Route>
         <Route path="me" element={<Loading><MeScreen /></Loading>} />

@@ -22,6 +22,11 @@ export type DossierUpdate = components["schemas"]["DossierUpdate"];
 export type DocumentOut = components["schemas"]["DocumentOut"];
 export type DocumentStatus = DocumentOut["status"];
 export type AuditEvent = components["schemas"]["AuditEventOut"];
+export type DossierRightsOut = components["schemas"]["RightsOut"];
+export type Grant = components["schemas"]["GrantOut"];
+export type GrantInput = components["schemas"]["GrantIn"];
+export type GranteeType = GrantInput["grantee_type"];
+export type Permission = GrantInput["permission"];
 export type DossierListQuery = NonNullable<operations["list_dossiers_v1_dossiers_get"]["parameters"]["query"]>;
 
 /** A dossier and the ETag to send back as If-Match when changing it. */
@@ -36,6 +41,7 @@ export const keys = {
   dossier: (id: string) => ["dossiers", "one", id] as const,
   documents: (dossierId: string) => ["dossiers", "one", dossierId, "documents"] as const,
   history: (dossierId: string) => ["dossiers", "one", dossierId, "history"] as const,
+  grants: (dossierId: string) => ["dossiers", "one", dossierId, "grants"] as const,
 };
 
 export const PAGE_SIZE = 20;
@@ -134,7 +140,8 @@ export function useArchiveDossier(id: string) {
   });
 }
 
-const SETTLING: readonly DocumentStatus[] = ["pending"];
+/** Statuses a document leaves by itself (upload finished, scan done): worth looking again. */
+const SETTLING: readonly DocumentStatus[] = ["pending", "scanning"];
 
 export function useDocuments(dossierId: string) {
   const { api } = useServices();
@@ -171,13 +178,20 @@ export function useDeleteDocument(dossierId: string) {
   });
 }
 
-/** A short-lived download URL for a document (the browser then fetches it from S3). */
-export function useDownloadUrl() {
+/**
+ * A short-lived download URL for a document (the browser then fetches it from S3). Each one is
+ * recorded in the dossier's history, which is therefore read again.
+ */
+export function useDownloadUrl(dossierId: string) {
   const { api } = useServices();
+  const client = useQueryClient();
   return useMutation({
     mutationFn: async (documentId: string) =>
       (await call(api.GET("/v1/documents/{document_id}/download", { params: { path: { document_id: documentId } } })))
         .data,
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.history(dossierId) });
+    },
   });
 }
 
@@ -196,5 +210,57 @@ export function useHistory(dossierId: string) {
         )
       ).data,
     getNextPageParam: (page) => page.next_cursor ?? null,
+  });
+}
+
+/** Who the dossier is shared with beyond its unit (anyone who may see it may see this). */
+export function useGrants(dossierId: string) {
+  const { api } = useServices();
+  return useQuery({
+    queryKey: keys.grants(dossierId),
+    queryFn: async ({ signal }) =>
+      (
+        await call(
+          api.GET("/v1/dossiers/{dossier_id}/grants", { params: { path: { dossier_id: dossierId } }, signal }),
+        )
+      ).data.items,
+  });
+}
+
+/** Share the dossier with a user or a unit, or change what an earlier grant gives. */
+export function usePutGrant(dossierId: string) {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (grant: GrantInput) =>
+      (
+        await call(
+          api.PUT("/v1/dossiers/{dossier_id}/grants", { params: { path: { dossier_id: dossierId } }, body: grant }),
+        )
+      ).data.items,
+    onSuccess: (items) => {
+      client.setQueryData(keys.grants(dossierId), items);
+      void client.invalidateQueries({ queryKey: keys.history(dossierId) });
+    },
+  });
+}
+
+/** Stop sharing the dossier with a user or a unit. */
+export function useDeleteGrant(dossierId: string) {
+  const { api } = useServices();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ grantee_type, grantee }: Pick<Grant, "grantee_type" | "grantee">) =>
+      (
+        await call(
+          api.DELETE("/v1/dossiers/{dossier_id}/grants", {
+            params: { path: { dossier_id: dossierId }, query: { grantee_type, grantee } },
+          }),
+        )
+      ).data.items,
+    onSuccess: (items) => {
+      client.setQueryData(keys.grants(dossierId), items);
+      void client.invalidateQueries({ queryKey: keys.history(dossierId) });
+    },
   });
 }

@@ -57,3 +57,23 @@ export function principalOf(claims: Readonly<Record<string, unknown>>): Principa
 export function atLeast(principal: Principal | null, role: Role): boolean {
   return principal !== null && RANK[principal.role] >= RANK[role];
 }
+
+/** A unit as people name it: `unit-litigation` → `litigation` (what "my account" shows). */
+export function unitName(unit: string): string {
+  return unit.startsWith(UNIT_PREFIX) ? unit.slice(UNIT_PREFIX.length) : unit;
+}
+
+/** The unit group for a unit typed as people name it (`litigation`) or as its group. */
+export function unitGroup(typed: string): string {
+  const text = typed.trim();
+  return text.startsWith(UNIT_PREFIX) ? text : UNIT_PREFIX + text;
+}
+
+/** A unit group's name follows the API's rule: lowercase letters, digits, inner hyphens; 64 in all. */
+export function isUnitGroup(unit: string): boolean {
+  return (
+    unit.startsWith(UNIT_PREFIX) &&
+    unit.length <= 64 &&
+    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(unit.slice(UNIT_PREFIX.length))
+  );
+}

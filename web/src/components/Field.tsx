@@ -1,4 +1,10 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from "react";
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 
 interface FieldFrame {
   label: string;
@@ -62,6 +68,24 @@ export function TextAreaField({
     <Frame label={label} hint={hint} issues={issues}>
       {({ id, describedBy, invalid }) => (
         <textarea id={id} aria-describedby={describedBy} aria-invalid={invalid || undefined} {...textarea} />
+      )}
+    </Frame>
+  );
+}
+
+export function SelectField({
+  label,
+  hint,
+  issues,
+  children,
+  ...select
+}: FieldFrame & Omit<SelectHTMLAttributes<HTMLSelectElement>, "id">) {
+  return (
+    <Frame label={label} hint={hint} issues={issues}>
+      {({ id, describedBy, invalid }) => (
+        <select id={id} aria-describedby={describedBy} aria-invalid={invalid || undefined} {...select}>
+          {children}
+        </select>
       )}
     </Frame>
   );

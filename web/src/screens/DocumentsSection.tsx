@@ -15,7 +15,7 @@ export function DocumentsSection({ dossierId, rights }: { dossierId: string; rig
   const locale = useLocale();
   const headingId = useId();
   const documents = useDocuments(dossierId);
-  const download = useDownloadUrl();
+  const download = useDownloadUrl(dossierId);
   const remove = useDeleteDocument(dossierId);
   const [toDelete, setToDelete] = useState<DocumentOut | null>(null);
   const items = documents.data?.pages.flatMap((page) => page.items) ?? [];
@@ -100,6 +100,9 @@ export function DocumentsSection({ dossierId, rights }: { dossierId: string; rig
             ))}
           </tbody>
         </table>
+      )}
+      {items.some((d) => d.status !== "available" && d.status !== "pending") && (
+        <p className="hint">{t("documents.statusNote")}</p>
       )}
       {documents.hasNextPage && (
         <button type="button" className="button" onClick={() => void documents.fetchNextPage()}>

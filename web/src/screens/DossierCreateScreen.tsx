@@ -1,12 +1,13 @@
-import { useState, type SyntheticEvent } from "react";
+import { useId, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 
 import { isApiError } from "../api/errors";
 import { useCreateDossier } from "../api/queries";
+import { atLeast, isUnitGroup, unitGroup, unitName } from "../auth/principal";
 import { mayCreateDossiers } from "../auth/rights";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { TextAreaField, TextField } from "../components/Field";
+import { SelectField, TextAreaField, TextField } from "../components/Field";
 import { NotAllowed } from "../components/NotAllowed";
 import { PageHeading } from "../components/PageHeading";
 import { usePrincipal } from "../components/hooks";
@@ -22,13 +23,19 @@ export function DossierCreateScreen() {
   const [reference, setReference] = useState("");
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
+  const ownUnits = principal?.units ?? [];
+  // The only unit is chosen already; with several the user picks one.
+  const [unit, setUnit] = useState(ownUnits.length === 1 ? (ownUnits[0] ?? "") : "");
   const [problems, setProblems] = useState<FieldProblems>({});
+  const admin = atLeast(principal, "admin");
+  const unitsId = useId();
 
   if (!mayCreateDossiers(principal)) {
+    const reason = atLeast(principal, "editor") ? t("notAllowed.createNoUnit") : t("notAllowed.create");
     return (
       <section>
         <PageHeading title={t("dossierCreate.title")} />
-        <NotAllowed reason={t("notAllowed.create")} backTo="/dossiers" backLabel={t("notFound.backToDossiers")} />
+        <NotAllowed reason={reason} backTo="/dossiers" backLabel={t("notFound.backToDossiers")} />
       </section>
     );
   }
@@ -42,7 +49,10 @@ export function DossierCreateScreen() {
 
   const onSubmit = (event: SyntheticEvent) => {
     event.preventDefault();
+    const chosenUnit = admin ? unitGroup(unit) : unit;
     const found = checkDossierFields({ reference, title, description });
+    if (unit.trim() === "") found.unit = "required";
+    else if (!isUnitGroup(chosenUnit)) found.unit = "format";
     setProblems(found);
     if (Object.keys(found).length > 0) {
       return;
@@ -50,6 +60,7 @@ export function DossierCreateScreen() {
     const input = {
       reference: reference.trim(),
       title: title.trim(),
+      unit: chosenUnit,
       ...(description.trim() ? { description: description.trim() } : {}),
     };
     create.mutate(
@@ -84,6 +95,49 @@ export function DossierCreateScreen() {
             setTitle(event.target.value);
           }}
         />
+        {admin ? (
+          // Admins create in any unit: they type it, their own units are suggested.
+          <>
+            <TextField
+              label={t("dossier.fields.unit")}
+              hint={t("dossierForm.hints.unitAdmin")}
+              issues={issues("unit")}
+              value={unit}
+              maxLength={64}
+              autoComplete="off"
+              list={unitsId}
+              required
+              onChange={(event) => {
+                setUnit(event.target.value);
+              }}
+            />
+            <datalist id={unitsId}>
+              {ownUnits.map((u) => (
+                <option key={u} value={u}>
+                  {unitName(u)}
+                </option>
+              ))}
+            </datalist>
+          </>
+        ) : (
+          <SelectField
+            label={t("dossier.fields.unit")}
+            hint={t("dossierForm.hints.unit")}
+            issues={issues("unit")}
+            value={unit}
+            required
+            onChange={(event) => {
+              setUnit(event.target.value);
+            }}
+          >
+            {ownUnits.length > 1 && <option value="">{t("dossierForm.chooseUnit")}</option>}
+            {ownUnits.map((u) => (
+              <option key={u} value={u}>
+                {unitName(u)}
+              </option>
+            ))}
+          </SelectField>
+        )}
         <TextAreaField
           label={t("dossier.fields.description")}
           issues={issues("description")}

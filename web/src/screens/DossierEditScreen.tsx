@@ -7,6 +7,7 @@ import { useFetchDossier, useUpdateDossier, type DossierUpdate, type VersionedDo
 import { ErrorMessage } from "../components/ErrorMessage";
 import { TextAreaField, TextField } from "../components/Field";
 import { NotAllowed } from "../components/NotAllowed";
+import { isUnitGroup, unitGroup } from "../auth/principal";
 import {
   changesFrom,
   checkDossierFields,
@@ -32,10 +33,10 @@ export function DossierEditScreen() {
     const reason = versioned.dossier.status === "archived" ? t("notAllowed.archived") : t("notAllowed.edit");
     return <NotAllowed reason={reason} backTo={`/dossiers/${versioned.dossier.id}`} backLabel={t("dossier.backToDossier")} />;
   }
-  return <EditForm initial={versioned} />;
+  return <EditForm initial={versioned} mayMove={rights.move} />;
 }
 
-function EditForm({ initial }: { initial: VersionedDossier }) {
+function EditForm({ initial, mayMove }: { initial: VersionedDossier; mayMove: boolean }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const id = initial.dossier.id;
@@ -65,6 +66,8 @@ function EditForm({ initial }: { initial: VersionedDossier }) {
   const onSubmit = (event: SyntheticEvent) => {
     event.preventDefault();
     const found = checkDossierFields({ title: values.title, description: values.description });
+    if (mayMove && values.unit.trim() === "") found.unit = "required";
+    else if (mayMove && !isUnitGroup(unitGroup(values.unit))) found.unit = "format";
     setProblems(found);
     const changes = changesFrom(base.dossier, values);
     setNothingChanged(Object.keys(changes).length === 0);
@@ -125,6 +128,18 @@ function EditForm({ initial }: { initial: VersionedDossier }) {
           maxLength={LIMITS.description}
           onChange={set("description")}
         />
+        {mayMove && (
+          <TextField
+            label={t("dossier.fields.unit")}
+            hint={t("dossierEdit.unitHint")}
+            issues={issues("unit")}
+            value={values.unit}
+            maxLength={64}
+            autoComplete="off"
+            required
+            onChange={set("unit")}
+          />
+        )}
         <fieldset className="field">
           <legend>{t("dossier.fields.status")}</legend>
           {(["open", "closed"] as const).map((status) => (

@@ -1,7 +1,8 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 
-import { useHistory, type AuditEvent } from "../api/queries";
+import { useHistory, type AuditEvent, type GranteeType, type Permission } from "../api/queries";
+import { unitName } from "../auth/principal";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useLocale } from "../components/hooks";
 import { formatBytes, formatDateTime } from "../format";
@@ -22,6 +23,16 @@ const DETAIL_NAMES = [
   "size_bytes",
   "multipart",
   "etag",
+  "sha256",
+  "version_id",
+  "unit",
+  "from",
+  "to",
+  "read",
+  "grantee_type",
+  "grantee",
+  "permission",
+  "previous_permission",
 ] as const;
 type DetailName = (typeof DETAIL_NAMES)[number];
 
@@ -35,6 +46,16 @@ type KnownStatus = (typeof DOSSIER_STATUSES)[number];
 function isStatus(value: unknown): value is KnownStatus {
   return typeof value === "string" && (DOSSIER_STATUSES as readonly string[]).includes(value);
 }
+
+function isPermission(value: unknown): value is Permission {
+  return value === "reader" || value === "editor";
+}
+
+function isGranteeType(value: unknown): value is GranteeType {
+  return value === "user" || value === "unit";
+}
+
+const UNIT_DETAILS = new Set(["unit", "from", "to"]);
 
 /** The details of an event in the user's language: known names and values translated. */
 function useDetailsText() {
@@ -50,6 +71,10 @@ function useDetailsText() {
         let text: string;
         if (name === "size_bytes" && typeof value === "number") text = formatBytes(value, locale);
         else if ((name === "status" || name === "previous_status") && isStatus(value)) text = t(`dossier.status.${value}`);
+        else if ((name === "permission" || name === "previous_permission") && isPermission(value))
+          text = t(`sharing.permissions.${value}`);
+        else if (name === "grantee_type" && isGranteeType(value)) text = t(`sharing.granteeTypes.${value}`);
+        else if (UNIT_DETAILS.has(name) && typeof value === "string") text = unitName(value);
         else if (typeof value === "boolean") text = value ? t("common.yes") : t("common.no");
         else if (value === null) text = t("staleEdit.empty");
         else text = typeof value === "string" ? value : JSON.stringify(value);

@@ -2,19 +2,15 @@ import { useId, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 
-import { PAGE_SIZE, useDossierList, type DossierListQuery, type DossierStatus } from "../api/queries";
+import { useDossierList } from "../api/queries";
+import { unitName } from "../auth/principal";
 import { mayCreateDossiers } from "../auth/rights";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PageHeading } from "../components/PageHeading";
 import { DossierStatusBadge } from "../components/StatusBadge";
 import { useLocale, usePrincipal } from "../components/hooks";
 import { formatDateTime } from "../format";
-
-const STATUSES: readonly DossierStatus[] = ["open", "closed", "archived"];
-
-function isStatus(value: string | null): value is DossierStatus {
-  return value !== null && (STATUSES as readonly string[]).includes(value);
-}
+import { filtersOf, listQueryOf, searchOf, STATUSES, unitChoices, type DossierFilters } from "./dossierFilters";
 
 /** The cursors of the pages before this one, kept in the history entry for "previous page". */
 interface PageTrail {
@@ -28,27 +24,18 @@ export function DossierListScreen() {
   const navigate = useNavigate();
   const location = useLocation();
   const [params] = useSearchParams();
-  const q = params.get("q") ?? "";
-  const statusParam = params.get("status");
-  const status = isStatus(statusParam) ? statusParam : undefined;
-  const cursor = params.get("cursor");
+  const filters = filtersOf(params);
+  const { cursor } = filters;
   const trail = ((location.state ?? {}) as PageTrail).previous ?? [];
-
-  const query: DossierListQuery = { limit: PAGE_SIZE };
-  if (q) query.q = q;
-  if (status) query.status = status;
-  if (cursor) query.cursor = cursor;
-  const list = useDossierList(query);
+  const list = useDossierList(listQueryOf(filters));
 
   const resultsId = useId();
 
-  const go = (next: { q: string; status: string; cursor: string | null }, previous: (string | null)[]) => {
-    const search = new URLSearchParams();
-    if (next.q) search.set("q", next.q);
-    if (next.status) search.set("status", next.status);
-    if (next.cursor) search.set("cursor", next.cursor);
-    const text = search.toString();
-    void navigate({ search: text ? `?${text}` : "" }, { state: { previous } satisfies PageTrail });
+  const go = (next: DossierFilters, previous: (string | null)[]) => {
+    void navigate({ search: searchOf(next) }, { state: { previous } satisfies PageTrail });
+  };
+  const page = (at: string | null, previous: (string | null)[]) => {
+    go({ ...filters, cursor: at }, previous);
   };
 
   const items = list.data?.items ?? [];
@@ -66,11 +53,11 @@ export function DossierListScreen() {
         )}
       </div>
       <SearchForm
-        key={`${q}|${status ?? ""}`}
-        initialQ={q}
-        initialStatus={status ?? ""}
-        onSearch={(nextQ, nextStatus) => {
-          go({ q: nextQ, status: nextStatus, cursor: null }, []);
+        key={searchOf({ ...filters, cursor: null })}
+        initial={filters}
+        units={unitChoices(principal?.units ?? [], filters.unit)}
+        onSearch={(next) => {
+          go({ ...next, cursor: null }, []);
         }}
       />
 
@@ -88,6 +75,7 @@ export function DossierListScreen() {
               <th scope="col">{t("dossier.fields.reference")}</th>
               <th scope="col">{t("dossier.fields.title")}</th>
               <th scope="col">{t("dossier.fields.status")}</th>
+              <th scope="col">{t("dossier.fields.unit")}</th>
               <th scope="col">{t("dossier.fields.owner")}</th>
               <th scope="col">{t("dossier.fields.updatedAt")}</th>
             </tr>
@@ -102,6 +90,7 @@ export function DossierListScreen() {
                 <td>
                   <DossierStatusBadge status={dossier.status} />
                 </td>
+                <td>{unitName(dossier.unit)}</td>
                 <td>{dossier.owner}</td>
                 <td>{formatDateTime(dossier.updated_at, locale)}</td>
               </tr>
@@ -112,14 +101,16 @@ export function DossierListScreen() {
       <nav className="pagination" aria-label={t("dossiers.pagination")}>
         {trail.length > 0 && (
           <>
-            <button type="button" className="button" onClick={() => { go({ q, status: status ?? "", cursor: null }, []); }}>
+            <button type="button" className="button" onClick={() => {
+                page(null, []);
+              }}>
               {t("dossiers.firstPage")}
             </button>
             <button
               type="button"
               className="button"
               onClick={() => {
-                go({ q, status: status ?? "", cursor: trail.at(-1) ?? null }, trail.slice(0, -1));
+                page(trail.at(-1) ?? null, trail.slice(0, -1));
               }}
             >
               {t("dossiers.previousPage")}
@@ -132,7 +123,7 @@ export function DossierListScreen() {
             type="button"
             className="button"
             onClick={() => {
-              go({ q, status: status ?? "", cursor: nextCursor }, [...trail, cursor]);
+              page(nextCursor, [...trail, cursor]);
             }}
           >
             {t("dossiers.nextPage")}
@@ -143,59 +134,87 @@ export function DossierListScreen() {
   );
 }
 
-/** Search words and status; reset from the URL when it changes (back and forward). */
+/** Search words, status, unit and "mine"; reset from the URL when it changes (back and forward). */
 function SearchForm({
-  initialQ,
-  initialStatus,
+  initial,
+  units,
   onSearch,
 }: {
-  initialQ: string;
-  initialStatus: string;
-  onSearch: (q: string, status: string) => void;
+  initial: DossierFilters;
+  units: readonly string[];
+  onSearch: (filters: DossierFilters) => void;
 }) {
   const { t } = useTranslation();
-  const [draftQ, setDraftQ] = useState(initialQ);
-  const [draftStatus, setDraftStatus] = useState(initialStatus);
+  const [draft, setDraft] = useState(initial);
   const searchId = useId();
   const statusId = useId();
+  const unitId = useId();
   const submit = (event: SyntheticEvent) => {
     event.preventDefault();
-    onSearch(draftQ.trim(), draftStatus);
+    onSearch({ ...draft, q: draft.q.trim() });
   };
   return (
-      <form className="filters" role="search" onSubmit={submit}>
-        <div className="field">
-          <label htmlFor={searchId}>{t("dossiers.search.label")}</label>
-          <input
-            id={searchId}
-            type="search"
-            value={draftQ}
-            maxLength={100}
-            onChange={(event) => {
-              setDraftQ(event.target.value);
-            }}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={statusId}>{t("dossiers.search.status")}</label>
-          <select
-            id={statusId}
-            value={draftStatus}
-            onChange={(event) => {
-              setDraftStatus(event.target.value);
-            }}
-          >
-            <option value="">{t("dossiers.search.anyStatus")}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`dossier.status.${s}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="submit" className="button">
-          {t("dossiers.search.submit")}
-        </button>
-      </form>
+    <form className="filters" role="search" onSubmit={submit}>
+      <div className="field">
+        <label htmlFor={searchId}>{t("dossiers.search.label")}</label>
+        <input
+          id={searchId}
+          type="search"
+          value={draft.q}
+          maxLength={100}
+          onChange={(event) => {
+            setDraft({ ...draft, q: event.target.value });
+          }}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={statusId}>{t("dossiers.search.status")}</label>
+        <select
+          id={statusId}
+          value={draft.status}
+          onChange={(event) => {
+            const status = STATUSES.find((s) => s === event.target.value) ?? "";
+            setDraft({ ...draft, status });
+          }}
+        >
+          <option value="">{t("dossiers.search.anyStatus")}</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {t(`dossier.status.${s}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={unitId}>{t("dossiers.search.unit")}</label>
+        <select
+          id={unitId}
+          value={draft.unit}
+          onChange={(event) => {
+            setDraft({ ...draft, unit: event.target.value });
+          }}
+        >
+          <option value="">{t("dossiers.search.anyUnit")}</option>
+          {units.map((unit) => (
+            <option key={unit} value={unit}>
+              {unitName(unit)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <label className="choice filter-check">
+        <input
+          type="checkbox"
+          checked={draft.mine}
+          onChange={(event) => {
+            setDraft({ ...draft, mine: event.target.checked });
+          }}
+        />
+        {t("dossiers.search.mine")}
+      </label>
+      <button type="submit" className="button">
+        {t("dossiers.search.submit")}
+      </button>
+    </form>
   );
 }

@@ -12,6 +12,11 @@ export function DossierOverview() {
       <section className="description" aria-label={t("dossier.fields.description")}>
         {dossier.description ? <p className="prewrap">{dossier.description}</p> : <p className="muted">{t("dossier.noDescription")}</p>}
       </section>
+      {dossier.status === "closed" && rights.edit && (
+        <p className="message message-info" role="note">
+          {t("dossier.closedNote")}
+        </p>
+      )}
       <DocumentsSection dossierId={dossier.id} rights={rights} />
     </>
   );

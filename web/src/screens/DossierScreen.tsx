@@ -4,12 +4,13 @@ import { Link, NavLink, Outlet, useOutletContext, useParams } from "react-router
 
 import { isApiError } from "../api/errors";
 import { useArchiveDossier, useDossier, type VersionedDossier } from "../api/queries";
+import { unitName } from "../auth/principal";
 import { dossierRights, type DossierRights } from "../auth/rights";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PageHeading } from "../components/PageHeading";
 import { DossierStatusBadge } from "../components/StatusBadge";
-import { useLocale, usePrincipal } from "../components/hooks";
+import { useLocale } from "../components/hooks";
 import { formatDateTime } from "../format";
 
 export interface DossierContext {
@@ -26,7 +27,6 @@ export function DossierScreen() {
   const { t } = useTranslation();
   const { dossierId = "" } = useParams();
   const query = useDossier(dossierId);
-  const principal = usePrincipal();
 
   if (query.isPending) {
     return <p role="status">{t("common.loading")}</p>;
@@ -42,7 +42,7 @@ export function DossierScreen() {
     );
   }
   const versioned = query.data;
-  const rights = dossierRights(versioned.dossier, principal);
+  const rights = dossierRights(versioned.dossier);
   return (
     <article className="dossier">
       <DossierHeader versioned={versioned} rights={rights} />
@@ -58,6 +58,9 @@ export function DossierScreen() {
               <NavLink to="edit">{t("dossier.nav.edit")}</NavLink>
             </li>
           )}
+          <li>
+            <NavLink to="sharing">{t("dossier.nav.sharing")}</NavLink>
+          </li>
           <li>
             <NavLink to="history">{t("dossier.nav.history")}</NavLink>
           </li>
@@ -99,6 +102,10 @@ function DossierHeader({ versioned, rights }: DossierContext) {
           <dd>
             <DossierStatusBadge status={dossier.status} />
           </dd>
+        </div>
+        <div>
+          <dt>{t("dossier.fields.unit")}</dt>
+          <dd data-testid="dossier-unit">{unitName(dossier.unit)}</dd>
         </div>
         <div>
           <dt>{t("dossier.fields.owner")}</dt>

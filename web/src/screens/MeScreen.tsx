@@ -25,6 +25,13 @@ export function MeScreen() {
           <dd data-testid="me-name">{principal.displayName}</dd>
         </div>
         <div>
+          <dt>{t("me.subject")}</dt>
+          <dd>
+            <span data-testid="me-subject">{principal.subject}</span>
+            <span className="hint"> · {t("me.subjectHint")}</span>
+          </dd>
+        </div>
+        <div>
           <dt>{t("me.email")}</dt>
           <dd>{principal.email ?? t("me.none")}</dd>
         </div>

@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { useTranslation } from "react-i18next";
 
 import type { Dossier } from "../api/queries";
+import { unitGroup, unitName } from "../auth/principal";
 import { useLocale } from "../components/hooks";
 import { formatDateTime } from "../format";
 import { EDITABLE, valuesOf, type EditableField, type EditValues } from "./dossierForm";
@@ -31,8 +32,11 @@ export function StaleEdit({
   const heading = useRef<HTMLHeadingElement>(null);
   const read = valuesOf(base);
   const now = valuesOf(theirs);
-  const shown = (field: EditableField, values: EditValues) =>
-    field === "status" ? t(`dossier.status.${values.status}`) : values[field] || t("staleEdit.empty");
+  const shown = (field: EditableField, values: EditValues) => {
+    if (field === "status") return t(`dossier.status.${values.status}`);
+    if (field === "unit") return unitName(unitGroup(values.unit));
+    return values[field] || t("staleEdit.empty");
+  };
   const changedByThem = EDITABLE.filter((field) => read[field] !== now[field]);
 
   useEffect(() => {

@@ -40,6 +40,14 @@ describe("the dossier form", () => {
     });
   });
 
+  it("sends a unit typed by its name as its group, and only when it moves", () => {
+    const read = valuesOf(dossier);
+    expect(read.unit).toBe("unit-a");
+    expect(changesFrom(dossier, { ...read, unit: "a" })).toEqual({});
+    expect(changesFrom(dossier, { ...read, unit: " archives " })).toEqual({ unit: "unit-archives" });
+    expect(changesFrom(dossier, { ...read, unit: "unit-b" })).toEqual({ unit: "unit-b" });
+  });
+
   it("checks the fields as the API does", () => {
     expect(checkDossierFields({ reference: "DOS-2026/01_a.b", title: "T", description: "line\ttab\n" })).toEqual({});
     expect(checkDossierFields({ reference: " ", title: "" })).toEqual({ reference: "required", title: "required" });

@@ -4,11 +4,12 @@
  */
 import type { ApiError } from "../api/errors";
 import type { Dossier, DossierUpdate } from "../api/queries";
+import { unitGroup } from "../auth/principal";
 
 export const REFERENCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 export const LIMITS = { reference: 64, title: 200, description: 10_000 } as const;
 
-export type DossierField = "reference" | "title" | "description" | "status";
+export type DossierField = "reference" | "title" | "description" | "status" | "unit";
 
 export type FieldProblems = Partial<Record<DossierField, "required" | "format" | "tooLong" | "refused">>;
 
@@ -42,7 +43,7 @@ export function refusedFields(error: ApiError | null): FieldProblems {
   if (error?.kind !== "invalid") {
     return problems;
   }
-  for (const field of ["reference", "title", "description", "status"] as const) {
+  for (const field of ["reference", "title", "description", "status", "unit"] as const) {
     if (error.issuesFor(field).length > 0) {
       problems[field] = "refused";
     }
@@ -50,13 +51,15 @@ export function refusedFields(error: ApiError | null): FieldProblems {
   return problems;
 }
 
-export type EditableField = "title" | "description" | "status";
-export const EDITABLE: readonly EditableField[] = ["title", "description", "status"];
+export type EditableField = "title" | "description" | "status" | "unit";
+export const EDITABLE: readonly EditableField[] = ["title", "description", "status", "unit"];
 
 export interface EditValues {
   title: string;
   description: string;
   status: "open" | "closed";
+  /** The unit group; admins may type it as people name the unit (`archives`). */
+  unit: string;
 }
 
 export function valuesOf(dossier: Dossier): EditValues {
@@ -64,6 +67,7 @@ export function valuesOf(dossier: Dossier): EditValues {
     title: dossier.title,
     description: dossier.description ?? "",
     status: dossier.status === "closed" ? "closed" : "open",
+    unit: dossier.unit,
   };
 }
 
@@ -74,6 +78,7 @@ export function changesFrom(base: Dossier, values: EditValues): DossierUpdate {
   if (values.title.trim() !== read.title) changes.title = values.title.trim();
   if (values.description !== read.description) changes.description = values.description === "" ? null : values.description;
   if (values.status !== read.status) changes.status = values.status;
+  if (values.unit.trim() !== "" && unitGroup(values.unit) !== read.unit) changes.unit = unitGroup(values.unit);
   return changes;
 }
 
