@@ -23,7 +23,7 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IDependable
 
-from patronus_document_events.events import SCAN_RESULT
+from patronus.services.documents import SCAN_RESULT_EVENT
 from stacks.api_constructs.functions import FunctionDefaults, FunctionSpec, patronus_function
 from stacks.config import FunctionConfig
 from stacks.logical_ids import FlatScope
@@ -134,7 +134,7 @@ class DocumentEvents(FlatScope):
         return rule
 
     def _build_scan_rule(self) -> events.Rule:
-        source, detail_type = SCAN_RESULT
+        source, detail_type = SCAN_RESULT_EVENT
         rule = events.Rule(
             self,
             "DocumentScanned",

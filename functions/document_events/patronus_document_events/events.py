@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from patronus.deadline import deadline
 from patronus.observability import logger, metrics
 from patronus.services.documents import (
+    SCAN_RESULT_EVENT,
     THREATS_METRIC,
     DocumentService,
     ScanOutcome,
@@ -25,7 +26,7 @@ from patronus.services.documents import (
 )
 
 OBJECT_CREATED = ("aws.s3", "Object Created")
-SCAN_RESULT = ("aws.guardduty", "GuardDuty Malware Protection Object Scan Result")
+SCAN_RESULT = SCAN_RESULT_EVENT
 _WARNINGS = {UploadOutcome.SIZE_MISMATCH, UploadOutcome.CHECKSUM_MISMATCH, UploadOutcome.TAMPER_REMOVED}
 _SCAN_WARNINGS = {ScanOutcome.QUARANTINED, ScanOutcome.NOT_SCANNED, ScanOutcome.NOT_ACCEPTED}
 

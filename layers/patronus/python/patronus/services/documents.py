@@ -70,6 +70,8 @@ class ScanOutcome(StrEnum):
     NOT_ACCEPTED = "not_accepted"
 
 
+# The (source, detail-type) of the events GuardDuty Malware Protection for S3 publishes per scan.
+SCAN_RESULT_EVENT = ("aws.guardduty", "GuardDuty Malware Protection Object Scan Result")
 # Every threat found in the documents bucket counts here (the monitoring stack alarms on it).
 THREATS_METRIC = "MalwareThreatsFound"
 SCAN_ACTOR = "malware-scan"
