@@ -79,6 +79,7 @@ class Stack:
     db_url: str
     bucket: str
     data_dir: Path
+    malware_scanning: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,13 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         _configure_environment(db_url, s3, show_metrics=args.show_metrics)
         if not args.no_seed:
             _seed(db_url)
-        relay = _start_event_relay(s3, scanning=env_flag(os.environ, "PATRONUS_MALWARE_SCANNING"))
+        scanning = env_flag(os.environ, "PATRONUS_MALWARE_SCANNING")
+        relay = _start_event_relay(s3, scanning=scanning)
         stoppers.append(relay)
         frontend = Frontend.create(args.port, data_dir, s3.endpoint)
         server = ThreadingHTTPServer(
             ("127.0.0.1", args.port), _make_handler(frontend, app_origins(args.port))
         )
-        stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir)
+        stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir, scanning)
         _print_banner(stack)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         try:
@@ -439,6 +441,7 @@ Patronus is running locally.
   S3 (SeaweedFS) {stack.s3_endpoint}  bucket {stack.bucket}
   Database       {_redact(stack.db_url)}
   Data folder    {stack.data_dir}
+  Malware scan   {_scanning_line(stack.malware_scanning)}
 
 Walkthrough: paste this in another shell, from the repository folder{after}.
 It stops at the first error, and can be run again (each run creates its own dossier):
@@ -446,6 +449,12 @@ It stops at the first error, and can be run again (each run creates its own doss
 {WALKTHROUGH.read_text()}
 Press Ctrl-C to stop.
 """
+
+
+def _scanning_line(scanning: bool) -> str:
+    if not scanning:
+        return "off (uploads are available at once)"
+    return "on: uploads are scanning, then available; the local scanner detects the EICAR test file only"
 
 
 def _print_banner(stack: Stack) -> None:
