@@ -3,7 +3,9 @@
 `make run` calls this. It uses the MySQL-compatible server named by PATRONUS_DB_URL, or starts a
 throwaway MariaDB from the installed binaries; starts SeaweedFS with an access key (so presigned
 URLs are really checked); applies the schema migrations; seeds demo data; relays S3 "Object
-Created" events to the document_events handler; and serves on http://127.0.0.1:8080 the web
+Created" events to the document_events handler, each followed by the scan-result event of the
+local malware scanner (EICAR test file only: scripts/devstack/scanner.py; off with
+PATRONUS_MALWARE_SCANNING=false); and serves on http://127.0.0.1:8080 the web
 application (web/dist, built by `make run`), a local OpenID Connect sign-in standing in for
 Cognito (/oidc), and the API, turning each request into the API Gateway REST event the Lambda
 receives in AWS after checking its token as the Cognito authorizer does. Data is kept in .local/
@@ -31,6 +33,7 @@ from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths
 
 add_code_paths()
 
+from patronus.flags import env_flag  # noqa: E402
 from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
 from scripts.devstack.gateway import (  # noqa: E402
     LambdaContext,
@@ -77,6 +80,7 @@ class Stack:
     db_url: str
     bucket: str
     data_dir: Path
+    malware_scanning: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,13 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         _configure_environment(db_url, s3, show_metrics=args.show_metrics)
         if not args.no_seed:
             _seed(db_url)
-        relay = _start_event_relay(s3)
+        scanning = env_flag(os.environ, "PATRONUS_MALWARE_SCANNING")
+        relay = _start_event_relay(s3, scanning=scanning)
         stoppers.append(relay)
         frontend = Frontend.create(args.port, data_dir, s3.endpoint)
         server = ThreadingHTTPServer(
             ("127.0.0.1", args.port), _make_handler(frontend, app_origins(args.port))
         )
-        stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir)
+        stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir, scanning)
         _print_banner(stack)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         try:
@@ -263,6 +268,9 @@ def _configure_environment(db_url: str, s3: ThrowawaySeaweedFS, *, show_metrics:
             "AWS_DEFAULT_REGION": "eu-west-3",
         }
     )
+    # On by default so that uploads go through "scanning" as in production (the local scanner
+    # detects the EICAR test file only).
+    os.environ.setdefault("PATRONUS_MALWARE_SCANNING", "true")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "patronus-local")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Metrics are quiet locally unless asked for (patronus.observability: off means silent).
@@ -301,15 +309,28 @@ def _seed(db_url: str) -> None:
         service.db.close()
 
 
-def _start_event_relay(s3: ThrowawaySeaweedFS) -> Any:
+def _start_event_relay(s3: ThrowawaySeaweedFS, *, scanning: bool) -> Any:
+    """S3 "Object Created" events to document_events; where scanning is on, each upload's
+    scan-result event from the local scanner next, as GuardDuty would publish it."""
     from patronus_document_events import handler as events_handler
     from scripts.devstack.s3events import ObjectCreatedRelay
+    from scripts.devstack.scanner import LocalScanner
 
-    def deliver(event: dict[str, Any]) -> None:
+    scanner = LocalScanner(s3.client(), BUCKET) if scanning else None
+
+    def invoke(event: dict[str, Any]) -> None:
         try:
             events_handler.handler(event, LambdaContext(function_name="patronus-document-events-local"))
         except Exception:  # EventBridge would retry; locally the /complete call is the fallback
-            log.exception("document_events failed for %s", event["detail"]["object"]["key"])
+            log.exception("document_events failed for the %s event %s", event["detail-type"], event["id"])
+
+    def deliver(event: dict[str, Any]) -> None:
+        invoke(event)
+        created = event["detail"]["object"]
+        if scanner is not None and scanner.covers(created["key"]):
+            invoke(
+                scanner.scan(created["key"], version_id=created.get("version-id"), etag=created.get("etag"))
+            )
 
     return ObjectCreatedRelay(s3.filer_address, BUCKET, deliver).start()
 
@@ -421,6 +442,7 @@ Patronus is running locally.
   S3 (SeaweedFS) {stack.s3_endpoint}  bucket {stack.bucket}
   Database       {_redact(stack.db_url)}
   Data folder    {stack.data_dir}
+  Malware scan   {_scanning_line(stack.malware_scanning)}
 
 Walkthrough: paste this in another shell, from the repository folder{after}.
 It stops at the first error, and can be run again (each run creates its own dossier):
@@ -428,6 +450,12 @@ It stops at the first error, and can be run again (each run creates its own doss
 {WALKTHROUGH.read_text()}
 Press Ctrl-C to stop.
 """
+
+
+def _scanning_line(scanning: bool) -> str:
+    if not scanning:
+        return "off (uploads are available at once)"
+    return "on: uploads are scanning, then available; the local scanner detects the EICAR test file only"
 
 
 def _print_banner(stack: Stack) -> None:

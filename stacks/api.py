@@ -143,6 +143,7 @@ class ApiStack(FlatScopeStack):
                 bucket_name=storage.bucket.bucket_name,
                 retry_attempts=api.event_retry_attempts,
                 runs_after=migrated,
+                scan_results=config.storage.malware_scanning.enabled,
             ),
         )
         self._grant(self.document_events.function, database, document_events.DOCUMENT_ACCESS)

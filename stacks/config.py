@@ -282,9 +282,29 @@ class LegacyDocumentsStorageConfig(_Model):
         return self
 
 
+class MalwareScanningConfig(_Model):
+    """GuardDuty Malware Protection for S3 on the uploads (``documents/``) of the documents bucket.
+
+    On: each upload waits in ``scanning`` until the scan result of its object version says no
+    threat; a threat quarantines it. ``tag_objects`` lets GuardDuty also tag each scanned object
+    with ``GuardDutyMalwareScanStatus`` (billed per tag; the application reads the events, not the
+    tags). Migrated ``legacy/`` files are not scanned (billed per GB scanned: 1 TB once).
+    """
+
+    enabled: bool = False
+    tag_objects: bool = False
+
+    @model_validator(mode="after")
+    def _tags_need_scans(self) -> MalwareScanningConfig:
+        if self.tag_objects and not self.enabled:
+            raise ValueError("tag_objects needs enabled: only scanned objects are tagged")
+        return self
+
+
 class StorageConfig(_Model):
     intelligent_tiering_after_days: Annotated[int, Field(ge=0, le=3650)] = 0
     legacy_documents: LegacyDocumentsStorageConfig = LegacyDocumentsStorageConfig()
+    malware_scanning: MalwareScanningConfig = MalwareScanningConfig()
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=3650)]
     abort_incomplete_multipart_days: Annotated[int, Field(ge=1, le=30)] = 7
     access_logs_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 365

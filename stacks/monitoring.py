@@ -1,6 +1,7 @@
 """Dashboard and alarms, built with cdk-monitoring-constructs, to an encrypted SNS topic.
 
 Alarms: API 5xx rate and p99 latency; Lambda errors and throttles; dead-letter queue depth;
+tamper attempts and, where scanning is on, malware found in an upload;
 RDS Proxy client and database connections and the time a request waits to borrow one; Aurora
 CPU, capacity (ACU) and replica lag. The
 release alarms of the api stack (the ones CodeDeploy watches to roll a canary back) are shown on
@@ -20,7 +21,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from patronus.observability import METRICS_NAMESPACE
-from patronus.services.documents import UploadOutcome
+from patronus.services.documents import THREATS_METRIC, UploadOutcome
 from stacks.api import ApiStack
 from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
@@ -267,35 +268,43 @@ class MonitoringStack(Stack):
         )
 
     def _monitor_documents(self, facade: mc.MonitoringFacade) -> None:
-        """One tamper attempt is one too many: the alarm fires on the first."""
-        tampering = cloudwatch.Metric(
-            namespace=METRICS_NAMESPACE,
-            metric_name=TAMPER_METRIC,
-            statistic="Sum",
-            period=Duration.minutes(5),
-            label="Writes to fixed documents (removed)",
-        )
+        """One tamper attempt, or one upload carrying malware (where scanning is on), is one too
+        many: each alarm fires on the first."""
+        groups = [self._first_one("Tamper attempts", TAMPER_METRIC, "Writes to fixed documents (removed)")]
+        if self.config.storage.malware_scanning.enabled:
+            groups.append(
+                self._first_one("Malware found", THREATS_METRIC, "Uploads with a threat (quarantined)")
+            )
         facade.monitor_custom(
             alarm_friendly_name="Documents",
             human_readable_name="Document integrity",
-            metric_groups=[
-                mc.CustomMetricGroup(
-                    title="Tamper attempts",
-                    metrics=[
-                        mc.CustomMetricWithAlarm(
-                            metric=tampering,
-                            alarm_friendly_name="TamperAttempts",
-                            add_alarm={
-                                CRITICAL: mc.CustomThreshold(
-                                    threshold=1,
-                                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                                    datapoints_to_alarm=1,
-                                    evaluation_periods=1,
-                                    treat_missing_data_override=cloudwatch.TreatMissingData.NOT_BREACHING,
-                                )
-                            },
+            metric_groups=groups,
+        )
+
+    @staticmethod
+    def _first_one(title: str, metric_name: str, label: str) -> mc.CustomMetricGroup:
+        metric = cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            statistic="Sum",
+            period=Duration.minutes(5),
+            label=label,
+        )
+        return mc.CustomMetricGroup(
+            title=title,
+            metrics=[
+                mc.CustomMetricWithAlarm(
+                    metric=metric,
+                    alarm_friendly_name=title.title().replace(" ", ""),
+                    add_alarm={
+                        CRITICAL: mc.CustomThreshold(
+                            threshold=1,
+                            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                            datapoints_to_alarm=1,
+                            evaluation_periods=1,
+                            treat_missing_data_override=cloudwatch.TreatMissingData.NOT_BREACHING,
                         )
-                    ],
+                    },
                 )
             ],
         )

@@ -3,7 +3,8 @@
 Keys: ``documents/<dossier>/<document>/<filename>`` for uploads, ``legacy/...`` for the files
 migrated from the CIFS share. Clients upload and download directly with presigned URLs signed by
 the API function's role, so that role holds the object and KMS permissions (S3 uses the signer's
-permissions to call KMS for SSE-KMS).
+permissions to call KMS for SSE-KMS). Where ``storage.malware_scanning`` is on, GuardDuty scans
+the uploads (``stacks/malware_scanning.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from constructs import Construct
 
 from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
+from stacks.malware_scanning import MalwareScanning
 from stacks.nag import acknowledge
 
 UPLOAD_PREFIX = "documents/"
@@ -53,6 +55,19 @@ class StorageStack(Stack):
         self.access_logs = self._build_access_log_bucket(removal)
         self.bucket = self._build_documents_bucket(removal)
         self._acknowledge_notifications_handler()
+        scanning = config.storage.malware_scanning
+        self.malware_scanning = (
+            MalwareScanning(
+                self,
+                "MalwareScanning",
+                bucket=self.bucket,
+                key=self.key,
+                prefix=UPLOAD_PREFIX,
+                tag_objects=scanning.tag_objects,
+            )
+            if scanning.enabled
+            else None
+        )
         self._bucket_arn_import: str | None = None
         CfnOutput(self, "DocumentsBucketName", value=self.bucket.bucket_name, description="Documents bucket")
 

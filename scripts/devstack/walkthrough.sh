@@ -31,7 +31,7 @@ FIELDS=$(echo "$UPLOAD" | .venv/bin/python -m scripts.presigned_form)
 mapfile -t FORM <<< "$FIELDS"
 # upload the bytes straight to S3 with the presigned POST
 curl -sS --fail -o /dev/null -w 'upload: HTTP %{http_code}\n' "${FORM[@]}" -F "file=@$WORK/hello.txt" "$UPLOAD_URL"
-# a moment later, the S3 event has made it available
+# a moment later, the S3 event and the malware scan (locally: EICAR only) have made it available
 for _ in $(seq 20); do
   STATUS=$(curl -sS --fail "$API/v1/documents/$DOCUMENT" -H "$AUTH" | jget status)
   [ "$STATUS" = available ] && break || sleep 0.5

@@ -1,7 +1,9 @@
 """Document events: S3 "Object Created" events of uploads, through EventBridge, to a function.
 
 An EventBridge rule matches the bucket's "Object Created" events under the uploads prefix and
-invokes the ``live`` alias of ``document_events``, which marks the uploaded document available.
+invokes the ``live`` alias of ``document_events``, which marks the uploaded document available
+(or scanning). Where malware scanning is on, a second rule sends GuardDuty's scan results of
+the same objects to the same alias (available, or quarantined).
 The alias points at the function's latest published version: SnapStart starts published versions
 only, never ``$LATEST``. Events EventBridge
 cannot deliver, and invocations that still fail after Lambda's own retries, land in one
@@ -21,6 +23,7 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IDependable
 
+from patronus.services.documents import SCAN_RESULT_EVENT
 from stacks.api_constructs.functions import FunctionDefaults, FunctionSpec, patronus_function
 from stacks.config import FunctionConfig
 from stacks.logical_ids import FlatScope
@@ -56,6 +59,7 @@ class DocumentEventsProps:
         bucket_name: the documents bucket; a new object under ``documents/`` is an event.
         retry_attempts: EventBridge's delivery retries before the dead-letter queue.
         runs_after: what must complete before the code runs (the schema migration).
+        scan_results: route GuardDuty's malware scan results of the uploads too.
     """
 
     defaults: FunctionDefaults
@@ -63,6 +67,7 @@ class DocumentEventsProps:
     bucket_name: str
     retry_attempts: int
     runs_after: Sequence[IDependable]
+    scan_results: bool = False
 
 
 class DocumentEvents(FlatScope):
@@ -92,6 +97,7 @@ class DocumentEvents(FlatScope):
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
         self.rule = self._build_rule()
+        self.scan_rule = self._build_scan_rule() if props.scan_results else None
 
     def _build_dead_letter_queue(self) -> sqs.Queue:
         queue = sqs.Queue(
@@ -124,12 +130,33 @@ class DocumentEvents(FlatScope):
                 },
             ),
         )
-        rule.add_target(
-            targets.LambdaFunction(
-                self.alias,
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=props.retry_attempts,
-                max_event_age=Duration.hours(2),
-            )
-        )
+        rule.add_target(self._target())
         return rule
+
+    def _build_scan_rule(self) -> events.Rule:
+        source, detail_type = SCAN_RESULT_EVENT
+        rule = events.Rule(
+            self,
+            "DocumentScanned",
+            description=f"Malware scan results of uploads ({UPLOAD_PREFIX} prefix)",
+            event_pattern=events.EventPattern(
+                source=[source],
+                detail_type=[detail_type],
+                detail={
+                    "s3ObjectDetails": {
+                        "bucketName": [self.props.bucket_name],
+                        "objectKey": [{"prefix": UPLOAD_PREFIX}],
+                    }
+                },
+            ),
+        )
+        rule.add_target(self._target())
+        return rule
+
+    def _target(self) -> targets.LambdaFunction:
+        return targets.LambdaFunction(
+            self.alias,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=self.props.retry_attempts,
+            max_event_age=Duration.hours(2),
+        )

@@ -112,6 +112,7 @@ def function_environment(
         "PATRONUS_DOWNLOAD_URL_TTL": str(config.api.download_url_ttl_seconds),
         "PATRONUS_UNIT_PREFIX": config.api.unit_prefix,
         "PATRONUS_DEFAULT_UNIT": config.api.default_unit,
+        "PATRONUS_MALWARE_SCANNING": str(config.storage.malware_scanning.enabled).lower(),
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.api.log_level,
     }

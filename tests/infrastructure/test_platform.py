@@ -61,9 +61,12 @@ def test_document_events_are_delivered_to_a_published_version_through_its_alias(
         if r["Properties"]["FunctionName"] == {"Ref": function_id}
     ]
     assert alias["Name"] == "live" and "Fn::GetAtt" in alias["FunctionVersion"]
-    (rule,) = resources(synth, "prod", "api", "AWS::Events::Rule").values()
-    (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": alias_id}
+    # Both rules (uploads, and malware scan results where scanning is on) invoke the alias
+    rules = resources(synth, "prod", "api", "AWS::Events::Rule").values()
+    assert len(rules) == 2
+    for rule in rules:
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Ref": alias_id}
     (config,) = resources(synth, "prod", "api", "AWS::Lambda::EventInvokeConfig").values()
     assert alias_id in str(config["Properties"]["Qualifier"])
 

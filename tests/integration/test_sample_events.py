@@ -42,3 +42,14 @@ def test_document_events_sample_event(api_settings: Settings, api: Caller) -> No
     event["detail"]["bucket"]["name"] = api_settings.storage.bucket
     # An object nobody registered is logged and ignored
     assert handler.handler(event, LambdaContext()) == {"outcome": "unknown_key"}
+
+
+def test_document_events_scan_result_sample_event(api_settings: Settings, api: Caller) -> None:
+    from patronus_document_events import handler
+    from patronus_document_events.runtime import runtime
+
+    runtime.configure(api_settings.model_copy(update={"malware_scanning": True}))
+    event = load("document-events-scan-result.json")
+    event["detail"]["s3ObjectDetails"]["bucketName"] = api_settings.storage.bucket
+    # A scan result for an object nobody registered is logged and ignored
+    assert handler.handler(event, LambdaContext()) == {"outcome": "unknown_key"}

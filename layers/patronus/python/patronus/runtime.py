@@ -138,4 +138,4 @@ class Runtime:
     def documents(self) -> DocumentService:
         from patronus.services.documents import DocumentService
 
-        return DocumentService(self.db, self.storage)
+        return DocumentService(self.db, self.storage, scanning=self.settings.malware_scanning)

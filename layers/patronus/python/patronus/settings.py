@@ -91,6 +91,9 @@ class Settings(BaseModel):
     database: DatabaseSettings
     storage: StorageSettings
     units: UnitSettings = UnitSettings()
+    # Malware scanning of uploads (GuardDuty Malware Protection for S3 in AWS, the EICAR-only
+    # scanner of the local stack): a stored upload waits in ``scanning`` for the scan result.
+    malware_scanning: bool = False
 
     @field_validator("environment")
     @classmethod
@@ -157,6 +160,7 @@ class Settings(BaseModel):
                 prefix=env.get("PATRONUS_UNIT_PREFIX", DEFAULT_PREFIX),
                 default=env.get("PATRONUS_DEFAULT_UNIT", DEFAULT_UNIT),
             ),
+            malware_scanning=env_flag(env, "PATRONUS_MALWARE_SCANNING"),
         )
 
 

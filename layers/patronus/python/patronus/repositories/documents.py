@@ -108,6 +108,39 @@ def mark_available(
     return bool(cursor.rowcount == 1)
 
 
+def mark_scanning(
+    cursor: Any,
+    *,
+    document_id: int,
+    size_bytes: int,
+    etag: str | None,
+    version_id: str | None,
+    sha256: str | None,
+    now: datetime,
+) -> bool:
+    """pending -> scanning, pinned to ``version_id`` (the version the scan result must name)
+    with the verified ``sha256``; False when it was not pending."""
+    with translated_errors():
+        cursor.execute(
+            "UPDATE documents SET status = 'scanning', size_bytes = %s, etag = %s, version_id = %s,"
+            " sha256 = %s, upload_id = NULL, updated_at = %s WHERE id = %s AND status = 'pending'",
+            (size_bytes, etag, version_id, sha256, now, document_id),
+        )
+    return bool(cursor.rowcount == 1)
+
+
+def mark_scanned(cursor: Any, *, document_id: int, status: DocumentStatus, now: datetime) -> bool:
+    """The scan result: scanning -> available, or scanning | available -> quarantined (a threat
+    in bytes that were already available is quarantined too); False when nothing changed."""
+    allowed = ("scanning", "available") if status == DocumentStatus.QUARANTINED else ("scanning",)
+    with translated_errors():
+        cursor.execute(
+            "UPDATE documents SET status = %s, updated_at = %s WHERE id = %s AND status IN (%s, %s)",
+            (status.value, now, document_id, allowed[0], allowed[-1]),
+        )
+    return bool(cursor.rowcount == 1)
+
+
 def mark_deleted(cursor: Any, *, document_id: int, now: datetime) -> bool:
     with translated_errors():
         cursor.execute(

@@ -3,10 +3,16 @@
 The bytes never pass through the API. A document is ``pending`` until S3 holds its object with
 the declared size; the S3 event handler or an explicit ``complete`` call (whichever comes first)
 makes it ``available``. Deleting keeps the S3 object version (the bucket is versioned).
+
+With malware scanning on, verified bytes make the document ``scanning`` instead, pinned to their
+object version; the scan result of that version makes it ``available`` (no threat) or
+``quarantined`` (a threat: never downloadable); a scan that could not be made (unsupported
+object, access denied, failure) leaves it ``scanning``, audited (docs/decisions.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +44,37 @@ class UploadOutcome(StrEnum):
     NOT_STORED = "not_stored"
     CHECKSUM_MISMATCH = "checksum_mismatch"
     TAMPER_REMOVED = "tamper_removed"
+    SCAN_STARTED = "scan_started"
+
+
+class ScanResult(StrEnum):
+    """The ``scanResultStatus`` values of GuardDuty Malware Protection for S3."""
+
+    NO_THREATS_FOUND = "NO_THREATS_FOUND"
+    THREATS_FOUND = "THREATS_FOUND"
+    UNSUPPORTED = "UNSUPPORTED"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    FAILED = "FAILED"
+
+
+class ScanOutcome(StrEnum):
+    MADE_AVAILABLE = "made_available"
+    QUARANTINED = "quarantined"
+    # Unsupported, access denied or failed: the document stays scanning (never downloadable).
+    NOT_SCANNED = "not_scanned"
+    ALREADY_DONE = "already_done"
+    UNKNOWN_KEY = "unknown_key"
+    # The result of another version than the document's (bytes written after it, removed).
+    OTHER_VERSION = "other_version"
+    # The result came first, and the bytes it names cannot be the document's.
+    NOT_ACCEPTED = "not_accepted"
+
+
+# The (source, detail-type) of the events GuardDuty Malware Protection for S3 publishes per scan.
+SCAN_RESULT_EVENT = ("aws.guardduty", "GuardDuty Malware Protection Object Scan Result")
+# Every threat found in the documents bucket counts here (the monitoring stack alarms on it).
+THREATS_METRIC = "MalwareThreatsFound"
+SCAN_ACTOR = "malware-scan"
 
 
 class DocumentAction(StrEnum):
@@ -68,9 +105,10 @@ def _locked_check(cursor: object, dossier_id: int, action: DocumentAction) -> No
 
 
 class DocumentService:
-    def __init__(self, db: Database, storage: DocumentStorage) -> None:
+    def __init__(self, db: Database, storage: DocumentStorage, *, scanning: bool = False) -> None:
         self.db = db
         self.storage = storage
+        self.scanning = scanning
 
     def create(
         self,
@@ -168,7 +206,7 @@ class DocumentService:
         if problem is not None:
             self._discard(document, stored)
             raise Conflict(f"{problem}; it was discarded, upload again")
-        self._make_available(document, stored, actor=principal.subject)
+        self._accept(document, stored, actor=principal.subject)
         return self._visible(principal, public_id)
 
     def record_upload(
@@ -194,10 +232,81 @@ class DocumentService:
         if self._problem(document, stored) is not None:
             return UploadOutcome.CHECKSUM_MISMATCH
         try:
-            changed = self._make_available(document, stored, actor="s3-events")
+            changed = self._accept(document, stored, actor="s3-events")
         except Conflict:
             return UploadOutcome.DOSSIER_LOCKED
-        return UploadOutcome.MADE_AVAILABLE if changed else UploadOutcome.ALREADY_DONE
+        if not changed:
+            return UploadOutcome.ALREADY_DONE
+        return UploadOutcome.SCAN_STARTED if self.scanning else UploadOutcome.MADE_AVAILABLE
+
+    def record_scan_result(
+        self, storage_key: str, *, version_id: str | None, result: ScanResult, threats: Sequence[str] = ()
+    ) -> ScanOutcome:
+        """A malware scan result for an object version: idempotent, unknown keys are ignored.
+        A result that comes before the upload was recorded records it first (same checks)."""
+        document = self._by_key(storage_key)
+        if document is None:
+            return ScanOutcome.UNKNOWN_KEY
+        if document.status == DocumentStatus.PENDING:
+            accepted = self.record_upload(
+                storage_key, size=document.size_bytes, etag=None, version_id=version_id
+            )
+            if accepted not in {UploadOutcome.SCAN_STARTED, UploadOutcome.MADE_AVAILABLE}:
+                return ScanOutcome.NOT_ACCEPTED
+            document = self._by_key(storage_key)
+            assert document is not None
+        if version_id and document.version_id and version_id != document.version_id:
+            return ScanOutcome.OTHER_VERSION
+        details: dict[str, object] = {"result": result.value, "version_id": version_id}
+        if result == ScanResult.THREATS_FOUND:
+            details["threats"] = list(threats)
+            changed = self._scanned(document, DocumentStatus.QUARANTINED, "document.quarantined", details)
+            return ScanOutcome.QUARANTINED if changed else ScanOutcome.ALREADY_DONE
+        if result == ScanResult.NO_THREATS_FOUND:
+            changed = self._scanned(document, DocumentStatus.AVAILABLE, "document.available", details)
+            return ScanOutcome.MADE_AVAILABLE if changed else ScanOutcome.ALREADY_DONE
+        if document.status != DocumentStatus.SCANNING:
+            return ScanOutcome.ALREADY_DONE
+        self._record_as(SCAN_ACTOR, "document.scan_incomplete", document, details)
+        return ScanOutcome.NOT_SCANNED
+
+    def _by_key(self, storage_key: str) -> DocumentRow | None:
+        with self.db.reading() as cursor:
+            return documents.get_by_storage_key(cursor, storage_key)
+
+    def _scanned(
+        self, document: DocumentRow, status: DocumentStatus, action: str, details: dict[str, object]
+    ) -> bool:
+        """The scan's verdict, audited; not subject to the dossier's status (the bytes were
+        accepted before; a quarantine is never refused)."""
+        with self.db.transaction() as cursor:
+            now = utcnow()
+            changed = documents.mark_scanned(cursor, document_id=document.id, status=status, now=now)
+            if changed:
+                audit.record(
+                    cursor,
+                    actor=SCAN_ACTOR,
+                    action=action,
+                    entity_type=ENTITY,
+                    entity_id=document.public_id,
+                    dossier_id=document.dossier_id,
+                    details=details,
+                    now=now,
+                )
+        return changed
+
+    def _record_as(self, actor: str, action: str, document: DocumentRow, details: dict[str, object]) -> None:
+        with self.db.transaction() as cursor:
+            audit.record(
+                cursor,
+                actor=actor,
+                action=action,
+                entity_type=ENTITY,
+                entity_id=document.public_id,
+                dossier_id=document.dossier_id,
+                details=details,
+                now=utcnow(),
+            )
 
     @staticmethod
     def _problem(document: DocumentRow, stored: ObjectInfo) -> str | None:
@@ -234,13 +343,26 @@ class DocumentService:
             dossier = dossiers.get_by_id(cursor, document.dossier_id)
         check_allowed(None if dossier is None else dossier.status, action)
 
-    def _make_available(self, document: DocumentRow, stored: ObjectInfo, *, actor: str) -> bool:
-        """pending -> available, pinned to the stored version, showing only a verified SHA-256:
-        the one S3 computed or checked (none when S3 has none for the object)."""
+    def _accept(self, document: DocumentRow, stored: ObjectInfo, *, actor: str) -> bool:
+        """Verified bytes: pending -> available, or pending -> scanning where scanning is on."""
+        if self.scanning:
+            return self._pin(document, stored, actor, documents.mark_scanning, "document.scanning")
+        return self._pin(document, stored, actor, documents.mark_available, "document.available")
+
+    def _pin(
+        self,
+        document: DocumentRow,
+        stored: ObjectInfo,
+        actor: str,
+        mark: Callable[..., bool],
+        action: str,
+    ) -> bool:
+        """pending -> the status ``mark`` sets, pinned to the stored version, showing only a
+        verified SHA-256: the one S3 computed or checked (none when S3 has none for the object)."""
         with self.db.transaction() as cursor:
             _locked_check(cursor, document.dossier_id, DocumentAction.COMPLETE)
             now = utcnow()
-            changed = documents.mark_available(
+            changed = mark(
                 cursor,
                 document_id=document.id,
                 size_bytes=stored.size,
@@ -253,7 +375,7 @@ class DocumentService:
                 audit.record(
                     cursor,
                     actor=actor,
-                    action="document.available",
+                    action=action,
                     entity_type=ENTITY,
                     entity_id=document.public_id,
                     dossier_id=document.dossier_id,
@@ -336,6 +458,14 @@ class DocumentService:
         from the storage); every download is audited with who, which document and which version."""
         require(principal, Role.READER)
         document = self._visible(principal, public_id)
+        if document.status == DocumentStatus.QUARANTINED:
+            raise Conflict(
+                "the document is quarantined: the malware scan found a threat in it; it cannot be downloaded"
+            )
+        if document.status == DocumentStatus.SCANNING:
+            raise Conflict(
+                "the document is being scanned for malware; it can be downloaded once the scan finds it clean"
+            )
         if document.status != DocumentStatus.AVAILABLE:
             raise Conflict("the document has not finished uploading")
         version_id, etag = document.version_id, document.etag
