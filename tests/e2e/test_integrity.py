@@ -8,6 +8,8 @@ relayed to the document_events function (nothing here hands an event to a functi
 * A declared SHA-256 that the bytes do not have is refused by S3 itself.
 * Bytes that arrive after their dossier was archived do not make the document available.
 * A notification for bytes that are no longer stored does not make the document available.
+* A delete the database cannot finish leaves the document available with its bytes current, and
+  its retry deletes it whole.
 """
 
 from __future__ import annotations
@@ -248,3 +250,41 @@ def test_a_notification_for_bytes_already_gone_leaves_the_document_pending(local
     document = client.document(target["document"]["id"])
     assert document["status"] == "pending", document
     assert client.call("POST", f"/v1/documents/{target['document']['id']}/complete").status_code == 409
+
+
+def test_a_delete_the_database_cannot_finish_leaves_the_document_whole(local_stack: LocalStack) -> None:
+    client = Client(local_stack)
+    # Given an available document
+    original = os.urandom(2048)
+    dossier_id, created = client.uploaded("DELETE-HALF", original)
+    document_id = created["document"]["id"]
+    s3, bucket = s3_of(created["upload"])
+    key = created["upload"]["fields"]["key"]
+    # When an administrator deletes it while the database cannot finish the delete's transaction
+    # (its dossier's row held by another session, as a long archive would)
+    holder = connect(local_stack.db_url)
+    try:
+        holder.autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM dossiers WHERE public_id = %s FOR UPDATE", (dossier_id,))
+        refused = client.call("DELETE", f"/v1/documents/{document_id}", admin=True)
+    finally:
+        holder.rollback()
+        holder.close()
+    # Then the delete failed as a retryable server answer, before touching the stored bytes
+    assert refused.status_code in (503, 504), refused.text
+    # (still the current object: a delete marker would leave its version to the lifecycle rule
+    # that expires noncurrent versions, an available document soon without bytes)
+    current = s3.head_object(Bucket=bucket, Key=key)
+    assert current["ContentLength"] == len(original), current
+    # And the document is still available, its download serves its bytes, nothing says deleted
+    assert client.document(document_id)["status"] == "available"
+    download = client.call("GET", f"/v1/documents/{document_id}/download")
+    assert download.status_code == 200, download.text
+    assert requests.get(download.json()["url"], timeout=30).content == original
+    assert "document.deleted" not in [e["action"] for e in client.history(dossier_id)]
+    # And the same delete, retried once the database can finish it, deletes it whole
+    retried = client.call("DELETE", f"/v1/documents/{document_id}", admin=True)
+    assert retried.status_code == 204, retried.text
+    assert client.call("GET", f"/v1/documents/{document_id}").status_code == 404
+    assert "document.deleted" in [e["action"] for e in client.history(dossier_id)]
