@@ -1,6 +1,6 @@
 /**
  * The upload manager's view of the API: register a document, fetch part URLs (the next page, or
- * again when they expired), confirm the upload, abandon it.
+ * again when they expired), confirm the upload, restart it after a discarded one, abandon it.
  */
 import { call, type Api } from "../api/client";
 import type { UploadBackend } from "./manager";
@@ -32,6 +32,13 @@ export function apiUploadBackend(api: Api): UploadBackend {
       await call(
         api.POST("/v1/documents/{document_id}/complete", { params: { path: { document_id: documentId } }, signal }),
       );
+    },
+    async restart(documentId, signal) {
+      return (
+        await call(
+          api.POST("/v1/documents/{document_id}/upload", { params: { path: { document_id: documentId } }, signal }),
+        )
+      ).data;
     },
     async abandon(documentId) {
       await call(api.DELETE("/v1/documents/{document_id}/upload", { params: { path: { document_id: documentId } } }));

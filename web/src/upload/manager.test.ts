@@ -51,6 +51,7 @@ function fakeBackend(threshold: number, partSize: number) {
   const completed: string[] = [];
   const pages: [string, number, number][] = [];
   const abandoned: string[] = [];
+  const restarted: string[] = [];
   const counts = new Map<string, number>();
   let next = 0;
   const backend: UploadBackend = {
@@ -108,8 +109,24 @@ function fakeBackend(threshold: number, partSize: number) {
       abandoned.push(documentId);
       return Promise.resolve();
     },
+    restart(documentId) {
+      restarted.push(documentId);
+      const count = counts.get(documentId) ?? 0;
+      return Promise.resolve({
+        method: "MULTIPART",
+        upload_id: `up-${documentId}-again`,
+        part_size: partSize,
+        part_count: count,
+        parts: Array.from({ length: Math.min(count, PART_PAGE) }, (_, i) => ({
+          part_number: i + 1,
+          url: `${partUrl(documentId, i + 1)}&again=1`,
+        })),
+        next_part: count > PART_PAGE ? PART_PAGE + 1 : null,
+        expires_in: 300,
+      });
+    },
   };
-  return { backend, registered, completed, pages, abandoned };
+  return { backend, registered, completed, pages, abandoned, restarted };
 }
 
 interface Sent {
@@ -498,6 +515,32 @@ describe("the upload manager", () => {
     expect([...abandoned].sort()).toEqual([...ids].sort());
     manager.cancel(sending ?? "");
     expect(abandoned).toHaveLength(2);
+  });
+
+  it("restarts an upload whose bytes the API discarded, and sends every part again", async () => {
+    // Given an API that refuses the first confirmation with 409 (stored bytes discarded)
+    const { backend, restarted, completed } = fakeBackend(10, 10);
+    const complete = backend.complete.bind(backend);
+    vi.spyOn(backend, "complete")
+      .mockRejectedValueOnce(Object.assign(new Error("discarded"), { status: 409 }))
+      .mockImplementation((...args) => complete(...args));
+    const storage = fakeStorage();
+    const manager = new UploadManager({ backend, transport: storage.transport });
+    const [id] = manager.add(DOSSIER, [file("a.bin", 30)]);
+    const failed = await manager.settled();
+    expect(failed.items[0]?.state).toBe("failed");
+
+    // When the user retries it
+    manager.retry(id ?? "");
+    const done = await manager.settled();
+
+    // Then the upload was restarted once, all three parts went to the new URLs, and it is done
+    const documentId = done.items[0]?.documentId ?? "";
+    expect(restarted).toEqual([documentId]);
+    expect(storage.received.filter((s) => s.url.endsWith("&again=1"))).toHaveLength(3);
+    expect(storage.received).toHaveLength(6);
+    expect(completed).toEqual([documentId]);
+    expect(done.items[0]).toMatchObject({ state: "done", loaded: 30 });
   });
 
   it("reports the progress of each file and of all of them", async () => {

@@ -12,6 +12,8 @@
  * parts are fetched a page at a time as the parts come up, and a part whose URL the storage
  * refuses with 403 (it expired, e.g. while the file waited for a retry) gets a fresh one once.
  * Each URL signs its part's exact length, so the parts are cut exactly as the API says.
+ * When the confirmation is refused with 409 (the API found the stored bytes wrong and removed
+ * them), retrying the file restarts its upload: new instructions, every byte sent again.
  *
  * It is plain TypeScript with its I/O passed in (the API and the byte transport), so the tests
  * drive it with fakes and the browser with XMLHttpRequest (see transport.ts).
@@ -37,6 +39,8 @@ export interface UploadBackend {
   complete(documentId: string, signal: AbortSignal): Promise<void>;
   /** Give the upload up: the document expires and the stored parts are removed. */
   abandon(documentId: string): Promise<void>;
+  /** Start the upload again (after `complete` discarded the stored bytes): new instructions. */
+  restart(documentId: string, signal: AbortSignal): Promise<UploadInstructions>;
 }
 
 /**
@@ -160,6 +164,8 @@ interface Task {
   /** Pages of part URLs being fetched, by their first part number. */
   pages: Map<number, Promise<void>>;
   abandoned: boolean;
+  /** The API discarded what was sent: the next attempt restarts the upload. */
+  discarded: boolean;
 }
 
 /** Part URLs the API gives per page (and the most the manager asks for at once). */
@@ -242,6 +248,14 @@ function givenUrl(part: Part): string {
   return part.url;
 }
 
+/** The HTTP status an error carries (the API client's errors do), if any. */
+function statusOf(error: unknown): number | null {
+  if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {
+    return error.status;
+  }
+  return null;
+}
+
 function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === "AbortError";
 }
@@ -285,6 +299,7 @@ export class UploadManager {
         controller: new AbortController(),
         pages: new Map(),
         abandoned: false,
+        discarded: false,
       };
       this.tasks.set(task.id, task);
       this.changed();
@@ -328,7 +343,7 @@ export class UploadManager {
     task.error = null;
     task.state = "queued";
     for (const part of task.parts) {
-      if (part.state !== "done") {
+      if (part.state !== "done" || task.discarded) {
         part.state = "waiting";
         part.attempts = 0;
         part.loaded = 0;
@@ -435,6 +450,8 @@ export class UploadManager {
           task.parts = splitParts(task.file.size, task.created.upload);
         }
         this.options.onRegistered?.(this.itemOf(task));
+      } else if (task.discarded) {
+        await this.restart(task, task.created, signal);
       }
       signal.throwIfAborted(); // cancelled while it registered: stays cancelled
       task.state = "uploading";
@@ -446,7 +463,12 @@ export class UploadManager {
       }
       task.state = "completing";
       this.changed();
-      await this.options.backend.complete(task.created.document.id, signal);
+      try {
+        await this.options.backend.complete(task.created.document.id, signal);
+      } catch (error) {
+        task.discarded = statusOf(error) === 409;
+        throw error;
+      }
       task.state = "done";
       this.changed();
       this.options.onUploaded?.(this.itemOf(task));
@@ -459,6 +481,19 @@ export class UploadManager {
       task.state = "failed";
       this.changed();
     }
+  }
+
+  /** New instructions for a registered file whose stored bytes the API discarded. */
+  private async restart(task: Task, created: DocumentCreated, signal: AbortSignal): Promise<void> {
+    task.state = "registering";
+    this.changed();
+    const upload = await this.options.backend.restart(created.document.id, signal);
+    task.created = { ...created, upload };
+    task.method = upload.method;
+    task.parts = upload.method === "MULTIPART" ? splitParts(task.file.size, upload) : [];
+    task.pages.clear();
+    task.postLoaded = 0;
+    task.discarded = false;
   }
 
   private async sendForm(task: Task, upload: UploadInstructions, signal: AbortSignal): Promise<void> {
