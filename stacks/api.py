@@ -1,10 +1,11 @@
-"""The API: users, the REST API and its firewall, the api and document_events functions.
+"""The API: users, the REST API and its firewall, the api, document_events and upload_expiry functions.
 
 The stack wires the constructs of ``stacks/api_constructs/`` and grants permissions where they
 meet the database and the documents bucket: ``UserDirectory`` (Cognito, the smoke test's access),
 ``SmokeTestUser`` (the smoke-test user, created and repaired at deployment),
 ``ApiRelease`` (the api function, its ``live`` alias, the canary release), ``DocumentEvents``
-(S3 events to ``document_events``), ``ApiGateway`` (one method per route of the application) and
+(S3 events to ``document_events``), ``UploadExpiry`` (the scheduled clean-up of abandoned
+uploads), ``ApiGateway`` (one method per route of the application) and
 ``WebFirewall``. Schema migrations belong to the release: ``SchemaMigration`` runs ``db_migrate``,
 and the functions and the api function's new version (so the ``live`` alias) wait for it. The
 constructs keep the logical ids their resources had before they existed (``stacks/logical_ids.py``).
@@ -21,13 +22,14 @@ from constructs import Construct
 from patronus.models import Role
 from patronus_api.route_table import routes
 from stacks import code
-from stacks.api_constructs import document_events, release
+from stacks.api_constructs import document_events, release, upload_expiry
 from stacks.api_constructs.document_events import DocumentEvents, DocumentEventsProps
 from stacks.api_constructs.firewall import WebFirewall, WebFirewallProps
 from stacks.api_constructs.functions import FunctionDefaults, function_environment
 from stacks.api_constructs.gateway import ApiGateway, ApiGatewayProps
 from stacks.api_constructs.release import ApiRelease, ApiReleaseProps
 from stacks.api_constructs.smoke_test_user import SmokeTestUser, SmokeTestUserProps
+from stacks.api_constructs.upload_expiry import UploadExpiry, UploadExpiryProps
 from stacks.api_constructs.users import (
     UserDirectory,
     UserDirectoryProps,
@@ -147,6 +149,19 @@ class ApiStack(FlatScopeStack):
             ),
         )
         self._grant(self.document_events.function, database, document_events.DOCUMENT_ACCESS)
+        self.upload_expiry = UploadExpiry(
+            self,
+            "UploadExpiry",
+            UploadExpiryProps(
+                defaults=defaults,
+                sizing=api.upload_expiry_function,
+                bucket_arn=storage.import_bucket_arn(),
+                schedule_minutes=api.upload_expiry_schedule_minutes,
+                max_age_hours=api.pending_upload_max_age_hours,
+                runs_after=migrated,
+            ),
+        )
+        self._grant(self.upload_expiry.function, database, upload_expiry.DOCUMENT_ACCESS)
         self.release = ApiRelease(
             self,
             "ApiRelease",

@@ -338,6 +338,13 @@ class ApiConfig(_Model):
     events_function: FunctionConfig = FunctionConfig(
         memory_mb=512, timeout_seconds=60, reserved_concurrency=10
     )
+    # upload_expiry, run every ``upload_expiry_schedule_minutes``: pending uploads whose last
+    # start is older than ``pending_upload_max_age_hours`` are expired and their parts removed.
+    upload_expiry_function: FunctionConfig = FunctionConfig(
+        memory_mb=512, timeout_seconds=300, reserved_concurrency=1
+    )
+    upload_expiry_schedule_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    pending_upload_max_age_hours: Annotated[int, Field(ge=1, le=720)] = 24
     # Deadlines of the database calls (PATRONUS_DB_CONNECT_TIMEOUT, PATRONUS_DB_QUERY_TIMEOUT).
     db_connect_timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 3
     db_query_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 10
@@ -354,6 +361,16 @@ class ApiConfig(_Model):
     unit_prefix: str = DEFAULT_PREFIX
     default_unit: str = DEFAULT_UNIT
     unit_groups: list[str] = []
+
+    @model_validator(mode="after")
+    def _uploads_expire_after_their_urls(self) -> ApiConfig:
+        if self.pending_upload_max_age_hours * 3600 <= self.upload_url_ttl_seconds:
+            raise ValueError(
+                f"api.pending_upload_max_age_hours ({self.pending_upload_max_age_hours}) must be longer "
+                f"than api.upload_url_ttl_seconds ({self.upload_url_ttl_seconds} s): an upload would "
+                "expire while its URLs still work"
+            )
+        return self
 
     @model_validator(mode="after")
     def _units_follow_the_naming_rule(self) -> ApiConfig:
@@ -815,7 +832,7 @@ class EnvironmentConfig(_Model):
 
 
 # The functions that hold a database connection per execution environment (through the proxy).
-DATABASE_FUNCTIONS = ("api_function", "events_function")
+DATABASE_FUNCTIONS = ("api_function", "events_function", "upload_expiry_function")
 API_GATEWAY_TIMEOUT_SECONDS = 29
 # Where the cluster pauses, how long a function waits for a connection: Aurora resumes in about
 # 15 s; a longer resume (about 30 s after a day paused) gets a 503 with Retry-After.

@@ -153,6 +153,8 @@ class MonitoringStack(Stack):
             ("ApiFunction", api.release.function),
             ("DocumentEventsFunction", api.document_events.function),
             ("MigrateFunction", api.schema_migration.function),
+            # A failed expiry run is retried only by the next scheduled run: alarm on the first.
+            ("UploadExpiryFunction", api.upload_expiry.function),
         ):
             facade.monitor_lambda_function(
                 lambda_function=function,

@@ -220,8 +220,10 @@ def test_a_failed_part_is_retried_alone_and_an_upload_can_be_cancelled(web: Web)
     expect(cancelled).to_have_attribute("data-upload-state", "uploading")
     cancelled.get_by_role("button", name="Annuler l’envoi de annule.bin").click()
     expect(cancelled).to_have_attribute("data-upload-state", "cancelled")
+    # And its upload was abandoned through the API: read again, the document says so
+    page.reload()
     table = page.get_by_role("table", name="Documents du dossier")
-    expect(table.get_by_role("row").filter(has_text="annule.bin")).to_contain_text("En attente")
+    expect(table.get_by_role("row").filter(has_text="annule.bin")).to_contain_text("Envoi abandonné")
 
 
 def test_a_stale_edit_shows_what_changed_and_is_never_silently_overwritten(web: Web) -> None:

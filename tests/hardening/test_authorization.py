@@ -73,7 +73,16 @@ CONSUMING = {
     ("PATCH", "/v1/dossiers/{dossier_id}"),
     ("DELETE", "/v1/dossiers/{dossier_id}"),
     ("DELETE", "/v1/documents/{document_id}"),
+    ("DELETE", "/v1/documents/{document_id}/upload"),
 }
+# Routes of an upload in progress: called on a pending multipart document, not the available one.
+UPLOADING = {
+    ("GET", "/v1/documents/{document_id}/parts"),
+    ("POST", "/v1/documents/{document_id}/upload"),
+    ("DELETE", "/v1/documents/{document_id}/upload"),
+}
+# Reads that hand out the right to write (presigned upload URLs): for those who may edit.
+WRITING_READS = {("GET", "/v1/documents/{document_id}/parts")}
 PROTECTED = [route for route in routes() if not route.public]
 LIST = ("GET", "/v1/dossiers")
 CREATE = ("POST", "/v1/dossiers")
@@ -96,7 +105,7 @@ def expected_status(route: ApiRoute, role: str, relation: Relation) -> int:
         return route.status if admin or UNIT in relation.units else 403
     if not (admin or relation.sees):
         return 404
-    if admin or route.method == "GET":
+    if admin or (route.method == "GET" and key not in WRITING_READS):
         return route.status
     allowed = relation.shares if key in SHARING else relation.edits
     return route.status if allowed else 403
@@ -104,7 +113,8 @@ def expected_status(route: ApiRoute, role: str, relation: Relation) -> int:
 
 def fresh_resources(api: Caller, n: int) -> dict[str, str]:
     """A dossier of UNIT, shared with GRANTED_USER (editor) and GRANTED_UNIT (reader), and an
-    available document in it, made by an admin of the unit."""
+    available document in it, made by an admin of the unit; and a pending multipart document
+    (``uploading_id``) for the routes of an upload in progress."""
     admin: dict[str, Any] = {"groups": ("admins",), "units": (UNIT,)}
     dossier = api("POST", "/v1/dossiers", {"reference": f"AUTHZ-{n}", "title": "Authz"}, **admin).json
     path = f"/v1/dossiers/{dossier['id']}"
@@ -125,7 +135,18 @@ def fresh_resources(api: Caller, n: int) -> dict[str, str]:
     assert posted.status_code in (200, 204)
     document = api("POST", f"/v1/documents/{created['document']['id']}/complete", **admin).json
     assert document["status"] == "available"
-    return {"dossier_id": dossier["id"], "document_id": document["id"]}
+    uploading = api(
+        "POST",
+        f"{path}/documents",
+        {"filename": "big.bin", "content_type": "application/octet-stream", "size_bytes": 9 * 1024 * 1024},
+        **admin,
+    ).json
+    assert uploading["upload"]["method"] == "MULTIPART"
+    return {
+        "dossier_id": dossier["id"],
+        "document_id": document["id"],
+        "uploading_id": uploading["document"]["id"],
+    }
 
 
 def snapshot(connection: Any) -> list[tuple[Any, ...]]:
@@ -158,11 +179,13 @@ def test_every_route_with_every_role_and_relation(api: Caller, database_url: str
             expected = expected_status(route, role, relation)
             consumed = (route.method, route.path) in CONSUMING and expected < 400
             ids = fresh_resources(api, cell) if consumed else shared
+            if (route.method, route.path) in UPLOADING:
+                ids = {**ids, "document_id": ids["uploading_id"]}
             before = snapshot(connection)
             # When the route is called by that caller
             reply = api(
                 route.method,
-                route.path.format(**ids),
+                route.path.format(dossier_id=ids["dossier_id"], document_id=ids["document_id"]),
                 body_of(route, cell),
                 user=None if role == NO_TOKEN else relation.user,
                 groups=groups,

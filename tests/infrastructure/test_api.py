@@ -379,7 +379,8 @@ def test_document_events_reads_object_metadata_only(synth: Synth) -> None:
 
 def test_document_events_is_fed_by_eventbridge_with_retries_and_a_dead_letter_queue(synth: Synth) -> None:
     template = synth.template("prod", "api")
-    rule = next(iter(template.find_resources("AWS::Events::Rule").values()))["Properties"]
+    rules = template.find_resources("AWS::Events::Rule").values()
+    rule = next(r["Properties"] for r in rules if "EventPattern" in r["Properties"])
     assert rule["EventPattern"]["source"] == ["aws.s3"]
     assert rule["EventPattern"]["detail-type"] == ["Object Created"]
     assert rule["EventPattern"]["detail"]["object"] == {"key": [{"prefix": "documents/"}]}

@@ -26,6 +26,7 @@ HANDLERS = {
     "patronus_api.handler.handler",
     "patronus_document_events.handler.handler",
     "patronus_db_migrate.handler.handler",
+    "patronus_upload_expiry.handler.handler",
 }
 
 

@@ -186,7 +186,7 @@ def test_the_cost_defaults_dev_pauses_without_reader_or_proxy_prod_keeps_both() 
 
 def test_functions_that_could_open_more_connections_than_the_proxy_allows_are_refused() -> None:
     # Given prod (max 16 ACU: max_connections 2000, 90% for the proxy: 1800) with 1800 API
-    # environments and the 50 of the events function
+    # environments, the 50 of the events function and the one of the upload expiry
     overrides = {"api.api_function": {"memory_mb": 1024, "timeout_seconds": 20, "reserved_concurrency": 1800}}
     # Then synth refuses it, naming the keys to change and the budget
     with pytest.raises(ConfigError) as refused:
@@ -194,9 +194,9 @@ def test_functions_that_could_open_more_connections_than_the_proxy_allows_are_re
     message = str(refused.value)
     assert (
         "api.api_function.reserved_concurrency (1800) + api.events_function.reserved_concurrency (50)"
-        in message
+        " + api.upload_expiry_function.reserved_concurrency (1)" in message
     )
-    assert "= 1850 database connections, more than the 1800" in message
+    assert "= 1851 database connections, more than the 1800" in message
     assert "database.max_acu 16" in message and "database.proxy.max_connections_percent 90%" in message
 
 
@@ -206,7 +206,7 @@ def test_without_a_proxy_the_functions_share_the_writers_max_connections() -> No
     with pytest.raises(ConfigError) as refused:
         load_config(patronus(**overrides), only="dev")
     message = str(refused.value)
-    assert "= 210 database connections, more than the 135" in message
+    assert "= 211 database connections, more than the 135" in message
     assert "max_connections_percent" not in message
 
 

@@ -53,3 +53,17 @@ def test_document_events_scan_result_sample_event(api_settings: Settings, api: C
     event["detail"]["s3ObjectDetails"]["bucketName"] = api_settings.storage.bucket
     # A scan result for an object nobody registered is logged and ignored
     assert handler.handler(event, LambdaContext()) == {"outcome": "unknown_key"}
+
+
+def test_upload_expiry_sample_event(api_settings: Settings, api: Caller, s3_server: Any) -> None:
+    from patronus_upload_expiry import handler
+    from patronus_upload_expiry.runtime import runtime
+
+    runtime.configure(api_settings, s3_client=s3_server.client())
+    # With nothing pending, a scheduled run expires nothing
+    assert handler.handler(load("upload-expiry-scheduled.json"), LambdaContext()) == {
+        "expired": 0,
+        "removed_versions": 0,
+        "aborted_uploads": 0,
+    }
+    runtime.close()

@@ -280,14 +280,33 @@ class UploadPart(_Model):
 class UploadInstructions(_Model):
     method: Literal["POST", "MULTIPART"] = Field(
         description="POST: send a multipart/form-data POST to `url` with `fields` then the file. "
-        "MULTIPART: PUT each part (part_size bytes, the last one shorter) to its URL, then call "
-        "POST /v1/documents/{id}/complete."
+        "MULTIPART: PUT each part to its URL with exactly its length (part_size bytes, the last one "
+        "the remainder: the URL signs the length, S3 refuses another), fetch the URLs of parts "
+        "`next_part` and after from GET /v1/documents/{id}/parts?from=N, then call "
+        "POST /v1/documents/{id}/complete. An expired URL is signed again by the same route."
     )
     url: str | None = None
     fields: dict[str, str] | None = None
     upload_id: str | None = None
     part_size: int | None = None
-    parts: list[UploadPart] | None = None
+    part_count: int | None = Field(default=None, description="MULTIPART: how many parts the file has")
+    parts: list[UploadPart] | None = Field(
+        default=None, description="MULTIPART: the URLs of the first parts (at most 100)"
+    )
+    next_part: int | None = Field(
+        default=None, description="MULTIPART: the first part whose URL is not in `parts` (none: all are)"
+    )
+    expires_in: int
+
+
+class PartPageOut(_Model):
+    """URLs of some parts of a pending multipart upload."""
+
+    upload_id: str
+    part_size: int
+    part_count: int
+    parts: list[UploadPart]
+    next_part: int | None = Field(description="The part after the last one listed; none when it was the last")
     expires_in: int
 
 

@@ -1,4 +1,7 @@
-/** The upload manager's view of the API: register a document, confirm its upload. */
+/**
+ * The upload manager's view of the API: register a document, fetch part URLs (the next page, or
+ * again when they expired), confirm the upload, restart it after a discarded one, abandon it.
+ */
 import { call, type Api } from "../api/client";
 import type { UploadBackend } from "./manager";
 
@@ -15,10 +18,30 @@ export function apiUploadBackend(api: Api): UploadBackend {
         )
       ).data;
     },
+    async partUrls(documentId, from, limit, signal) {
+      return (
+        await call(
+          api.GET("/v1/documents/{document_id}/parts", {
+            params: { path: { document_id: documentId }, query: { from, limit } },
+            signal,
+          }),
+        )
+      ).data;
+    },
     async complete(documentId, signal) {
       await call(
         api.POST("/v1/documents/{document_id}/complete", { params: { path: { document_id: documentId } }, signal }),
       );
+    },
+    async restart(documentId, signal) {
+      return (
+        await call(
+          api.POST("/v1/documents/{document_id}/upload", { params: { path: { document_id: documentId } }, signal }),
+        )
+      ).data;
+    },
+    async abandon(documentId) {
+      await call(api.DELETE("/v1/documents/{document_id}/upload", { params: { path: { document_id: documentId } } }));
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 
 import {
+  PART_PAGE,
   TransferError,
   UploadManager,
   splitParts,
@@ -39,10 +40,19 @@ function documentOf(id: string, description: FileDescription): DocumentCreated["
   };
 }
 
-/** An API that answers like the real one: a form below the threshold, part URLs above it. */
+const partUrl = (id: string, n: number) => `https://s3.test/${id}?partNumber=${n}`;
+
+/**
+ * An API that answers like the real one: a form below the threshold, above it the part count and
+ * the first page of part URLs; further pages, or URLs signed again, from `partUrls`.
+ */
 function fakeBackend(threshold: number, partSize: number) {
   const registered: FileDescription[] = [];
   const completed: string[] = [];
+  const pages: [string, number, number][] = [];
+  const abandoned: string[] = [];
+  const restarted: string[] = [];
+  const counts = new Map<string, number>();
   let next = 0;
   const backend: UploadBackend = {
     register(_dossierId, description) {
@@ -52,14 +62,15 @@ function fakeBackend(threshold: number, partSize: number) {
       let upload: UploadInstructions;
       if (description.size_bytes > threshold) {
         const count = Math.max(1, Math.ceil(description.size_bytes / partSize));
+        counts.set(id, count);
+        const first = Math.min(count, PART_PAGE);
         upload = {
           method: "MULTIPART",
           upload_id: `up-${id}`,
           part_size: partSize,
-          parts: Array.from({ length: count }, (_, i) => ({
-            part_number: i + 1,
-            url: `https://s3.test/${id}?partNumber=${i + 1}`,
-          })),
+          part_count: count,
+          parts: Array.from({ length: first }, (_, i) => ({ part_number: i + 1, url: partUrl(id, i + 1) })),
+          next_part: first < count ? first + 1 : null,
           expires_in: 300,
         };
       } else {
@@ -72,12 +83,50 @@ function fakeBackend(threshold: number, partSize: number) {
       }
       return Promise.resolve({ document: documentOf(id, description), upload });
     },
+    partUrls(documentId, from, limit) {
+      pages.push([documentId, from, limit]);
+      const count = counts.get(documentId) ?? 0;
+      const last = Math.min(count, from + limit - 1);
+      // Signed again: another URL than the first page's for the same part.
+      const parts = Array.from({ length: last - from + 1 }, (_, i) => ({
+        part_number: from + i,
+        url: from <= PART_PAGE ? `${partUrl(documentId, from + i)}&signed=${pages.length}` : partUrl(documentId, from + i),
+      }));
+      return Promise.resolve({
+        upload_id: `up-${documentId}`,
+        part_size: partSize,
+        part_count: count,
+        parts,
+        next_part: last < count ? last + 1 : null,
+        expires_in: 300,
+      });
+    },
     complete(documentId) {
       completed.push(documentId);
       return Promise.resolve();
     },
+    abandon(documentId) {
+      abandoned.push(documentId);
+      return Promise.resolve();
+    },
+    restart(documentId) {
+      restarted.push(documentId);
+      const count = counts.get(documentId) ?? 0;
+      return Promise.resolve({
+        method: "MULTIPART",
+        upload_id: `up-${documentId}-again`,
+        part_size: partSize,
+        part_count: count,
+        parts: Array.from({ length: Math.min(count, PART_PAGE) }, (_, i) => ({
+          part_number: i + 1,
+          url: `${partUrl(documentId, i + 1)}&again=1`,
+        })),
+        next_part: count > PART_PAGE ? PART_PAGE + 1 : null,
+        expires_in: 300,
+      });
+    },
   };
-  return { backend, registered, completed };
+  return { backend, registered, completed, pages, abandoned, restarted };
 }
 
 interface Sent {
@@ -186,16 +235,33 @@ describe("splitParts", () => {
     ]);
   });
 
-  it("refuses instructions whose parts do not cover the file", () => {
-    const instructions = (numbers: number[]): UploadInstructions => ({
+  it("refuses instructions whose part count does not cover the file, or without the first URL", () => {
+    const instructions = (numbers: number[], count?: number): UploadInstructions => ({
       method: "MULTIPART",
       part_size: 4,
+      part_count: count ?? numbers.length,
       parts: numbers.map((n) => ({ part_number: n, url: `u${n}` })),
       expires_in: 300,
     });
 
     expect(() => splitParts(9, instructions([1, 2]))).toThrow("announce 2 parts for 3");
-    expect(() => splitParts(9, instructions([1, 2, 4]))).toThrow("part 3 is missing");
+    expect(() => splitParts(9, instructions([2, 3], 3))).toThrow("part 1 is missing");
+  });
+
+  it("leaves the parts after the first page without a URL, to be fetched later", () => {
+    const parts = splitParts(250 * 4, {
+      method: "MULTIPART",
+      part_size: 4,
+      part_count: 250,
+      parts: Array.from({ length: 100 }, (_, i) => ({ part_number: i + 1, url: `u${i + 1}` })),
+      next_part: 101,
+      expires_in: 300,
+    });
+
+    expect(parts).toHaveLength(250);
+    expect(parts[99]?.url).toBe("u100");
+    expect(parts.slice(100).every((p) => p.url === null)).toBe(true);
+    expect(parts[249]).toMatchObject({ number: 250, start: 996, end: 1000 });
   });
 });
 
@@ -356,6 +422,125 @@ describe("the upload manager", () => {
     expect(storage.attemptsPerUrl.get("https://s3.test/bucket")).toBe(1);
     expect(done.items[0]?.state).toBe("failed");
     expect((done.items[0]?.error as TransferError).status).toBe(403);
+  });
+
+  it("fetches the part URLs after the first page once per page, as the parts come up", async () => {
+    // Given a file of 250 parts: the registration gives the URLs of the first 100
+    const { backend, pages, completed } = fakeBackend(10, 4);
+    const storage = fakeStorage();
+    const manager = new UploadManager({ backend, transport: storage.transport, maxTransfers: 4 });
+    const source = file("many.bin", 250 * 4 - 1);
+
+    // When it is uploaded
+    manager.add(DOSSIER, [source]);
+    const done = await manager.settled();
+
+    // Then pages 101-200 and 201-250 were asked once each, every part was sent with its bytes
+    const id = done.items[0]?.documentId ?? "";
+    expect(pages).toEqual([
+      [id, 101, PART_PAGE],
+      [id, 201, PART_PAGE],
+    ]);
+    expect(storage.received).toHaveLength(250);
+    const bytes = new Uint8Array(await source.arrayBuffer());
+    for (const sent of storage.received) {
+      const n = Number(new URL(sent.url).searchParams.get("partNumber"));
+      expect(sameBytes(sent.bytes, bytes.slice((n - 1) * 4, n * 4))).toBe(true);
+    }
+    expect(done.items[0]?.state).toBe("done");
+    expect(completed).toEqual([id]);
+  });
+
+  it("asks again for a part URL the storage refuses with 403 (expired), once", async () => {
+    // Given a storage that refuses the first URL of part 2 (it expired)
+    const { backend, pages, completed } = fakeBackend(10, 10);
+    const storage = fakeStorage({ fail: (url) => (url.endsWith("partNumber=2") ? 403 : null) });
+    const manager = new UploadManager({ backend, transport: storage.transport, sleep: noWait });
+
+    // When a file of 3 parts is uploaded
+    manager.add(DOSSIER, [file("a.bin", 30)]);
+    const done = await manager.settled();
+
+    // Then part 2's URL alone was signed again, the new one took the part, and the file is done
+    const id = done.items[0]?.documentId ?? "";
+    expect(pages).toEqual([[id, 2, 1]]);
+    expect(storage.received.map((s) => s.url).sort()).toEqual([
+      partUrl(id, 1),
+      `${partUrl(id, 2)}&signed=1`,
+      partUrl(id, 3),
+    ]);
+    expect(done.items[0]?.state).toBe("done");
+    expect(completed).toEqual([id]);
+  });
+
+  it("gives up on a part whose fresh URL is refused too", async () => {
+    const { backend, pages } = fakeBackend(10, 10);
+    const storage = fakeStorage({ fail: (url) => (url.includes("partNumber=2") ? 403 : null) });
+    const manager = new UploadManager({ backend, transport: storage.transport, sleep: noWait });
+
+    manager.add(DOSSIER, [file("a.bin", 30)]);
+    const done = await manager.settled();
+
+    expect(pages).toHaveLength(1);
+    expect(done.items[0]?.state).toBe("failed");
+    expect((done.items[0]?.error as TransferError).status).toBe(403);
+  });
+
+  it("abandons the upload of a cancelled file, once, even when cancelled while registering", async () => {
+    // Given a file on its way and one whose registration is held
+    const { backend, abandoned } = fakeBackend(10, 10);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const register = backend.register.bind(backend);
+    vi.spyOn(backend, "register")
+      .mockImplementationOnce((...args) => register(...args))
+      .mockImplementationOnce(async (...args) => {
+        await held;
+        return register(...args);
+      });
+    const storage = fakeStorage({ gated: true });
+    const manager = new UploadManager({ backend, transport: storage.transport });
+    const [sending, registering] = manager.add(DOSSIER, [file("a.bin", 30), file("b.bin", 30)]);
+    await until(() => storage.waiting > 0);
+
+    // When both are cancelled, and the held registration then answers
+    manager.cancel(sending ?? "");
+    manager.cancel(registering ?? "");
+    release();
+    await manager.settled();
+    await until(() => abandoned.length === 2);
+
+    // Then the API was told to abandon each upload once
+    const ids = manager.getSnapshot().items.map((i) => i.documentId);
+    expect([...abandoned].sort()).toEqual([...ids].sort());
+    manager.cancel(sending ?? "");
+    expect(abandoned).toHaveLength(2);
+  });
+
+  it("restarts an upload whose bytes the API discarded, and sends every part again", async () => {
+    // Given an API that refuses the first confirmation with 409 (stored bytes discarded)
+    const { backend, restarted, completed } = fakeBackend(10, 10);
+    const complete = backend.complete.bind(backend);
+    vi.spyOn(backend, "complete")
+      .mockRejectedValueOnce(Object.assign(new Error("discarded"), { status: 409 }))
+      .mockImplementation((...args) => complete(...args));
+    const storage = fakeStorage();
+    const manager = new UploadManager({ backend, transport: storage.transport });
+    const [id] = manager.add(DOSSIER, [file("a.bin", 30)]);
+    const failed = await manager.settled();
+    expect(failed.items[0]?.state).toBe("failed");
+
+    // When the user retries it
+    manager.retry(id ?? "");
+    const done = await manager.settled();
+
+    // Then the upload was restarted once, all three parts went to the new URLs, and it is done
+    const documentId = done.items[0]?.documentId ?? "";
+    expect(restarted).toEqual([documentId]);
+    expect(storage.received.filter((s) => s.url.endsWith("&again=1"))).toHaveLength(3);
+    expect(storage.received).toHaveLength(6);
+    expect(completed).toEqual([documentId]);
+    expect(done.items[0]).toMatchObject({ state: "done", loaded: 30 });
   });
 
   it("reports the progress of each file and of all of them", async () => {

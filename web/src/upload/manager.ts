@@ -5,7 +5,15 @@
  * to presigned URLs, several at a time (bounded by one limit shared by every file), each part
  * retried on its own when it fails. A file whose part still fails after its attempts waits,
  * with its finished parts kept, until the user retries it: only the unfinished parts are sent
- * again. Progress is kept per part, per file and overall; a file can be cancelled at any time.
+ * again. Progress is kept per part, per file and overall; a file can be cancelled at any time,
+ * and the API is then told to abandon its upload (the parts already stored are removed).
+ *
+ * The API hands out part URLs in pages (the first with the registration): the URLs of later
+ * parts are fetched a page at a time as the parts come up, and a part whose URL the storage
+ * refuses with 403 (it expired, e.g. while the file waited for a retry) gets a fresh one once.
+ * Each URL signs its part's exact length, so the parts are cut exactly as the API says.
+ * When the confirmation is refused with 409 (the API found the stored bytes wrong and removed
+ * them), retrying the file restarts its upload: new instructions, every byte sent again.
  *
  * It is plain TypeScript with its I/O passed in (the API and the byte transport), so the tests
  * drive it with fakes and the browser with XMLHttpRequest (see transport.ts).
@@ -14,6 +22,7 @@ import type { components } from "../api/schema";
 
 export type UploadInstructions = components["schemas"]["UploadInstructions"];
 export type DocumentCreated = components["schemas"]["DocumentCreated"];
+export type PartPage = components["schemas"]["PartPageOut"];
 
 export interface FileDescription {
   filename: string;
@@ -24,8 +33,14 @@ export interface FileDescription {
 /** What the manager needs from the API. */
 export interface UploadBackend {
   register(dossierId: string, file: FileDescription, signal: AbortSignal): Promise<DocumentCreated>;
+  /** URLs of parts `from` to `from + limit - 1` of a multipart upload (signed anew each time). */
+  partUrls(documentId: string, from: number, limit: number, signal: AbortSignal): Promise<PartPage>;
   /** Confirm the upload (the API completes a multipart upload and checks the stored size). */
   complete(documentId: string, signal: AbortSignal): Promise<void>;
+  /** Give the upload up: the document expires and the stored parts are removed. */
+  abandon(documentId: string): Promise<void>;
+  /** Start the upload again (after `complete` discarded the stored bytes): new instructions. */
+  restart(documentId: string, signal: AbortSignal): Promise<UploadInstructions>;
 }
 
 /**
@@ -126,7 +141,8 @@ interface Part {
   number: number;
   start: number;
   end: number;
-  url: string;
+  /** null until its page of URLs is fetched, or after the storage refused it as expired. */
+  url: string | null;
   loaded: number;
   state: PartState;
   attempts: number;
@@ -145,7 +161,15 @@ interface Task {
   postLoaded: number;
   error: unknown;
   controller: AbortController;
+  /** Pages of part URLs being fetched, by their first part number. */
+  pages: Map<number, Promise<void>>;
+  abandoned: boolean;
+  /** The API discarded what was sent: the next attempt restarts the upload. */
+  discarded: boolean;
 }
+
+/** Part URLs the API gives per page (and the most the manager asks for at once). */
+export const PART_PAGE = 100;
 
 const defaultSleep = (milliseconds: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -186,31 +210,50 @@ class Limiter {
   }
 }
 
-/** The byte ranges of a multipart upload, checked against what the API announced. */
+/**
+ * The byte ranges of a multipart upload, checked against what the API announced: `part_count`
+ * parts of `part_size` bytes (the last one the remainder), the URLs of the first page.
+ */
 export function splitParts(size: number, instructions: UploadInstructions): Part[] {
   const partSize = instructions.part_size ?? 0;
   const announced = instructions.parts ?? [];
   const count = Math.max(1, Math.ceil(size / Math.max(partSize, 1)));
-  if (partSize <= 0 || announced.length !== count) {
-    throw new Error(`the upload instructions announce ${announced.length} parts for ${count}`);
+  const declared = instructions.part_count ?? announced.length;
+  if (partSize <= 0 || declared !== count || announced.length > count) {
+    throw new Error(`the upload instructions announce ${declared} parts for ${count}`);
   }
-  return [...announced]
-    .sort((a, b) => a.part_number - b.part_number)
-    .map((part, index): Part => {
-      if (part.part_number !== index + 1) {
-        throw new Error(`part ${index + 1} is missing from the upload instructions`);
-      }
-      const start = index * partSize;
-      return {
-        number: part.part_number,
-        start,
-        end: Math.min(start + partSize, size),
-        url: part.url,
-        loaded: 0,
-        state: "waiting",
-        attempts: 0,
-      };
-    });
+  const urls = new Map(announced.map((part) => [part.part_number, part.url]));
+  if (!urls.has(1)) {
+    throw new Error("part 1 is missing from the upload instructions");
+  }
+  return Array.from({ length: count }, (_, index): Part => {
+    const start = index * partSize;
+    return {
+      number: index + 1,
+      start,
+      end: Math.min(start + partSize, size),
+      url: urls.get(index + 1) ?? null,
+      loaded: 0,
+      state: "waiting",
+      attempts: 0,
+    };
+  });
+}
+
+/** The URL a part was given (read after the request that was to give it). */
+function givenUrl(part: Part): string {
+  if (part.url === null) {
+    throw new Error(`the API gave no URL for part ${part.number}`);
+  }
+  return part.url;
+}
+
+/** The HTTP status an error carries (the API client's errors do), if any. */
+function statusOf(error: unknown): number | null {
+  if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {
+    return error.status;
+  }
+  return null;
 }
 
 function isAbort(error: unknown): boolean {
@@ -254,6 +297,9 @@ export class UploadManager {
         postLoaded: 0,
         error: null,
         controller: new AbortController(),
+        pages: new Map(),
+        abandoned: false,
+        discarded: false,
       };
       this.tasks.set(task.id, task);
       this.changed();
@@ -262,7 +308,10 @@ export class UploadManager {
     });
   }
 
-  /** Stop a file: transfers in flight are aborted. */
+  /**
+   * Stop a file: transfers in flight are aborted and, once the API has registered it, its upload
+   * is abandoned (a file cancelled while it registers is abandoned as soon as it is registered).
+   */
   cancel(id: string): void {
     const task = this.tasks.get(id);
     if (!task || task.state === "done" || task.state === "cancelled") {
@@ -271,6 +320,17 @@ export class UploadManager {
     task.controller.abort(new DOMException("cancelled", "AbortError"));
     task.state = "cancelled";
     this.changed();
+    this.abandon(task);
+  }
+
+  /** Tell the API, once, that a cancelled file's upload is given up. Best effort: what is left
+   * behind (the API unreachable) is expired by the API after a while anyway. */
+  private abandon(task: Task): void {
+    if (task.state !== "cancelled" || task.created === null || task.abandoned) {
+      return;
+    }
+    task.abandoned = true;
+    this.options.backend.abandon(task.created.document.id).catch(() => undefined);
   }
 
   /** Try a failed file again: a registered file keeps its finished parts and sends the rest. */
@@ -283,7 +343,7 @@ export class UploadManager {
     task.error = null;
     task.state = "queued";
     for (const part of task.parts) {
-      if (part.state !== "done") {
+      if (part.state !== "done" || task.discarded) {
         part.state = "waiting";
         part.attempts = 0;
         part.loaded = 0;
@@ -390,7 +450,10 @@ export class UploadManager {
           task.parts = splitParts(task.file.size, task.created.upload);
         }
         this.options.onRegistered?.(this.itemOf(task));
+      } else if (task.discarded) {
+        await this.restart(task, task.created, signal);
       }
+      signal.throwIfAborted(); // cancelled while it registered: stays cancelled
       task.state = "uploading";
       this.changed();
       if (task.method === "MULTIPART") {
@@ -400,18 +463,37 @@ export class UploadManager {
       }
       task.state = "completing";
       this.changed();
-      await this.options.backend.complete(task.created.document.id, signal);
+      try {
+        await this.options.backend.complete(task.created.document.id, signal);
+      } catch (error) {
+        task.discarded = statusOf(error) === 409;
+        throw error;
+      }
       task.state = "done";
       this.changed();
       this.options.onUploaded?.(this.itemOf(task));
     } catch (error) {
       if (signal.aborted || isAbort(error)) {
-        return; // cancelled: the state says so already
+        this.abandon(task); // cancelled: the state says so already
+        return;
       }
       task.error = error;
       task.state = "failed";
       this.changed();
     }
+  }
+
+  /** New instructions for a registered file whose stored bytes the API discarded. */
+  private async restart(task: Task, created: DocumentCreated, signal: AbortSignal): Promise<void> {
+    task.state = "registering";
+    this.changed();
+    const upload = await this.options.backend.restart(created.document.id, signal);
+    task.created = { ...created, upload };
+    task.method = upload.method;
+    task.parts = upload.method === "MULTIPART" ? splitParts(task.file.size, upload) : [];
+    task.pages.clear();
+    task.postLoaded = 0;
+    task.discarded = false;
   }
 
   private async sendForm(task: Task, upload: UploadInstructions, signal: AbortSignal): Promise<void> {
@@ -451,25 +533,41 @@ export class UploadManager {
 
   private async sendPart(task: Task, part: Part, signal: AbortSignal): Promise<void> {
     const body = task.file.slice(part.start, part.end);
+    let renewed = false;
+    // The URL is taken (or fetched) when the part's turn comes, so that pages are fetched as the
+    // parts come up, not all at the start while their URLs would age.
+    const put = (attempt: number) =>
+      this.transfers.run(async () => {
+        signal.throwIfAborted();
+        const url = await this.urlOf(task, part, signal);
+        part.state = "sending";
+        part.attempts = attempt;
+        part.loaded = 0;
+        this.changed();
+        await this.options.transport.put(
+          url,
+          body,
+          (loaded, total) => {
+            part.loaded = share(body.size, loaded, total);
+            this.changed();
+          },
+          signal,
+        );
+      });
     try {
-      await this.attempts(signal, (attempt) =>
-        this.transfers.run(async () => {
-          signal.throwIfAborted();
-          part.state = "sending";
-          part.attempts = attempt;
-          part.loaded = 0;
-          this.changed();
-          await this.options.transport.put(
-            part.url,
-            body,
-            (loaded, total) => {
-              part.loaded = share(body.size, loaded, total);
-              this.changed();
-            },
-            signal,
-          );
-        }),
-      );
+      await this.attempts(signal, async (attempt) => {
+        try {
+          await put(attempt);
+        } catch (error) {
+          // 403: the URL expired (or its signature no longer holds): sign it again, once.
+          if (!(error instanceof TransferError && error.status === 403) || renewed) {
+            throw error;
+          }
+          renewed = true;
+          part.url = null;
+          await put(attempt);
+        }
+      });
     } catch (error) {
       part.loaded = 0;
       part.state = "failed";
@@ -479,6 +577,42 @@ export class UploadManager {
     part.loaded = body.size;
     part.state = "done";
     this.changed();
+  }
+
+  /**
+   * The part's URL; fetched when it has none: the page it belongs to when its URL was never
+   * given, itself alone when it was refused. Parts of one page share one request.
+   */
+  private async urlOf(task: Task, part: Part, signal: AbortSignal): Promise<string> {
+    if (part.url !== null) {
+      return part.url;
+    }
+    const documentId = task.created?.document.id;
+    if (!documentId) {
+      throw new Error("the file is not registered");
+    }
+    const neverGiven = part.attempts === 0; // else it was given, and refused
+    const from = neverGiven ? Math.floor((part.number - 1) / PART_PAGE) * PART_PAGE + 1 : part.number;
+    const limit = neverGiven ? PART_PAGE : 1;
+    const key = neverGiven ? from : -part.number;
+    let request = task.pages.get(key);
+    if (!request) {
+      request = this.options.backend.partUrls(documentId, from, limit, signal).then((page) => {
+        for (const given of page.parts) {
+          const target = task.parts[given.part_number - 1];
+          if (target?.number === given.part_number && target.state !== "done") {
+            target.url = given.url;
+          }
+        }
+      });
+      task.pages.set(key, request);
+      request.then(
+        () => task.pages.delete(key),
+        () => task.pages.delete(key),
+      );
+    }
+    await request;
+    return givenUrl(part);
   }
 
   /** Run one transfer up to maxAttempts times while its failures are worth retrying. */

@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from patronus.models import Role
 from patronus.observability import metrics
+from patronus.storage import MAX_PARTS, PART_PAGE
 from patronus_api import cursors
 from patronus_api.access import requires
 from patronus_api.routes import caller, responses
@@ -21,12 +22,13 @@ from patronus_api.schemas import (
     DocumentOut,
     DocumentPage,
     DownloadOut,
+    PartPageOut,
     UploadInstructions,
     UploadPart,
 )
 
 if TYPE_CHECKING:
-    from patronus.services.documents import NewUpload
+    from patronus.services.documents import NewUpload, PartPage
 
 router = APIGatewayRouter()
 TAGS = ["documents"]
@@ -61,16 +63,73 @@ def create_document(dossier_id: DossierId, body: DocumentCreate) -> DocumentCrea
 
 def _instructions(upload: NewUpload) -> UploadInstructions:
     ttl = runtime.settings.storage.upload_url_ttl
-    if upload.multipart is not None:
+    multipart = upload.multipart
+    if multipart is not None:
+        listed = len(multipart.parts)
         return UploadInstructions(
             method="MULTIPART",
-            upload_id=upload.multipart.upload_id,
-            part_size=upload.multipart.part_size,
-            parts=[UploadPart(part_number=p.part_number, url=p.url) for p in upload.multipart.parts],
+            upload_id=multipart.upload_id,
+            part_size=multipart.part_size,
+            part_count=multipart.part_count,
+            parts=[UploadPart(part_number=p.part_number, url=p.url) for p in multipart.parts],
+            next_part=listed + 1 if listed < multipart.part_count else None,
             expires_in=ttl,
         )
     assert upload.post is not None
     return UploadInstructions(method="POST", url=upload.post.url, fields=upload.post.fields, expires_in=ttl)
+
+
+def _part_page(page: PartPage) -> PartPageOut:
+    return PartPageOut(
+        upload_id=page.upload_id,
+        part_size=page.part_size,
+        part_count=page.part_count,
+        parts=[UploadPart(part_number=p.part_number, url=p.url) for p in page.parts],
+        next_part=page.next_part,
+        expires_in=runtime.settings.storage.upload_url_ttl,
+    )
+
+
+@router.get(
+    "/v1/documents/<document_id>/parts",
+    tags=TAGS,
+    summary="URLs of the parts of a pending multipart upload, from part `from` on (next page, or again)",
+    responses=responses(200, "At most `limit` part URLs", 400, 404, 409),
+    **requires(Role.EDITOR),
+)
+def list_part_urls(
+    document_id: DocumentId,
+    from_part: Annotated[int, Query(alias="from", ge=1, le=MAX_PARTS)] = 1,
+    limit: Annotated[int, Query(ge=1, le=PART_PAGE)] = PART_PAGE,
+) -> PartPageOut:
+    return _part_page(runtime.documents.part_urls(caller(router), document_id, first=from_part, limit=limit))
+
+
+@router.post(
+    "/v1/documents/<document_id>/upload",
+    tags=TAGS,
+    summary="Start a pending document's upload again (after a discarded upload, or a lost one)",
+    responses=responses(200, "Where to upload the bytes, as when the document was registered", 404, 409),
+    **requires(Role.EDITOR),
+)
+def restart_upload(document_id: DocumentId) -> UploadInstructions:
+    upload = runtime.documents.restart_upload(caller(router), document_id)
+    metrics.add_metric(name="UploadRestarted", unit=MetricUnit.Count, value=1)
+    return _instructions(upload)
+
+
+@router.delete(
+    "/v1/documents/<document_id>/upload",
+    tags=TAGS,
+    summary="Abandon a pending upload: the document becomes expired, its stored parts are removed",
+    status_code=204,
+    responses=responses(204, "Abandoned (or already)", 404, 409, content=False),
+    **requires(Role.EDITOR),
+)
+def abandon_upload(document_id: DocumentId) -> Response[None]:
+    runtime.documents.abandon_upload(caller(router), document_id)
+    metrics.add_metric(name="UploadAbandoned", unit=MetricUnit.Count, value=1)
+    return Response(status_code=204, body=None)
 
 
 @router.get(

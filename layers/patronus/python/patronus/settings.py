@@ -63,6 +63,8 @@ class StorageSettings(BaseModel):
     max_upload_bytes: Annotated[int, Field(gt=0)] = 5 * 1024**4
     multipart_threshold: Annotated[int, Field(ge=5 * 1024**2)] = 100 * 1024**2
     multipart_part_size: Annotated[int, Field(ge=5 * 1024**2, le=5 * 1024**3)] = 64 * 1024**2
+    # A pending upload not finished (nor restarted) within this many hours is expired.
+    pending_upload_max_age_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
 
 
 class UnitSettings(BaseModel):
@@ -149,6 +151,7 @@ class Settings(BaseModel):
             ("max_upload_bytes", "PATRONUS_MAX_UPLOAD_BYTES"),
             ("multipart_threshold", "PATRONUS_MULTIPART_THRESHOLD"),
             ("multipart_part_size", "PATRONUS_MULTIPART_PART_SIZE"),
+            ("pending_upload_max_age_hours", "PATRONUS_PENDING_UPLOAD_MAX_AGE_HOURS"),
         ):
             if name in env:
                 storage_values[key] = env[name]

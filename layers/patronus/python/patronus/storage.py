@@ -11,8 +11,9 @@ import base64
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
@@ -25,9 +26,13 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 MAX_KEY_NAME_LENGTH = 120
+KEY_PREFIX = "documents/"  # every uploaded document's key starts with it
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_PARTS = 10_000
+# Part URLs handed out per answer: the create response carries the first page, the parts route
+# the others (10,000 URLs would be megabytes of JSON and seconds of signing).
+PART_PAGE = 100
 # One S3 call: at most S3_ATTEMPTS x (connect + read) seconds; an attempt that could not end
 # before the invocation's deadline is not started (patronus.deadline).
 S3_CONNECT_TIMEOUT = 1
@@ -61,7 +66,7 @@ def safe_name(filename: str) -> str:
 
 
 def document_key(dossier_public_id: str, document_public_id: str, filename: str) -> str:
-    return f"documents/{dossier_public_id}/{document_public_id}/{safe_name(filename)}"
+    return f"{KEY_PREFIX}{dossier_public_id}/{document_public_id}/{safe_name(filename)}"
 
 
 def content_disposition(filename: str) -> str:
@@ -104,7 +109,35 @@ class PresignedPart:
 class MultipartUpload:
     upload_id: str
     part_size: int
-    parts: list[PresignedPart]
+    part_count: int
+    parts: list[PresignedPart]  # the first page (at most PART_PAGE)
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """How a file of ``size`` bytes is cut: ``count`` parts of ``part_size``, the last shorter."""
+
+    size: int
+    part_size: int
+
+    @property
+    def count(self) -> int:
+        return max(1, math.ceil(self.size / self.part_size))
+
+    def length(self, number: int) -> int:
+        """The exact byte count of part ``number`` (1-based): the part size, or the remainder."""
+        if not 1 <= number <= self.count:
+            raise BadRequest(f"part numbers of this upload are 1 to {self.count}")
+        return min(self.part_size, self.size - (number - 1) * self.part_size)
+
+
+@dataclass(frozen=True)
+class StaleUpload:
+    """A multipart upload the bucket holds (ListMultipartUploads)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime
 
 
 @dataclass(frozen=True)
@@ -187,18 +220,29 @@ class DocumentStorage:
         )
         return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
 
-    def start_multipart(self, key: str, *, content_type: str, size: int) -> MultipartUpload:
-        part_size = self.settings.multipart_part_size
-        count = max(1, math.ceil(size / part_size))
-        if count > MAX_PARTS:
+    def part_plan(self, size: int) -> PartPlan:
+        plan = PartPlan(size, self.settings.multipart_part_size)
+        if plan.count > MAX_PARTS:
             raise BadRequest("the file is too large for a multipart upload with this part size")
+        return plan
+
+    def start_multipart(self, key: str, *, content_type: str, size: int) -> MultipartUpload:
+        """Start a multipart upload and sign its first page of part URLs."""
+        plan = self.part_plan(size)
         with _s3_errors():
             upload_id = self.client.create_multipart_upload(
                 Bucket=self.settings.bucket, Key=key, ContentType=content_type
             )["UploadId"]
-        return MultipartUpload(upload_id, part_size, self.presign_parts(key, upload_id, count))
+        first = range(1, min(plan.count, PART_PAGE) + 1)
+        return MultipartUpload(
+            upload_id, plan.part_size, plan.count, self.presign_parts(key, upload_id, plan, first)
+        )
 
-    def presign_parts(self, key: str, upload_id: str, count: int) -> list[PresignedPart]:
+    def presign_parts(
+        self, key: str, upload_id: str, plan: PartPlan, numbers: Iterable[int]
+    ) -> list[PresignedPart]:
+        """PUT URLs of parts ``numbers``, each signing its exact length: S3 refuses a body of
+        another size (the signed ``content-length`` header no longer matches)."""
         return [
             PresignedPart(
                 number,
@@ -209,11 +253,12 @@ class DocumentStorage:
                         "Key": key,
                         "UploadId": upload_id,
                         "PartNumber": number,
+                        "ContentLength": plan.length(number),
                     },
                     ExpiresIn=self.settings.upload_url_ttl,
                 ),
             )
-            for number in range(1, count + 1)
+            for number in numbers
         ]
 
     def complete_multipart(self, key: str, upload_id: str) -> None:
@@ -235,6 +280,29 @@ class DocumentStorage:
     def abort_multipart(self, key: str, upload_id: str) -> None:
         with _s3_errors():
             self.client.abort_multipart_upload(Bucket=self.settings.bucket, Key=key, UploadId=upload_id)
+
+    def multipart_uploads(self, prefix: str) -> Iterator[StaleUpload]:
+        """Every multipart upload in progress under ``prefix`` (ListMultipartUploads)."""
+        with _s3_errors():
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.settings.bucket, Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    yield StaleUpload(upload["Key"], upload["UploadId"], upload["Initiated"])
+
+    def purge(self, key: str) -> int:
+        """Remove every version (and delete marker) of exactly ``key`` for good; how many.
+        For bytes that never became a document's (an abandoned or aborted upload)."""
+        removed = 0
+        with _s3_errors(missing_ok=True):
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.settings.bucket, Prefix=key):
+                for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    if item["Key"] == key:
+                        self.client.delete_object(
+                            Bucket=self.settings.bucket, Key=key, VersionId=item["VersionId"]
+                        )
+                        removed += 1
+        return removed
 
     def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         """The object's current version (or ``version_id``), with its checksum; None if absent."""

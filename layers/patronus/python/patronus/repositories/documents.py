@@ -149,3 +149,38 @@ def mark_deleted(cursor: Any, *, document_id: int, now: datetime) -> bool:
             (now, now, document_id),
         )
     return bool(cursor.rowcount == 1)
+
+
+def restart_upload(cursor: Any, *, document_id: int, upload_id: str | None, now: datetime) -> bool:
+    """A pending document's upload starts again (``upload_id``: the new multipart upload, or
+    None for a single POST); False when the document is no longer pending."""
+    with translated_errors():
+        cursor.execute(
+            "UPDATE documents SET upload_id = %s, updated_at = %s WHERE id = %s AND status = 'pending'",
+            (upload_id, now, document_id),
+        )
+    return bool(cursor.rowcount == 1)
+
+
+def mark_expired(cursor: Any, *, document_id: int, now: datetime) -> bool:
+    """pending -> expired (the upload was abandoned); False when it was not pending. The upload
+    id is kept so that a retried clean-up can still abort the multipart upload."""
+    with translated_errors():
+        cursor.execute(
+            "UPDATE documents SET status = 'expired', updated_at = %s WHERE id = %s AND status = 'pending'",
+            (now, document_id),
+        )
+    return bool(cursor.rowcount == 1)
+
+
+def stale_pending(cursor: Any, *, before: datetime, limit: int) -> list[DocumentRow]:
+    """Pending documents whose upload was last started before ``before``, oldest first
+    (index ``ix_documents_status_updated``)."""
+    with translated_errors():
+        cursor.execute(
+            f"{_SELECT} WHERE d.status = 'pending' AND d.updated_at < %s"
+            " ORDER BY d.updated_at, d.id LIMIT %s",
+            (before, limit),
+        )
+        rows = cursor.fetchall()
+    return [DocumentRow.model_validate(row) for row in rows]

@@ -23,7 +23,15 @@ from patronus.errors import BadRequest, Conflict, Forbidden, NotFound, PatronusE
 from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
-from patronus.storage import DocumentStorage, MultipartUpload, ObjectInfo, PresignedPost, document_key
+from patronus.storage import (
+    PART_PAGE,
+    DocumentStorage,
+    MultipartUpload,
+    ObjectInfo,
+    PresignedPart,
+    PresignedPost,
+    document_key,
+)
 
 ENTITY = "document"
 
@@ -33,6 +41,19 @@ class NewUpload:
     document: DocumentRow
     post: PresignedPost | None
     multipart: MultipartUpload | None
+
+
+@dataclass(frozen=True)
+class PartPage:
+    """Part URLs of a pending multipart upload: ``parts`` from the asked number on, and the
+    first part number after them (None when they reach the last part)."""
+
+    document: DocumentRow
+    upload_id: str
+    part_size: int
+    part_count: int
+    parts: list[PresignedPart]
+    next_part: int | None
 
 
 class UploadOutcome(StrEnum):
@@ -80,6 +101,7 @@ SCAN_ACTOR = "malware-scan"
 class DocumentAction(StrEnum):
     REGISTER = "register a document"
     COMPLETE = "complete an upload"
+    ABANDON = "abandon an upload"
     DELETE = "delete a document"
 
 
@@ -87,7 +109,7 @@ class DocumentAction(StrEnum):
 # registered may finish and admins may delete; archived: nothing changes (docs/decisions.md).
 ALLOWED: dict[DossierStatus, frozenset[DocumentAction]] = {
     DossierStatus.OPEN: frozenset(DocumentAction),
-    DossierStatus.CLOSED: frozenset({DocumentAction.COMPLETE, DocumentAction.DELETE}),
+    DossierStatus.CLOSED: frozenset({DocumentAction.COMPLETE, DocumentAction.ABANDON, DocumentAction.DELETE}),
     DossierStatus.ARCHIVED: frozenset(),
 }
 
@@ -205,9 +227,135 @@ class DocumentService:
         problem = self._problem(document, stored)
         if problem is not None:
             self._discard(document, stored)
-            raise Conflict(f"{problem}; it was discarded, upload again")
+            raise Conflict(
+                f"{problem}; it was discarded: restart the upload (POST /v1/documents/{public_id}/upload)"
+            )
         self._accept(document, stored, actor=principal.subject)
         return self._visible(principal, public_id)
+
+    def part_urls(
+        self, principal: Principal, public_id: str, *, first: int, limit: int = PART_PAGE
+    ) -> PartPage:
+        """Fresh URLs for parts ``first`` to ``first + limit - 1`` of a pending multipart upload
+        (the next page, or again for URLs that expired)."""
+        require(principal, Role.EDITOR)
+        document = self._pending_upload(principal, public_id)
+        if not document.upload_id:
+            raise Conflict("this upload is a single POST, not a multipart upload")
+        plan = self.storage.part_plan(document.size_bytes)
+        if first > plan.count:
+            raise BadRequest(f"this upload has {plan.count} parts")
+        last = min(plan.count, first + min(limit, PART_PAGE) - 1)
+        parts = self.storage.presign_parts(
+            document.storage_key, document.upload_id, plan, range(first, last + 1)
+        )
+        return PartPage(
+            document,
+            document.upload_id,
+            plan.part_size,
+            plan.count,
+            parts,
+            last + 1 if last < plan.count else None,
+        )
+
+    def restart_upload(self, principal: Principal, public_id: str) -> NewUpload:
+        """Upload a pending document again from the start: after ``complete`` discarded bytes of
+        the wrong size or checksum, or when the client lost its upload. A multipart upload gets a
+        new upload id (the previous one is aborted); a single upload a fresh POST form."""
+        require(principal, Role.EDITOR)
+        document = self._pending_upload(principal, public_id)
+        multipart = None
+        if document.upload_id:
+            multipart = self.storage.start_multipart(
+                document.storage_key, content_type=document.content_type, size=document.size_bytes
+            )
+        try:
+            with self.db.transaction() as cursor:
+                _locked_check(cursor, document.dossier_id, DocumentAction.COMPLETE)
+                now = utcnow()
+                new_id = multipart.upload_id if multipart else None
+                if not documents.restart_upload(cursor, document_id=document.id, upload_id=new_id, now=now):
+                    raise Conflict("the document is no longer waiting for its upload")
+                audit.record(
+                    cursor,
+                    actor=principal.subject,
+                    action="document.upload_restarted",
+                    entity_type=ENTITY,
+                    entity_id=document.public_id,
+                    dossier_id=document.dossier_id,
+                    details={"multipart": bool(multipart)},
+                    now=now,
+                )
+                row = documents.get_by_public_id(cursor, document.public_id)
+        except BaseException:
+            if multipart:
+                self._abort_quietly(document.storage_key, multipart.upload_id)
+            raise
+        if document.upload_id:
+            self._abort_quietly(document.storage_key, document.upload_id)
+        assert row is not None
+        post = (
+            None
+            if multipart
+            else self.storage.presign_post(
+                document.storage_key,
+                content_type=document.content_type,
+                size=document.size_bytes,
+                sha256=document.declared_sha256,
+            )
+        )
+        return NewUpload(row, post, multipart)
+
+    def abandon_upload(self, principal: Principal, public_id: str) -> None:
+        """The uploader gives up: the document becomes ``expired`` (audited), then its multipart
+        upload is aborted and any bytes already stored under its key removed. Retry-safe: the
+        storage part runs again for an expired document."""
+        require(principal, Role.EDITOR)
+        document = self._visible(principal, public_id)
+        self._require_edit(principal, document)
+        if document.status not in (DocumentStatus.PENDING, DocumentStatus.EXPIRED):
+            raise Conflict(f"the document is {document.status.value}: there is no upload to abandon")
+        if document.status == DocumentStatus.PENDING:
+            with self.db.transaction() as cursor:
+                _locked_check(cursor, document.dossier_id, DocumentAction.ABANDON)
+                if not self.expire(cursor, document, actor=principal.subject, reason="abandoned"):
+                    raise Conflict("the upload finished before it could be abandoned")
+        self.clean_storage(document)
+
+    @staticmethod
+    def expire(cursor: object, document: DocumentRow, *, actor: str, reason: str) -> bool:
+        """pending -> expired with its audit entry, in the caller's transaction."""
+        now = utcnow()
+        if not documents.mark_expired(cursor, document_id=document.id, now=now):
+            return False
+        audit.record(
+            cursor,
+            actor=actor,
+            action="document.upload_expired",
+            entity_type=ENTITY,
+            entity_id=document.public_id,
+            dossier_id=document.dossier_id,
+            details={"reason": reason, "multipart": bool(document.upload_id)},
+            now=now,
+        )
+        return True
+
+    def clean_storage(self, document: DocumentRow) -> int:
+        """Abort an expired document's multipart upload and remove the bytes stored under its
+        key (they never became a document's); how many object versions were removed."""
+        if document.upload_id:
+            with suppress(NotFound):  # already aborted, or completed and then discarded
+                self.storage.abort_multipart(document.storage_key, document.upload_id)
+        return self.storage.purge(document.storage_key)
+
+    def _pending_upload(self, principal: Principal, public_id: str) -> DocumentRow:
+        """The document, if the caller may edit it and it still waits for its bytes."""
+        document = self._visible(principal, public_id)
+        self._require_edit(principal, document)
+        if document.status != DocumentStatus.PENDING:
+            raise Conflict(f"the document is {document.status.value}, not waiting for an upload")
+        self._precheck(document, DocumentAction.COMPLETE)
+        return document
 
     def record_upload(
         self, storage_key: str, *, size: int, etag: str | None, version_id: str | None = None

@@ -1,0 +1,1 @@
+"""Lambda that expires pending uploads nobody finished in time (run on a schedule)."""
