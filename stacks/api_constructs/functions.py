@@ -40,12 +40,15 @@ class FunctionDefaults:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One function's code: its folder (``functions/<folder>``), handler and service name."""
+    """One function's code: its folder (``functions/<folder>``), handler and service name, and
+    whether its published versions start from a SnapStart snapshot (only what is invoked through
+    a published version benefits; a scheduled job run on ``$LATEST`` would pay for nothing)."""
 
     folder: str
     handler: str
     service: str
     description: str
+    snap_start: bool = True
 
 
 def patronus_function(
@@ -57,7 +60,7 @@ def patronus_function(
 ) -> lambda_.Function:
     """The function ``construct_id`` and its log group ``<construct_id>Logs`` in ``scope``:
     arm64, traced, in the VPC, with both layers, its reserved concurrency, SnapStart on its
-    published versions, and the cdk-nag findings every function draws."""
+    published versions (unless its spec says no), and the cdk-nag findings every function draws."""
     log_group = logs.LogGroup(
         scope,
         f"{construct_id}Logs",
@@ -77,7 +80,7 @@ def patronus_function(
         timeout=Duration.seconds(sizing.timeout_seconds),
         reserved_concurrent_executions=sizing.reserved_concurrency,
         # Versions start from a snapshot taken after the initialisation (patronus.snapstart).
-        snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+        snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
         vpc=defaults.vpc,
         vpc_subnets=defaults.subnets,
         security_groups=[defaults.security_group],

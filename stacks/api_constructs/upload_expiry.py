@@ -28,6 +28,8 @@ EXPIRY_FUNCTION = FunctionSpec(
     handler="patronus_upload_expiry.handler.handler",
     service="patronus-upload-expiry",
     description="Expires pending uploads not finished in time and aborts orphan multipart uploads",
+    # The schedule invokes $LATEST: no published version, so no snapshot to restore from.
+    snap_start=False,
 )
 
 # Object actions under documents/: abort an upload, remove the versions an abandoned upload

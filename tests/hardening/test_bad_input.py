@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scripts.devstack.database import connect
@@ -416,8 +416,13 @@ def test_random_headers_and_content_types_never_give_a_server_error(
     # Given random Content-Type, If-Match and Idempotency-Key values on the routes that read them
     seen: list[int] = []
 
+    # The explicit examples make sure each refusal is met whatever the generated cases are
+    # (generation may differ with what other modules of the session registered).
     @settings(max_examples=30, deadline=None, derandomize=True, database=None)
     @given(media=MEDIA_TYPES, if_match=ENTITY_TAGS, key=IDEMPOTENCY_KEYS, patch=st.booleans())
+    @example(media="text/plain", if_match='"1"', key="plain", patch=False)
+    @example(media="application/json", if_match='"1"', key="k" * 300, patch=False)
+    @example(media="application/json", if_match="\u00be", key="bad-tag", patch=True)
     def exercise(media: str, if_match: str, key: str, patch: bool) -> None:
         headers = {"Content-Type": media, "If-Match": if_match, "Idempotency-Key": key}
         if patch:
@@ -431,4 +436,4 @@ def test_random_headers_and_content_types_never_give_a_server_error(
             assert_clean_4xx(reply, None, repr(headers))
 
     exercise()
-    assert len(seen) == 30 and {415, 400} <= set(seen), sorted(set(seen))
+    assert len(seen) >= 30 and {415, 400} <= set(seen), sorted(set(seen))

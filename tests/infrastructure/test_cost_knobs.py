@@ -13,14 +13,14 @@ from tests.infrastructure.conftest import Synth, cdk_context, with_overrides
 
 
 def _environment(synth: Synth, env: str) -> dict[str, str]:
-    """The variables of the application functions (api and document events; the schema
-    migration reaches the writer as the admin, whatever the proxy setting)."""
+    """The variables of the application functions (api, document events and upload expiry; the
+    schema migration reaches the writer as the admin, whatever the proxy setting)."""
     functions = synth.template(env, "api").find_resources(
         "AWS::Lambda::Function",
         {"Properties": {"Environment": {"Variables": {"PATRONUS_BUCKET": Match.any_value()}}}},
     )
     hosts = {str(f["Properties"]["Environment"]["Variables"]["PATRONUS_DB_HOST"]) for f in functions.values()}
-    assert len(functions) == 2 and len(hosts) == 1
+    assert len(functions) == 3 and len(hosts) == 1
     variables: dict[str, str] = next(iter(functions.values()))["Properties"]["Environment"]["Variables"]
     return variables
 

@@ -51,6 +51,8 @@ def test_the_expiry_function_gets_the_configured_age_and_a_bounded_concurrency(s
     assert variables["POWERTOOLS_SERVICE_NAME"] == "patronus-upload-expiry"
     assert props["ReservedConcurrentExecutions"] == 1
     assert props["Architectures"] == ["arm64"] and len(props["VpcConfig"]["SubnetIds"]) == 3
+    # Invoked on $LATEST by its schedule: no SnapStart, whose snapshot cache would be billed
+    assert "SnapStart" not in props
 
 
 def test_the_expiry_function_may_only_abort_delete_and_list_uploads(synth: Synth) -> None:

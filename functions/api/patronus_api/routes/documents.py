@@ -9,9 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from patronus.models import Role
+from patronus.models import MAX_PARTS, PART_PAGE, Role
 from patronus.observability import metrics
-from patronus.storage import MAX_PARTS, PART_PAGE
 from patronus_api import cursors
 from patronus_api.access import requires
 from patronus_api.routes import caller, responses

@@ -8,6 +8,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# S3's limit of parts in one multipart upload.
+MAX_PARTS = 10_000
+# Part URLs handed out per answer: the create response carries the first page, the parts route
+# the others (10,000 URLs would be megabytes of JSON and seconds of signing). Here rather than in
+# patronus.storage so that the API's routes can name them without loading the storage module.
+PART_PAGE = 100
+
 
 class DossierStatus(StrEnum):
     OPEN = "open"

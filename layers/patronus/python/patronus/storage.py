@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from patronus.deadline import deadline
 from patronus.errors import BadRequest, NotFound, Unavailable
+from patronus.models import MAX_PARTS, PART_PAGE
 from patronus.settings import StorageSettings
 
 if TYPE_CHECKING:
@@ -29,10 +30,6 @@ MAX_KEY_NAME_LENGTH = 120
 KEY_PREFIX = "documents/"  # every uploaded document's key starts with it
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-MAX_PARTS = 10_000
-# Part URLs handed out per answer: the create response carries the first page, the parts route
-# the others (10,000 URLs would be megabytes of JSON and seconds of signing).
-PART_PAGE = 100
 # One S3 call: at most S3_ATTEMPTS x (connect + read) seconds; an attempt that could not end
 # before the invocation's deadline is not started (patronus.deadline).
 S3_CONNECT_TIMEOUT = 1

@@ -20,11 +20,10 @@ from enum import StrEnum
 from patronus.access import outside_units, rights_on
 from patronus.db import Database
 from patronus.errors import BadRequest, Conflict, Forbidden, NotFound, PatronusError
-from patronus.models import DocumentRow, DocumentStatus, DossierStatus, Principal, Role
+from patronus.models import PART_PAGE, DocumentRow, DocumentStatus, DossierStatus, Principal, Role
 from patronus.repositories import audit, documents, dossiers
 from patronus.services import new_public_id, require, split_page, utcnow
 from patronus.storage import (
-    PART_PAGE,
     DocumentStorage,
     MultipartUpload,
     ObjectInfo,
