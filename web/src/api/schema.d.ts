@@ -120,7 +120,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm an upload (completes a multipart upload; checks the stored size) */
+        /** Confirm an upload (completes a multipart upload; checks the stored size and checksum) */
         post: operations["complete_document_v1_documents__document_id__complete_post"];
         delete?: never;
         options?: never;
@@ -1614,7 +1614,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The document, available */
+            /** @description The document: available, or scanning where malware scanning is on */
             200: {
                 headers: {
                     [name: string]: unknown;

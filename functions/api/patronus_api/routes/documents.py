@@ -167,8 +167,8 @@ def get_document(document_id: DocumentId) -> DocumentOut:
 @router.post(
     "/v1/documents/<document_id>/complete",
     tags=TAGS,
-    summary="Confirm an upload (completes a multipart upload; checks the stored size)",
-    responses=responses(200, "The document, available", 404, 409),
+    summary="Confirm an upload (completes a multipart upload; checks the stored size and checksum)",
+    responses=responses(200, "The document: available, or scanning where malware scanning is on", 404, 409),
     **requires(Role.EDITOR),
 )
 def complete_document(document_id: DocumentId) -> DocumentOut:
