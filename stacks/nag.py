@@ -48,6 +48,31 @@ def acknowledge_function(function: lambda_.Function, *, in_vpc: bool = True, tra
     )
 
 
+def acknowledge_provider_framework(provider: IConstruct, function: lambda_.Function, fronts: str) -> None:
+    """The findings of a CDK custom resource provider (``custom_resources.Provider``) that fronts
+    ``function`` (named ``fronts`` in the reasons)."""
+    framework = provider.node.find_child("framework-onEvent")
+    framework_role = framework.node.find_child("ServiceRole")
+    acknowledge(
+        framework_role,
+        f"AwsSolutions-IAM4[Policy::{BASIC_EXECUTION}]",
+        "CDK custom resource provider framework: basic execution policy for its own logs.",
+    )
+    function_id = Stack.of(function).get_logical_id(function.node.default_child)  # type: ignore[arg-type]
+    acknowledge(
+        framework_role.node.find_child("DefaultPolicy"),
+        f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+        f"The provider framework invokes any version of the {fronts} it fronts; the wildcard "
+        "covers version qualifiers of that one function only.",
+    )
+    acknowledge(
+        framework,
+        "AwsSolutions-L1",
+        "The runtime of the CDK provider framework function is chosen by aws-cdk-lib and moves "
+        "with it; it handles only CloudFormation callbacks.",
+    )
+
+
 def acknowledge_log_retention(stack: Stack) -> None:
     """The aws-cdk-lib function that sets retention on log groups created by services (RDS)."""
     # aws-cdk-lib's fixed construct id of the LogRetention singleton function.

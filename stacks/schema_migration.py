@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -28,7 +28,7 @@ from constructs import Construct
 
 from stacks import code
 from stacks.config import FunctionConfig
-from stacks.nag import BASIC_EXECUTION, acknowledge, acknowledge_function
+from stacks.nag import acknowledge_function, acknowledge_provider_framework
 
 MIGRATE_HANDLER = "patronus_db_migrate.handler.handler"
 RESOURCE_TYPE = "Custom::PatronusSchemaMigration"
@@ -157,23 +157,4 @@ class SchemaMigration(Construct):
 
     def _acknowledge(self) -> None:
         acknowledge_function(self.function)
-        framework = self.provider.node.find_child("framework-onEvent")
-        framework_role = framework.node.find_child("ServiceRole")
-        acknowledge(
-            framework_role,
-            f"AwsSolutions-IAM4[Policy::{BASIC_EXECUTION}]",
-            "CDK custom resource provider framework: basic execution policy for its own logs.",
-        )
-        function_id = Stack.of(self).get_logical_id(self.function.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            framework_role.node.find_child("DefaultPolicy"),
-            f"AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
-            "The provider framework invokes any version of the migration function it fronts; the "
-            "wildcard covers version qualifiers of that one function only.",
-        )
-        acknowledge(
-            framework,
-            "AwsSolutions-L1",
-            "The runtime of the CDK provider framework function is chosen by aws-cdk-lib and moves "
-            "with it; it handles only CloudFormation callbacks.",
-        )
+        acknowledge_provider_framework(self.provider, self.function, "migration function")

@@ -31,12 +31,15 @@ from typing import Any
 
 from scripts.operator_tools import toolkit
 
-# The one TOTP implementation lives with the function that enrols the device.
+# The one TOTP implementation and the secret's reading live with the function that enrols the
+# device and keeps the user in step with the secret.
 _SMOKE_USER_CODE = str(Path(__file__).resolve().parents[2] / "functions" / "smoke_user")
 if _SMOKE_USER_CODE not in sys.path:
     sys.path.append(_SMOKE_USER_CODE)
 
+from patronus_smoke_user import user  # noqa: E402
 from patronus_smoke_user.totp import totp  # noqa: E402
+from patronus_smoke_user.user import Credentials, error_code  # noqa: E402
 
 DEFAULT_PATH = "/v1/dossiers?limit=1"
 DEFAULT_REGION = "eu-west-3"
@@ -124,28 +127,13 @@ def endpoint(api_url: str, path: str) -> str:
 # -- Cognito ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Credentials:
-    username: str
-    password: str
-    totp_secret: str | None
-    raw: dict[str, Any]
-
-
 def read_credentials(secrets: Any, secret_id: str) -> Credentials:
-    value = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+    """The smoke-test user's credentials from its secret, read as the function that keeps the
+    user in step with it reads them; a malformed secret is the operator's error."""
     try:
-        data = json.loads(value)
-    except ValueError as exc:
-        raise toolkit.ToolError(f"secret {secret_id}: not JSON") from exc
-    if not isinstance(data, dict) or not data.get("username") or not data.get("password"):
-        raise toolkit.ToolError(f"secret {secret_id}: needs the keys 'username' and 'password'")
-    return Credentials(str(data["username"]), str(data["password"]), data.get("totp_secret") or None, data)
-
-
-def error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", type(exc).__name__))
+        return user.read_credentials(secrets, secret_id)
+    except user.RepairFailed as exc:
+        raise toolkit.ToolError(str(exc)) from exc
 
 
 class SmokeUser:
