@@ -5,7 +5,8 @@ throwaway MariaDB from the installed binaries; starts SeaweedFS with an access k
 URLs are really checked); applies the schema migrations; seeds demo data; relays S3 "Object
 Created" events to the document_events handler, each followed by the scan-result event of the
 local malware scanner (EICAR test file only: scripts/devstack/scanner.py; off with
-PATRONUS_MALWARE_SCANNING=false); and serves on http://127.0.0.1:8080 the web
+PATRONUS_MALWARE_SCANNING=false); runs the upload expiry on a schedule as EventBridge does; and
+serves on http://127.0.0.1:8080 the web
 application (web/dist, built by `make run`), a local OpenID Connect sign-in standing in for
 Cognito (/oidc), and the API, turning each request into the API Gateway REST event the Lambda
 receives in AWS after checking its token as the Cognito authorizer does. Data is kept in .local/
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scripts.devstack.paths import DEFAULT_DATA_DIR, WALKTHROUGH, add_code_paths, local_data_dir
+from scripts.devstack.paths import DEFAULT_DATA_DIR, EVENTS, WALKTHROUGH, add_code_paths, local_data_dir
 
 add_code_paths()
 
@@ -81,6 +82,7 @@ class Stack:
     bucket: str
     data_dir: Path
     malware_scanning: bool = False
+    upload_expiry_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the database, the objects and the token secret live "
         "(default: PATRONUS_DATA_DIR, else .local)",
     )
+    parser.add_argument(
+        "--upload-expiry-minutes",
+        type=int,
+        default=int(os.environ.get("PATRONUS_UPLOAD_EXPIRY_MINUTES", "60")),
+        help="how often the upload expiry runs, as its schedule does in AWS (default: "
+        "PATRONUS_UPLOAD_EXPIRY_MINUTES, else 60); it expires pending uploads older than "
+        "PATRONUS_PENDING_UPLOAD_MAX_AGE_HOURS (24)",
+    )
     parser.add_argument("--no-seed", action="store_true", help="do not create demo dossiers")
     parser.add_argument(
         "--show-metrics",
@@ -181,11 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         scanning = env_flag(os.environ, "PATRONUS_MALWARE_SCANNING")
         relay = _start_event_relay(s3, scanning=scanning)
         stoppers.append(relay)
+        expiry_minutes = args.upload_expiry_minutes
+        stoppers.append(_start_upload_expiry(expiry_minutes))
         frontend = Frontend.create(args.port, data_dir, s3.endpoint)
         server = ThreadingHTTPServer(
             ("127.0.0.1", args.port), _make_handler(frontend, app_origins(args.port))
         )
-        stack = Stack(f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir, scanning)
+        stack = Stack(
+            f"http://127.0.0.1:{args.port}", s3.endpoint, db_url, BUCKET, data_dir, scanning, expiry_minutes
+        )
         _print_banner(stack)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         try:
@@ -335,6 +349,24 @@ def _start_event_relay(s3: ThrowawaySeaweedFS, *, scanning: bool) -> Any:
     return ObjectCreatedRelay(s3.filer_address, BUCKET, deliver).start()
 
 
+def _start_upload_expiry(minutes: int) -> Any:
+    """The upload_expiry function on a local schedule, with the event its EventBridge schedule
+    sends (events/upload-expiry-scheduled.json)."""
+    from patronus_upload_expiry import handler as expiry_handler
+    from scripts.devstack.schedule import LocalSchedule
+
+    scheduled = json.loads((EVENTS / "upload-expiry-scheduled.json").read_text())
+
+    def run() -> None:
+        report = expiry_handler.handler(
+            scheduled, LambdaContext(function_name="patronus-upload-expiry-local")
+        )
+        if any(report.values()):
+            log.info("Upload expiry: %s", report)
+
+    return LocalSchedule("upload expiry", minutes * 60, run).start()
+
+
 def _make_handler(frontend: Frontend, origins: tuple[str, ...]) -> type[BaseHTTPRequestHandler]:
     from patronus_api import handler as api_handler
     from patronus_api.route_table import cors_methods, routes
@@ -443,6 +475,7 @@ Patronus is running locally.
   Database       {_redact(stack.db_url)}
   Data folder    {stack.data_dir}
   Malware scan   {_scanning_line(stack.malware_scanning)}
+  Upload expiry  {_expiry_line(stack.upload_expiry_minutes)}
 
 Walkthrough: paste this in another shell, from the repository folder{after}.
 It stops at the first error, and can be run again (each run creates its own dossier):
@@ -456,6 +489,12 @@ def _scanning_line(scanning: bool) -> str:
     if not scanning:
         return "off (uploads are available at once)"
     return "on: uploads are scanning, then available; the local scanner detects the EICAR test file only"
+
+
+def _expiry_line(minutes: int | None) -> str:
+    if minutes is None:
+        return "not scheduled"
+    return f"every {minutes} min: pending uploads older than the configured age become expired"
 
 
 def _print_banner(stack: Stack) -> None:

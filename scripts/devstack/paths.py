@@ -16,7 +16,10 @@ CODE_PATHS = [
     ROOT / "functions" / "api",
     ROOT / "functions" / "document_events",
     ROOT / "functions" / "db_migrate",
+    ROOT / "functions" / "upload_expiry",
 ]
+# Sample events of the functions (sam local invoke takes them too).
+EVENTS = ROOT / "events"
 
 
 def add_code_paths() -> None:
