@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsii
-from aws_cdk import BundlingOptions, ILocalBundling, Stack
+from aws_cdk import BundlingOptions, FileSystem, ILocalBundling, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -162,14 +162,6 @@ def migration_fingerprint() -> str:
 
 
 def folder_fingerprint(name: str) -> str:
-    """One hash of the files of ``functions/<name>`` (caches left out), for a custom resource that
-    must run again when its function's code changes."""
-    import hashlib
-
-    folder = FUNCTIONS_DIR / name
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """The hash CDK gives the code asset of ``functions/<name>`` (same files, same excludes), for
+    a custom resource that must run again when its function's code changes."""
+    return FileSystem.fingerprint(str(FUNCTIONS_DIR / name), exclude=CODE_EXCLUDES)

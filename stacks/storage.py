@@ -18,12 +18,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from patronus.storage import KEY_PREFIX
 from stacks.common import removal_policy
 from stacks.config import EnvironmentConfig
 from stacks.malware_scanning import MalwareScanning
 from stacks.nag import acknowledge
 
-UPLOAD_PREFIX = "documents/"
+UPLOAD_PREFIX = KEY_PREFIX  # the keys the API gives uploads (patronus.storage.document_key)
 LEGACY_PREFIX = "legacy/"
 
 

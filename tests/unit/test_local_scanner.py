@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from patronus.services.documents import ScanResult
-from patronus_document_events.events import SCAN_RESULT, ScanResultEvent
+from patronus.services.documents import SCAN_RESULT_EVENT, ScanResult
+from patronus_document_events.events import ScanResultEvent
 from scripts.devstack.scanner import EICAR, EICAR_THREAT, scan_result_event, threats_in
 
 # The published digest of the 68-byte eicar.com (https://www.eicar.org), independent of EICAR.
@@ -49,7 +49,7 @@ def test_the_event_has_the_guardduty_shape_document_events_reads() -> None:
         result=ScanResult.THREATS_FOUND,
         threats=[EICAR_THREAT],
     )
-    assert (event["source"], event["detail-type"]) == SCAN_RESULT
+    assert (event["source"], event["detail-type"]) == SCAN_RESULT_EVENT
     parsed = ScanResultEvent.model_validate(event).detail
     assert parsed.scan_status == "COMPLETED"
     assert parsed.s3_object_details.version_id == "v1"

@@ -26,7 +26,6 @@ from patronus.services.documents import (
 )
 
 OBJECT_CREATED = ("aws.s3", "Object Created")
-SCAN_RESULT = SCAN_RESULT_EVENT
 _WARNINGS = {UploadOutcome.SIZE_MISMATCH, UploadOutcome.CHECKSUM_MISMATCH, UploadOutcome.TAMPER_REMOVED}
 _SCAN_WARNINGS = {ScanOutcome.QUARANTINED, ScanOutcome.NOT_SCANNED, ScanOutcome.NOT_ACCEPTED}
 
@@ -73,7 +72,7 @@ def handle(event: dict[str, Any], context: LambdaContext, service: DocumentServi
         kind = (event.get("source"), event.get("detail-type"))
         if kind == OBJECT_CREATED:
             return handle_object_created(S3EventNotificationEventBridgeModel.model_validate(event), service)
-        if kind == SCAN_RESULT:
+        if kind == SCAN_RESULT_EVENT:
             return handle_scan_result(ScanResultEvent.model_validate(event), service)
         logger.warning("unexpected event ignored", extra={"source": kind[0], "detail_type": kind[1]})
         return "ignored"

@@ -295,9 +295,7 @@ class DocumentStorage:
             for page in paginator.paginate(Bucket=self.settings.bucket, Prefix=key):
                 for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
                     if item["Key"] == key:
-                        self.client.delete_object(
-                            Bucket=self.settings.bucket, Key=key, VersionId=item["VersionId"]
-                        )
+                        self.delete_version(key, item["VersionId"])
                         removed += 1
         return removed
 

@@ -414,7 +414,9 @@ class DocumentService:
             return ScanOutcome.MADE_AVAILABLE if changed else ScanOutcome.ALREADY_DONE
         if document.status != DocumentStatus.SCANNING:
             return ScanOutcome.ALREADY_DONE
-        self._record_as(SCAN_ACTOR, "document.scan_incomplete", document, details)
+        self._record(
+            SCAN_ACTOR, "document.scan_incomplete", document.dossier_id, (ENTITY, document.public_id), details
+        )
         return ScanOutcome.NOT_SCANNED
 
     def _by_key(self, storage_key: str) -> DocumentRow | None:
@@ -442,19 +444,6 @@ class DocumentService:
                 )
         return changed
 
-    def _record_as(self, actor: str, action: str, document: DocumentRow, details: dict[str, object]) -> None:
-        with self.db.transaction() as cursor:
-            audit.record(
-                cursor,
-                actor=actor,
-                action=action,
-                entity_type=ENTITY,
-                entity_id=document.public_id,
-                dossier_id=document.dossier_id,
-                details=details,
-                now=utcnow(),
-            )
-
     @staticmethod
     def _problem(document: DocumentRow, stored: ObjectInfo) -> str | None:
         """Why the stored object cannot be the document's bytes, if it cannot."""
@@ -472,17 +461,13 @@ class DocumentService:
 
     def _remove_intruder(self, document: DocumentRow, version_id: str, *, size: int) -> None:
         self.storage.delete_version(document.storage_key, version_id)
-        with self.db.transaction() as cursor:
-            audit.record(
-                cursor,
-                actor="s3-events",
-                action="document.tamper_attempt",
-                entity_type=ENTITY,
-                entity_id=document.public_id,
-                dossier_id=document.dossier_id,
-                details={"version_id": version_id, "size_bytes": size, "removed": True},
-                now=utcnow(),
-            )
+        self._record(
+            "s3-events",
+            "document.tamper_attempt",
+            document.dossier_id,
+            (ENTITY, document.public_id),
+            {"version_id": version_id, "size_bytes": size, "removed": True},
+        )
 
     def _precheck(self, document: DocumentRow, action: DocumentAction) -> None:
         """Refuse early, before any storage call (the check that decides is made again under lock)."""
@@ -577,20 +562,24 @@ class DocumentService:
         self, principal: Principal, dossier_id: int, entity: tuple[str, str], unit: str, what: str
     ) -> None:
         if outside_units(principal, unit):
-            self._record(principal, "dossier.read_by_admin", dossier_id, entity, {"read": what, "unit": unit})
+            self._record(
+                principal.subject, "dossier.read_by_admin", dossier_id, entity, {"read": what, "unit": unit}
+            )
 
     def _record(
         self,
-        principal: Principal,
+        actor: str,
         action: str,
         dossier_id: int,
         entity: tuple[str, str],
         details: dict[str, object],
     ) -> None:
+        """One audit entry in a transaction of its own (``actor``: a user's subject, or a
+        service's name)."""
         with self.db.transaction() as cursor:
             audit.record(
                 cursor,
-                actor=principal.subject,
+                actor=actor,
                 action=action,
                 entity_type=entity[0],
                 entity_id=entity[1],
@@ -622,7 +611,7 @@ class DocumentService:
                 raise Conflict("the document's stored object is missing; an administrator must restore it")
             version_id, etag = stored.version_id, stored.etag
         self._record(
-            principal,
+            principal.subject,
             "document.downloaded",
             document.dossier_id,
             (ENTITY, document.public_id),
