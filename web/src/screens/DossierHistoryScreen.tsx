@@ -33,6 +33,10 @@ const DETAIL_NAMES = [
   "grantee",
   "permission",
   "previous_permission",
+  "result",
+  "threats",
+  "reason",
+  "removed",
 ] as const;
 type DetailName = (typeof DETAIL_NAMES)[number];
 
