@@ -17,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from patronus.services.documents import ScanResult
+from patronus.services.documents import SCAN_RESULT_EVENT, ScanResult
+from patronus.storage import KEY_PREFIX
 
 # The EICAR test file (https://www.eicar.org/download-anti-malware-testfile/), 68 bytes.
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -25,8 +26,6 @@ EICAR_MAX_BYTES = 128
 _EICAR_PADDING = b" \t\r\n\x1a"
 # The name GuardDuty gives the test file.
 EICAR_THREAT = "EICAR-Test-File (not a virus)"
-SCANNED_PREFIX = "documents/"
-SCAN_RESULT_DETAIL_TYPE = "GuardDuty Malware Protection Object Scan Result"
 LOCAL_PLAN_ARN = "arn:aws:guardduty:eu-west-3:000000000000:malware-protection-plan/local"
 
 
@@ -58,8 +57,8 @@ def scan_result_event(
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": SCAN_RESULT_DETAIL_TYPE,
-        "source": "aws.guardduty",
+        "detail-type": SCAN_RESULT_EVENT[1],
+        "source": SCAN_RESULT_EVENT[0],
         "account": "000000000000",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
@@ -92,7 +91,7 @@ class LocalScanner:
 
     def covers(self, key: str) -> bool:
         """Only uploads are scanned, as the protection plan's object prefix says."""
-        return key.startswith(SCANNED_PREFIX)
+        return key.startswith(KEY_PREFIX)
 
     def scan(self, key: str, *, version_id: str | None, etag: str | None) -> dict[str, Any]:
         """The scan-result event of ``key`` at ``version_id``; FAILED when it cannot be read."""
