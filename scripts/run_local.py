@@ -35,6 +35,7 @@ from scripts.devstack.paths import DEFAULT_DATA_DIR, EVENTS, WALKTHROUGH, add_co
 add_code_paths()
 
 from patronus.flags import env_flag  # noqa: E402
+from patronus.settings import Settings  # noqa: E402
 from scripts.devstack.database import ensure_database, migrate_url, with_database  # noqa: E402
 from scripts.devstack.gateway import (  # noqa: E402
     LambdaContext,
@@ -94,7 +95,7 @@ class Frontend:
     webapp: WebApp
 
     @classmethod
-    def create(cls, port: int, data_dir: Path, s3_endpoint: str) -> Frontend:
+    def create(cls, port: int, data_dir: Path, s3_endpoint: str, unit_prefix: str) -> Frontend:
         key = SigningKey.load_or_create(data_dir / KEY_FILE)
         issuer = issuer_url(port)
         record_issuer(data_dir, issuer)  # scripts.local_token signs for this issuer
@@ -107,7 +108,7 @@ class Frontend:
         return cls(
             provider=LocalOidcProvider(issuer, key, {WEB_CLIENT_ID: client}),
             verifier=TokenVerifier({"keys": [key.public_jwk()]}, issuer, (WEB_CLIENT_ID,)),
-            webapp=WebApp(DIST, local_config(issuer, WEB_CLIENT_ID), s3_endpoint),
+            webapp=WebApp(DIST, local_config(issuer, WEB_CLIENT_ID, unit_prefix), s3_endpoint),
         )
 
     def reply(self, method: str, path: str, query: str, body: bytes) -> Reply | None:
@@ -193,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         stoppers.append(relay)
         expiry_minutes = args.upload_expiry_minutes
         stoppers.append(_start_upload_expiry(expiry_minutes))
-        frontend = Frontend.create(args.port, data_dir, s3.endpoint)
+        # The application names units as the local API does (PATRONUS_UNIT_PREFIX).
+        unit_prefix = Settings.from_env(os.environ).units.prefix
+        frontend = Frontend.create(args.port, data_dir, s3.endpoint, unit_prefix)
         server = ThreadingHTTPServer(
             ("127.0.0.1", args.port), _make_handler(frontend, app_origins(args.port))
         )

@@ -18,6 +18,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from patronus.units import DEFAULT_PREFIX
 from scripts.devstack.replies import Reply
 from stacks.web import contract
 
@@ -49,9 +50,14 @@ def app_origins(port: int) -> tuple[str, ...]:
     return tuple(f"http://{host}:{p}" for p in (port, DEV_SERVER_PORT) for host in ("127.0.0.1", "localhost"))
 
 
-def local_config(issuer: str, client_id: str) -> dict[str, str]:
-    """The runtime configuration (web/src/config.ts documents each key)."""
-    return dict(contract.runtime_config(authority=issuer, client_id=client_id, default_locale="fr"))
+def local_config(issuer: str, client_id: str, unit_prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
+    """The runtime configuration (web/src/config.ts documents each key); ``unit_prefix`` is the
+    local API's (``PATRONUS_UNIT_PREFIX``)."""
+    return dict(
+        contract.runtime_config(
+            authority=issuer, client_id=client_id, default_locale="fr", unit_prefix=unit_prefix
+        )
+    )
 
 
 @dataclass(frozen=True)

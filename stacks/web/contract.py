@@ -47,9 +47,12 @@ def content_security_policy(connect_sources: Sequence[str]) -> str:
     )
 
 
-def runtime_config(*, authority: str, client_id: str, default_locale: str) -> Mapping[str, str]:
+def runtime_config(
+    *, authority: str, client_id: str, default_locale: str, unit_prefix: str
+) -> Mapping[str, str]:
     """The application's ``config.json``: the OpenID Connect issuer and client, the API on the
-    application's own origin, the sign-in paths and the language before the user chooses one."""
+    application's own origin, the sign-in paths, the language before the user chooses one and
+    the prefix of the unit groups (the API's ``api.unit_prefix``)."""
     return {
         "authority": authority,
         "client_id": client_id,
@@ -57,4 +60,5 @@ def runtime_config(*, authority: str, client_id: str, default_locale: str) -> Ma
         "redirect_path": REDIRECT_PATH,
         "logout_path": LOGOUT_PATH,
         "default_locale": default_locale,
+        "unit_prefix": unit_prefix,
     }

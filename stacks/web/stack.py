@@ -91,6 +91,7 @@ class WebStack(Stack):
                     authority=users.user_pool.user_pool_provider_url,
                     client_id=self.sign_in.client.user_pool_client_id,
                     default_locale=web.default_locale,
+                    unit_prefix=config.api.unit_prefix,
                 ),
                 documents_bucket=storage.bucket,
                 origins=[origin, *config.web_origins],

@@ -260,6 +260,7 @@ def test_config_json_is_written_at_deploy_with_the_pools_issuer_and_the_client(s
     for key in config:
         assert f'"{key}"' in source, key
     assert config["redirect_path"] == "/auth/callback" and config["api_base"] == "/"
+    assert config["unit_prefix"] == "unit-"  # the API's api.unit_prefix
 
 
 def sdk_call(value: Any) -> dict[str, Any]:

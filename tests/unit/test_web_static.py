@@ -65,7 +65,14 @@ def test_the_runtime_configuration_names_the_local_sign_in(webapp: WebApp) -> No
         "redirect_path": "/auth/callback",
         "logout_path": "/signed-out",
         "default_locale": "fr",
+        "unit_prefix": "unit-",
     }
+
+
+def test_the_runtime_configuration_names_units_as_the_local_api_does(tmp_path: Path) -> None:
+    config = local_config("http://127.0.0.1:8080/oidc", "patronus-web-local", "team_")
+    reply = WebApp(tmp_path, config, S3).handle("GET", "/config.json")
+    assert reply is not None and json.loads(reply.body)["unit_prefix"] == "team_"
 
 
 def test_the_security_headers_are_those_of_the_distribution(webapp: WebApp) -> None:

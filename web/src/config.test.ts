@@ -9,6 +9,7 @@ const cognito = {
   redirect_path: "/auth/callback",
   logout_path: "/signed-out",
   default_locale: "fr",
+  unit_prefix: "team_",
 };
 
 describe("the runtime configuration", () => {
@@ -20,6 +21,7 @@ describe("the runtime configuration", () => {
       redirectPath: "/auth/callback",
       logoutPath: "/signed-out",
       defaultLocale: "fr",
+      unitPrefix: "team_",
       scope: "openid email profile",
     });
   });
@@ -32,6 +34,7 @@ describe("the runtime configuration", () => {
       redirectPath: "/auth/callback",
       logoutPath: "/signed-out",
       defaultLocale: "fr",
+      unitPrefix: "unit-",
     });
   });
 
@@ -44,6 +47,9 @@ describe("the runtime configuration", () => {
     [{ ...cognito, logout_path: "//evil.example" }, '"logout_path" must be a path'],
     [{ ...cognito, default_locale: "de" }, '"default_locale" must be one of fr, en'],
     [{ ...cognito, api_base: "http://api.example.com" }, '"api_base" must be a path'],
+    [{ ...cognito, unit_prefix: "Unit-" }, '"unit_prefix" must be 1 to 16 lowercase letters'],
+    [{ ...cognito, unit_prefix: "unit" }, '"unit_prefix" must be 1 to 16 lowercase letters'],
+    [{ ...cognito, unit_prefix: "" }, '"unit_prefix" must be a non-empty string'],
     [[], "must hold a JSON object"],
   ])("refuses %j", (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);

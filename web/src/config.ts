@@ -9,10 +9,13 @@
  *   redirect_path   path of the sign-in callback on the application's origin (/auth/callback)
  *   logout_path     path the sign-out comes back to (/signed-out)
  *   default_locale  "fr" or "en", until the user chooses
+ *   unit_prefix     optional, default "unit-": the prefix of the Cognito groups that are units
+ *                   (the API's api.unit_prefix), e.g. "unit-" for unit-litigation
  *   scope           optional, default "openid email profile"
  */
 
 export const LOCALES = ["fr", "en"] as const;
+export const DEFAULT_UNIT_PREFIX = "unit-";
 export type Locale = (typeof LOCALES)[number];
 
 export interface AppConfig {
@@ -22,6 +25,7 @@ export interface AppConfig {
   redirectPath: string;
   logoutPath: string;
   defaultLocale: Locale;
+  unitPrefix: string;
   scope: string;
 }
 
@@ -60,6 +64,17 @@ function absoluteUrl(raw: Record<string, unknown>, key: string): string {
   return value.replace(/\/+$/, "");
 }
 
+/** The API's rule for the prefix (patronus.units): a letter, up to 15 letters or digits, then - or _. */
+function unitPrefix(raw: Record<string, unknown>): string {
+  const value = text(raw, "unit_prefix", DEFAULT_UNIT_PREFIX);
+  if (!/^[a-z][a-z0-9]{0,15}[-_]$/.test(value)) {
+    throw new ConfigError(
+      'config.json: "unit_prefix" must be 1 to 16 lowercase letters or digits, starting with a letter and ending with "-" or "_"',
+    );
+  }
+  return value;
+}
+
 export function parseConfig(raw: unknown): AppConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError("config.json must hold a JSON object");
@@ -80,6 +95,7 @@ export function parseConfig(raw: unknown): AppConfig {
     redirectPath: path(values, "redirect_path", "/auth/callback"),
     logoutPath: path(values, "logout_path", "/signed-out"),
     defaultLocale: locale as Locale,
+    unitPrefix: unitPrefix(values),
     scope: text(values, "scope", "openid email profile"),
   };
 }

@@ -7,6 +7,7 @@ import { App, createQueryClient } from "./App";
 import { createApi } from "./api/client";
 import { keys } from "./api/queries";
 import { createUserManager } from "./auth/oidc";
+import { setUnitPrefix } from "./auth/principal";
 import { SessionState } from "./auth/session";
 import { apiBaseUrl, loadConfig, type AppConfig } from "./config";
 import { chosenLocale, setupI18n } from "./i18n";
@@ -16,6 +17,7 @@ import { xhrTransport } from "./upload/transport";
 import "./styles.css";
 
 function startApp(root: HTMLElement, config: AppConfig): void {
+  setUnitPrefix(config.unitPrefix);
   const origin = window.location.origin;
   const userManager = createUserManager(config, origin);
   const session = new SessionState();

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
-import { atLeast, principalOf } from "./principal";
+import { DEFAULT_UNIT_PREFIX } from "../config";
+import { atLeast, isUnitGroup, principalOf, setUnitPrefix, unitGroup, unitName } from "./principal";
 
 describe("the principal from ID token claims", () => {
   it("takes the highest global role and the unit groups", () => {
@@ -29,5 +30,22 @@ describe("the principal from ID token claims", () => {
     expect(nobody.displayName).toBe("x");
     expect(atLeast(nobody, "reader")).toBe(false);
     expect(atLeast(null, "reader")).toBe(false);
+  });
+
+  describe("with the deployment's unit prefix", () => {
+    afterEach(() => {
+      setUnitPrefix(DEFAULT_UNIT_PREFIX);
+    });
+
+    it("names units with the prefix config.json gives", () => {
+      setUnitPrefix("team_");
+      const p = principalOf({ sub: "x", "cognito:groups": ["editors", "team_tax", "unit-a"] });
+      expect(p.units).toEqual(["team_tax"]);
+      expect(unitName("team_tax")).toBe("tax");
+      expect(unitGroup(" tax ")).toBe("team_tax");
+      expect(unitGroup("team_tax")).toBe("team_tax");
+      expect(isUnitGroup("team_tax")).toBe(true);
+      expect(isUnitGroup("unit-a")).toBe(false);
+    });
   });
 });

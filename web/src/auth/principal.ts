@@ -2,11 +2,20 @@
  * Who the signed-in user is, from the claims of their ID token: Cognito puts the user's groups
  * in `cognito:groups`. The global groups say what the user may do (readers read, editors also
  * write, admins also archive and delete), the unit groups (`unit-...`) where.
+ *
+ * The unit groups' prefix is the deployment's (`unit_prefix` of config.json, the API's
+ * `api.unit_prefix`): it is set once at start, before any screen, with `setUnitPrefix`.
  */
+import { DEFAULT_UNIT_PREFIX } from "../config";
 
 export type Role = "admin" | "editor" | "reader" | "none";
 
-export const UNIT_PREFIX = "unit-";
+let unitPrefix = DEFAULT_UNIT_PREFIX;
+
+/** Name units with this prefix from now on (config.json's `unit_prefix`, read at start). */
+export function setUnitPrefix(prefix: string): void {
+  unitPrefix = prefix;
+}
 
 export interface Principal {
   subject: string;
@@ -49,7 +58,7 @@ export function principalOf(claims: Readonly<Record<string, unknown>>): Principa
     displayName: first("name", "cognito:username", "preferred_username", "email") ?? subject,
     email: first("email") ?? null,
     role,
-    units: groups.filter((g) => g.startsWith(UNIT_PREFIX)).sort(),
+    units: groups.filter((g) => g.startsWith(unitPrefix)).sort(),
     groups,
   };
 }
@@ -60,20 +69,20 @@ export function atLeast(principal: Principal | null, role: Role): boolean {
 
 /** A unit as people name it: `unit-litigation` → `litigation` (what "my account" shows). */
 export function unitName(unit: string): string {
-  return unit.startsWith(UNIT_PREFIX) ? unit.slice(UNIT_PREFIX.length) : unit;
+  return unit.startsWith(unitPrefix) ? unit.slice(unitPrefix.length) : unit;
 }
 
 /** The unit group for a unit typed as people name it (`litigation`) or as its group. */
 export function unitGroup(typed: string): string {
   const text = typed.trim();
-  return text.startsWith(UNIT_PREFIX) ? text : UNIT_PREFIX + text;
+  return text.startsWith(unitPrefix) ? text : unitPrefix + text;
 }
 
 /** A unit group's name follows the API's rule: lowercase letters, digits, inner hyphens; 64 in all. */
 export function isUnitGroup(unit: string): boolean {
   return (
-    unit.startsWith(UNIT_PREFIX) &&
+    unit.startsWith(unitPrefix) &&
     unit.length <= 64 &&
-    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(unit.slice(UNIT_PREFIX.length))
+    /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(unit.slice(unitPrefix.length))
   );
 }

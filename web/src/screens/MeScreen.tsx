@@ -4,7 +4,7 @@ import { useAuth } from "react-oidc-context";
 import { PageHeading } from "../components/PageHeading";
 import { useLocale, usePrincipal } from "../components/hooks";
 import { formatDateTime, formatList } from "../format";
-import { UNIT_PREFIX } from "../auth/principal";
+import { unitName } from "../auth/principal";
 
 /** Who am I: the name, role, units and session the application knows the user by. */
 export function MeScreen() {
@@ -43,7 +43,7 @@ export function MeScreen() {
           <dt>{t("me.units")}</dt>
           <dd data-testid="me-units">
             {principal.units.length > 0
-              ? formatList(principal.units.map((unit) => unit.slice(UNIT_PREFIX.length)), locale)
+              ? formatList(principal.units.map(unitName), locale)
               : t("me.noUnit")}
           </dd>
         </div>
