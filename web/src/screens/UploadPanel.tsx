@@ -127,7 +127,11 @@ export function UploadPanel({ dossierId }: { dossierId: string }) {
   );
 }
 
-function failureText(t: ReturnType<typeof useTranslation>["t"], error: unknown): string {
+function failureText(t: ReturnType<typeof useTranslation>["t"], item: UploadItem): string {
+  const { error } = item;
+  if (item.discarded) {
+    return t("upload.failure.discarded");
+  }
   if (isApiError(error)) {
     return `${t(`errors.${error.kind}.title`)} ${t(`errors.${error.kind}.next`)}`;
   }
@@ -159,7 +163,7 @@ function UploadRow({ item, onCancel, onRetry }: { item: UploadItem; onCancel: ()
         {active && ` ${formatPercent(fraction, locale)}`}
         {item.method === "MULTIPART" && ` · ${t("upload.parts", { count: partsDone, total: item.parts.length })}`}
       </span>
-      {item.state === "failed" && <p className="issues">{failureText(t, item.error)}</p>}
+      {item.state === "failed" && <p className="issues">{failureText(t, item)}</p>}
       <div className="row-actions">
         {active && (
           <button type="button" className="button small" onClick={onCancel} aria-label={t("upload.cancelNamed", { name: item.name })}>

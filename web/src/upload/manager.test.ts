@@ -528,7 +528,7 @@ describe("the upload manager", () => {
     const manager = new UploadManager({ backend, transport: storage.transport });
     const [id] = manager.add(DOSSIER, [file("a.bin", 30)]);
     const failed = await manager.settled();
-    expect(failed.items[0]?.state).toBe("failed");
+    expect(failed.items[0]).toMatchObject({ state: "failed", discarded: true });
 
     // When the user retries it
     manager.retry(id ?? "");
@@ -540,7 +540,7 @@ describe("the upload manager", () => {
     expect(storage.received.filter((s) => s.url.endsWith("&again=1"))).toHaveLength(3);
     expect(storage.received).toHaveLength(6);
     expect(completed).toEqual([documentId]);
-    expect(done.items[0]).toMatchObject({ state: "done", loaded: 30 });
+    expect(done.items[0]).toMatchObject({ state: "done", loaded: 30, discarded: false });
   });
 
   it("reports the progress of each file and of all of them", async () => {

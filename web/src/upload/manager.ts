@@ -108,6 +108,8 @@ export interface UploadItem {
   readonly parts: readonly PartProgress[];
   readonly documentId: string | null;
   readonly error: unknown;
+  /** The API refused the confirmation and discarded what was stored: a retry sends it all again. */
+  readonly discarded: boolean;
 }
 
 export interface UploadSnapshot {
@@ -430,6 +432,7 @@ export class UploadManager {
       })),
       documentId: task.created?.document.id ?? null,
       error: task.error,
+      discarded: task.discarded,
     };
   }
 
