@@ -219,3 +219,22 @@ def test_legacy_paths_are_shown_to_admins_only(api: Caller, database_url: str) -
     assert alice("GET", f"/v1/documents/{document['id']}").json["legacy_path"] is None
     admin = as_user(api, "root", "admins", A)
     assert admin("GET", f"/v1/documents/{document['id']}").json["legacy_path"] == "\\\\srv\\share\\l.pdf"
+
+
+def test_the_units_list_names_every_unit_met_for_those_who_choose_one(api: Caller) -> None:
+    # Given a dossier created in a new unit, and one shared with another unit never used before
+    create(api, "UNITS-1", unit="unit-listed")
+    shared = create(api, "UNITS-2")
+    grant = {"grantee_type": "unit", "grantee": "unit-shared-only", "permission": "reader"}
+    alice = as_user(api, "alice", "editors", A)
+    assert alice("PUT", f"/v1/dossiers/{shared['id']}/grants", grant).status == 200
+    # When an editor of no unit at all, and an admin, ask for the units
+    for role in ("editors", "admins"):
+        reply = as_user(api, "someone", role)("GET", "/v1/units")
+        # Then both units are listed, with the default unit, sorted
+        assert reply.status == 200, reply.json
+        names = reply.json["items"]
+        assert {"unit-listed", "unit-shared-only", "unit-general", A} <= set(names)
+        assert names == sorted(names)
+    # And a reader, who chooses no unit, is refused
+    assert as_user(api, "someone", "readers", A)("GET", "/v1/units").status == 403

@@ -204,6 +204,10 @@ class GrantList(_Model):
     items: list[GrantOut]
 
 
+class UnitList(_Model):
+    items: list[Unit] = Field(description="Unit names (the Cognito groups), sorted")
+
+
 class DossierPage(_Model):
     items: list[DossierOut]
     next_cursor: str | None = Field(

@@ -22,6 +22,13 @@ def ensure_unit(cursor: Any, unit: str, *, now: datetime) -> None:
         cursor.execute("INSERT IGNORE INTO units (name, created_at) VALUES (%s, %s)", (unit, now))
 
 
+def unit_names(cursor: Any) -> list[str]:
+    """Every unit recorded, by name."""
+    with translated_errors():
+        cursor.execute("SELECT name FROM units ORDER BY name")
+        return [str(row["name"]) for row in cursor.fetchall()]
+
+
 def insert(
     cursor: Any,
     *,

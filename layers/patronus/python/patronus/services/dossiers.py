@@ -21,7 +21,7 @@ from patronus.repositories import DuplicateKey, audit, dossiers, idempotency
 from patronus.repositories.dossiers import SearchFilter
 from patronus.services import new_public_id, require, split_page, utcnow
 from patronus.settings import UnitSettings
-from patronus.units import UnitNameError, check_unit_name
+from patronus.units import UnitNameError, check_unit_name, is_unit_name
 
 ENTITY = "dossier"
 # A dossier's reference is unique across units: a collision with a dossier the caller may not see
@@ -139,6 +139,15 @@ class DossierService:
         if dossier is None:
             raise Conflict("a request with this Idempotency-Key is still in progress; retry")
         return dossier
+
+    def known_units(self, principal: Principal) -> list[str]:
+        """The units the API has met (the default unit, and every unit a dossier was created in,
+        moved to or shared with), for those who may create, move or share: a unit that exists in
+        Cognito but was never used is not among them."""
+        require(principal, Role.EDITOR)
+        with self.db.reading() as cursor:
+            names = dossiers.unit_names(cursor)
+        return [name for name in names if is_unit_name(name, self.units.prefix)]
 
     def search(
         self, principal: Principal, search: SearchFilter, *, limit: int

@@ -56,6 +56,8 @@ class GrantService:
                     details=[{"field": "body.grantee", "issue": "the dossier's own unit"}],
                 )
             now = utcnow()
+            if grantee_type == GranteeType.UNIT:
+                dossiers.ensure_unit(cursor, grantee, now=now)  # the units the API has met
             previous = grants.put(
                 cursor,
                 dossier_id=dossier.id,
