@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from scripts.devstack.database import connect
 from tests.conftest import LocalStack
@@ -581,6 +581,7 @@ def share_with_a_user(web: Web, page: Page, user: str) -> None:
     web.check(page, "sharing, nobody yet")
 
     page.get_by_label("Une unité").check()
+    expect(suggestion(page, page.get_by_label("Unité", exact=True), "a")).to_have_count(1)
     page.get_by_label("Unité", exact=True).fill("a")
     page.get_by_role("button", name="Partager", exact=True).click()
     expect(page.get_by_text("Le dossier appartient déjà à cette unité")).to_be_visible()
@@ -671,12 +672,19 @@ def test_a_dossier_shared_with_another_user_is_seen_by_them_read_only_and_the_hi
     expect(alice.get_by_role("row").filter(has_text="Sharing removed")).to_contain_text("grantee: erin")
 
 
+def suggestion(page: Page, field: Locator, value: str) -> Locator:
+    """The option of a field's datalist that suggests ``value``."""
+    return page.locator(f'datalist[id="{field.get_attribute("list")}"] option[value="{value}"]')
+
+
 def test_an_admin_creates_in_any_unit_and_moves_dossiers_and_an_editor_without_a_unit_may_not_create(
     web: Web,
 ) -> None:
     # Given an admin in no unit, who types the unit of a new dossier
     carol = web.context().new_page()
     web.sign_in(carol, "carol", "admins", units="", path="/dossiers/new")
+    # (the units in use are suggested as she types: the default unit is one)
+    expect(suggestion(carol, carol.get_by_label("Unité"), "general")).to_have_count(1)
     carol.get_by_label("Référence").fill(unique("ADMIN"))
     carol.get_by_label("Intitulé").fill("Créé pour une autre unité")
     carol.get_by_label("Unité").fill("Mauvaise Unité")
@@ -687,6 +695,9 @@ def test_an_admin_creates_in_any_unit_and_moves_dossiers_and_an_editor_without_a
     carol.get_by_role("button", name="Créer le dossier").click()
     carol.wait_for_url(re.compile(r"/dossiers/[0-9a-f]{32}$"))
     expect(carol.get_by_test_id("dossier-unit")).to_have_text("archives")
+    # and the list lets her filter on that unit, now in use, though she is not in it
+    carol.goto("/dossiers")
+    expect(carol.get_by_label("Unité").locator("option", has_text="archives")).to_have_count(1)
 
     # When she moves a dossier of unit-a to unit-b, its editor in unit-a loses it
     alice = web.context().new_page()

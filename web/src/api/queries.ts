@@ -42,6 +42,7 @@ export const keys = {
   documents: (dossierId: string) => ["dossiers", "one", dossierId, "documents"] as const,
   history: (dossierId: string) => ["dossiers", "one", dossierId, "history"] as const,
   grants: (dossierId: string) => ["dossiers", "one", dossierId, "grants"] as const,
+  units: ["units"] as const,
 };
 
 export const PAGE_SIZE = 20;
@@ -52,6 +53,20 @@ export function useDossierList(query: DossierListQuery) {
     queryKey: keys.dossierList(query),
     queryFn: async ({ signal }) => (await call(api.GET("/v1/dossiers", { params: { query }, signal }))).data,
     placeholderData: keepPreviousData,
+  });
+}
+
+/**
+ * The units the API has met (GET /v1/units: editors and admins), to suggest where a unit is
+ * typed. `enabled` is false for those who may not ask (readers).
+ */
+export function useKnownUnits(enabled: boolean) {
+  const { api } = useServices();
+  return useQuery({
+    queryKey: keys.units,
+    queryFn: async ({ signal }) => (await call(api.GET("/v1/units", { signal }))).data.items,
+    enabled,
+    staleTime: 5 * 60_000,
   });
 }
 

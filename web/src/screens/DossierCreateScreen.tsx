@@ -10,6 +10,7 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { SelectField, TextAreaField, TextField } from "../components/Field";
 import { NotAllowed } from "../components/NotAllowed";
 import { PageHeading } from "../components/PageHeading";
+import { UnitSuggestions } from "../components/UnitSuggestions";
 import { usePrincipal } from "../components/hooks";
 import { checkDossierFields, LIMITS, refusedFields, type DossierField, type FieldProblems } from "./dossierForm";
 
@@ -96,7 +97,7 @@ export function DossierCreateScreen() {
           }}
         />
         {admin ? (
-          // Admins create in any unit: they type it, their own units are suggested.
+          // Admins create in any unit: they type it, the units in use are suggested.
           <>
             <TextField
               label={t("dossier.fields.unit")}
@@ -111,13 +112,7 @@ export function DossierCreateScreen() {
                 setUnit(event.target.value);
               }}
             />
-            <datalist id={unitsId}>
-              {ownUnits.map((u) => (
-                <option key={u} value={u}>
-                  {unitName(u)}
-                </option>
-              ))}
-            </datalist>
+            <UnitSuggestions id={unitsId} />
           </>
         ) : (
           <SelectField

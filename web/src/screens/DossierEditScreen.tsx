@@ -1,4 +1,4 @@
-import { useState, type SyntheticEvent } from "react";
+import { useId, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 
@@ -7,6 +7,7 @@ import { useFetchDossier, useUpdateDossier, type DossierUpdate, type VersionedDo
 import { ErrorMessage } from "../components/ErrorMessage";
 import { TextAreaField, TextField } from "../components/Field";
 import { NotAllowed } from "../components/NotAllowed";
+import { UnitSuggestions } from "../components/UnitSuggestions";
 import { isUnitGroup, unitGroup } from "../auth/principal";
 import {
   changesFrom,
@@ -48,6 +49,7 @@ function EditForm({ initial, mayMove }: { initial: VersionedDossier; mayMove: bo
   const [theirs, setTheirs] = useState<VersionedDossier | null>(null);
   const [conflictError, setConflictError] = useState<unknown>(null);
   const [nothingChanged, setNothingChanged] = useState(false);
+  const unitsId = useId();
 
   const save = (changes: DossierUpdate, etag: string) => {
     update.mutate(
@@ -129,16 +131,20 @@ function EditForm({ initial, mayMove }: { initial: VersionedDossier; mayMove: bo
           onChange={set("description")}
         />
         {mayMove && (
-          <TextField
-            label={t("dossier.fields.unit")}
-            hint={t("dossierEdit.unitHint")}
-            issues={issues("unit")}
-            value={values.unit}
-            maxLength={64}
-            autoComplete="off"
-            required
-            onChange={set("unit")}
-          />
+          <>
+            <TextField
+              label={t("dossier.fields.unit")}
+              hint={t("dossierEdit.unitHint")}
+              issues={issues("unit")}
+              value={values.unit}
+              maxLength={64}
+              autoComplete="off"
+              list={unitsId}
+              required
+              onChange={set("unit")}
+            />
+            <UnitSuggestions id={unitsId} />
+          </>
         )}
         <fieldset className="field">
           <legend>{t("dossier.fields.status")}</legend>

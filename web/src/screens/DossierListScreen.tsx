@@ -7,6 +7,7 @@ import { unitName } from "../auth/principal";
 import { mayCreateDossiers } from "../auth/rights";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PageHeading } from "../components/PageHeading";
+import { useUnitSuggestions } from "../components/UnitSuggestions";
 import { DossierStatusBadge } from "../components/StatusBadge";
 import { useLocale, usePrincipal } from "../components/hooks";
 import { formatDateTime } from "../format";
@@ -21,6 +22,8 @@ export function DossierListScreen() {
   const { t } = useTranslation();
   const locale = useLocale();
   const principal = usePrincipal();
+  // Admins see every unit's dossiers: they filter on any unit in use; the others on their own.
+  const filterUnits = useUnitSuggestions("admin");
   const navigate = useNavigate();
   const location = useLocation();
   const [params] = useSearchParams();
@@ -55,7 +58,7 @@ export function DossierListScreen() {
       <SearchForm
         key={searchOf({ ...filters, cursor: null })}
         initial={filters}
-        units={unitChoices(principal?.units ?? [], filters.unit)}
+        units={unitChoices(filterUnits, filters.unit)}
         onSearch={(next) => {
           go({ ...next, cursor: null }, []);
         }}

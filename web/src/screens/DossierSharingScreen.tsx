@@ -7,6 +7,7 @@ import { unitName } from "../auth/principal";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { SelectField, TextField } from "../components/Field";
+import { UnitSuggestions } from "../components/UnitSuggestions";
 import { useLocale } from "../components/hooks";
 import { formatDateTime } from "../format";
 import { useDossierContext } from "./DossierScreen";
@@ -119,6 +120,7 @@ export function DossierSharingScreen() {
 function GrantForm({ dossierId, dossierUnit }: { dossierId: string; dossierUnit: string }) {
   const { t } = useTranslation();
   const headingId = useId();
+  const unitsId = useId();
   const put = usePutGrant(dossierId);
   const [granteeType, setGranteeType] = useState<GranteeType>("user");
   const [grantee, setGrantee] = useState("");
@@ -175,11 +177,13 @@ function GrantForm({ dossierId, dossierUnit }: { dossierId: string; dossierUnit:
           value={grantee}
           maxLength={128}
           autoComplete="off"
+          list={granteeType === "unit" ? unitsId : undefined}
           required
           onChange={(event) => {
             setGrantee(event.target.value);
           }}
         />
+        {granteeType === "unit" && <UnitSuggestions id={unitsId} />}
         <SelectField
           label={t("sharing.fields.permission")}
           hint={t("sharing.add.permissionHint")}
