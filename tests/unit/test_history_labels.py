@@ -29,3 +29,13 @@ def test_every_action_written_has_a_history_label(language: str) -> None:
     labels = catalogue["history"]["actions"]
     missing = sorted(a for a in written_actions() if a.replace(".", "_") not in labels)
     assert missing == []
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_scan_result_has_a_label(language: str) -> None:
+    from patronus.services.documents import ScanResult
+
+    catalogue = json.loads((ROOT / "web" / "src" / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+    assert set(catalogue["history"]["scanResults"]) == {result.value for result in ScanResult}
+    screen = (ROOT / "web" / "src" / "screens" / "DossierHistoryScreen.tsx").read_text(encoding="utf-8")
+    assert all(f'"{result.value}"' in screen for result in ScanResult)

@@ -61,6 +61,13 @@ function isGranteeType(value: unknown): value is GranteeType {
 
 const UNIT_DETAILS = new Set(["unit", "from", "to"]);
 
+/** GuardDuty's scan results (patronus.services.documents.ScanResult). */
+const SCAN_RESULTS = ["NO_THREATS_FOUND", "THREATS_FOUND", "UNSUPPORTED", "ACCESS_DENIED", "FAILED"] as const;
+
+function isScanResult(value: unknown): value is (typeof SCAN_RESULTS)[number] {
+  return typeof value === "string" && (SCAN_RESULTS as readonly string[]).includes(value);
+}
+
 /** The details of an event in the user's language: known names and values translated. */
 function useDetailsText() {
   const { t } = useTranslation();
@@ -79,6 +86,7 @@ function useDetailsText() {
           text = t(`sharing.permissions.${value}`);
         else if (name === "grantee_type" && isGranteeType(value)) text = t(`sharing.granteeTypes.${value}`);
         else if (UNIT_DETAILS.has(name) && typeof value === "string") text = unitName(value);
+        else if (name === "result" && isScanResult(value)) text = t(`history.scanResults.${value}`);
         else if (typeof value === "boolean") text = value ? t("common.yes") : t("common.no");
         else if (value === null) text = t("staleEdit.empty");
         else text = typeof value === "string" ? value : JSON.stringify(value);
