@@ -73,6 +73,7 @@ def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_clien
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        claims: dict[str, str] | None = None,
     ) -> Reply:
         payload = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         event = rest_event(
@@ -81,7 +82,7 @@ def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_clien
             query={k: [v] for k, v in (query or {}).items()},
             headers={"Content-Type": "application/json", **(headers or {})},
             body=payload,
-            claims=cognito_claims(user, (*groups, *units)) if user else None,
+            claims={**cognito_claims(user, (*groups, *units)), **(claims or {})} if user else None,
         )
         status, pairs, data = response_parts(api_handler.handler(event, LambdaContext()))
         return Reply(status, {k.lower(): v for k, v in pairs}, data)

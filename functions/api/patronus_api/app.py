@@ -32,7 +32,7 @@ from patronus.errors import (
 )
 from patronus.observability import logger
 from patronus_api.access import ACCESS_EXTENSION, PUBLIC, public
-from patronus_api.routes import documents, dossiers, grants, health, units
+from patronus_api.routes import documents, dossiers, grants, health, people, units
 from patronus_api.schemas import ErrorBody, ErrorDetail, ErrorInfo
 
 MAX_BODY_BYTES = 64 * 1024
@@ -233,6 +233,7 @@ app.include_router(dossiers.router)
 app.include_router(documents.router)
 app.include_router(grants.router)
 app.include_router(units.router)
+app.include_router(people.router)
 
 _DESCRIPTION = (
     "Dossiers (case files) and their documents. Documents are uploaded and downloaded directly "

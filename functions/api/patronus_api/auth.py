@@ -22,11 +22,31 @@ def parse_groups(value: Any) -> frozenset[str]:
     return frozenset()
 
 
+def _claims(event: dict[str, Any]) -> dict[str, Any]:
+    context = event.get("requestContext") or {}
+    return dict((context.get("authorizer") or {}).get("claims") or {})
+
+
+def profile_from_event(event: dict[str, Any]) -> tuple[str, str | None]:
+    """How the caller's ID token names them: their name, else their user name, else their
+    address, else their subject (as the web application shows them); and their address."""
+    claims = _claims(event)
+    name = next(
+        (
+            str(claims[key])
+            for key in ("name", "cognito:username", "preferred_username", "email", "sub")
+            if claims.get(key)
+        ),
+        "",
+    )
+    email = claims.get("email")
+    return name, str(email) if email else None
+
+
 def principal_from_event(event: dict[str, Any], unit_prefix: str = DEFAULT_PREFIX) -> Principal:
     """The caller: their subject, their groups, and among these their units (the groups named
     ``<unit_prefix><name>``)."""
-    context = event.get("requestContext") or {}
-    claims = (context.get("authorizer") or {}).get("claims") or {}
+    claims = _claims(event)
     subject = claims.get("sub") or claims.get("cognito:username")
     if not subject:
         raise Unauthorized("authentication required: send a valid bearer token")

@@ -21,6 +21,7 @@ from patronus.models import (
     GranteeType,
     GrantRow,
     Permission,
+    PersonRow,
 )
 
 PublicId = Annotated[
@@ -188,6 +189,10 @@ class GrantOut(_Model):
     permission: Permission
     granted_by: str
     granted_at: datetime
+    grantee_name: str | None = Field(
+        default=None,
+        description="For a person who has signed in (PUT /v1/people/me), how their token names them",
+    )
 
     @classmethod
     def of(cls, row: GrantRow) -> GrantOut:
@@ -197,11 +202,26 @@ class GrantOut(_Model):
             permission=row.permission,
             granted_by=row.granted_by,
             granted_at=_utc(row.granted_at),
+            grantee_name=row.grantee_name,
         )
 
 
 class GrantList(_Model):
     items: list[GrantOut]
+
+
+class PersonOut(_Model):
+    subject: str = Field(description="The identifier grants name (the Cognito subject)")
+    name: str
+    email: str | None
+
+    @classmethod
+    def of(cls, row: PersonRow) -> PersonOut:
+        return cls(subject=row.subject, name=row.name, email=row.email)
+
+
+class PersonList(_Model):
+    items: list[PersonOut]
 
 
 class UnitList(_Model):

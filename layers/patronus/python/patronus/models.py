@@ -107,6 +107,17 @@ class GrantRow(BaseModel):
     permission: Permission
     granted_by: str
     granted_at: datetime
+    grantee_name: str | None = None  # a person who has signed in, as their token names them
+
+
+class PersonRow(BaseModel):
+    """Someone who signed in: their subject (what grants name), and how their ID token names them."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    subject: str
+    name: str
+    email: str | None = None
 
 
 class DocumentRow(BaseModel):

@@ -35,14 +35,16 @@ if TYPE_CHECKING:
     from patronus.services.documents import DocumentService
     from patronus.services.dossiers import DossierService
     from patronus.services.grants import GrantService
+    from patronus.services.people import PeopleService
     from patronus.storage import DocumentStorage
 
-_BUILT = ("db", "storage", "dossiers", "documents", "grants")
+_BUILT = ("db", "storage", "dossiers", "documents", "grants", "people")
 # What a request may import lazily: loaded before a snapshot, where the import costs nothing later.
 SERVICE_MODULES = (
     "patronus.services.dossiers",
     "patronus.services.documents",
     "patronus.services.grants",
+    "patronus.services.people",
     "patronus.storage",
     "boto3",
 )
@@ -133,6 +135,12 @@ class Runtime:
         from patronus.services.grants import GrantService
 
         return GrantService(self.db, self.settings.units)
+
+    @cached_property
+    def people(self) -> PeopleService:
+        from patronus.services.people import PeopleService
+
+        return PeopleService(self.db)
 
     @cached_property
     def documents(self) -> DocumentService:

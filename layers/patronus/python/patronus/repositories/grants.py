@@ -12,8 +12,10 @@ from patronus.repositories import translated_errors
 def for_dossier(cursor: Any, dossier_id: int) -> list[GrantRow]:
     with translated_errors():
         cursor.execute(
-            "SELECT grantee_type, grantee, permission, granted_by, granted_at FROM dossier_grants"
-            " WHERE dossier_id = %s ORDER BY grantee_type, grantee",
+            "SELECT g.grantee_type, g.grantee, g.permission, g.granted_by, g.granted_at,"
+            " p.name AS grantee_name FROM dossier_grants g"
+            " LEFT JOIN people p ON g.grantee_type = 'user' AND p.subject = g.grantee"
+            " WHERE g.dossier_id = %s ORDER BY g.grantee_type, g.grantee",
             (dossier_id,),
         )
         rows = cursor.fetchall()
