@@ -588,7 +588,10 @@ def share_with_a_user(web: Web, page: Page, user: str) -> None:
     expect(page.get_by_label("Unité", exact=True)).to_have_attribute("aria-invalid", "true")
 
     page.get_by_label("Une personne").check()
-    page.get_by_label("Identifiant de la personne").fill(user)
+    person = page.get_by_label("Nom, adresse ou identifiant de la personne")
+    person.fill(user[:2])  # they signed in before: the start of their name suggests them
+    expect(suggestion(page, person, user)).to_have_count(1)
+    person.fill(user)
     page.get_by_label("Droit").select_option(label="Lecture")
     page.get_by_role("button", name="Partager", exact=True).click()
     grants = page.get_by_role("table", name="Avec qui le dossier est partagé")

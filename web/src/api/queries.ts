@@ -10,6 +10,7 @@ import {
   useQueryClient,
   type QueryClient,
 } from "@tanstack/react-query";
+import { useEffect } from "react";
 
 import { useServices } from "../services";
 import { call, etagOf } from "./client";
@@ -27,6 +28,7 @@ export type Grant = components["schemas"]["GrantOut"];
 export type GrantInput = components["schemas"]["GrantIn"];
 export type GranteeType = GrantInput["grantee_type"];
 export type Permission = GrantInput["permission"];
+export type Person = components["schemas"]["PersonOut"];
 export type DossierListQuery = NonNullable<operations["list_dossiers_v1_dossiers_get"]["parameters"]["query"]>;
 
 /** A dossier and the ETag to send back as If-Match when changing it. */
@@ -43,6 +45,7 @@ export const keys = {
   history: (dossierId: string) => ["dossiers", "one", dossierId, "history"] as const,
   grants: (dossierId: string) => ["dossiers", "one", dossierId, "grants"] as const,
   units: ["units"] as const,
+  people: (text: string) => ["people", text] as const,
 };
 
 export const PAGE_SIZE = 20;
@@ -67,6 +70,33 @@ export function useKnownUnits(enabled: boolean) {
     queryFn: async ({ signal }) => (await call(api.GET("/v1/units", { signal }))).data.items,
     enabled,
     staleTime: 5 * 60_000,
+  });
+}
+
+/**
+ * Record the signed-in user as their token names them (PUT /v1/people/me), once per session, so
+ * that others find them when sharing. Best effort: a failure leaves them to be typed.
+ */
+export function useRecordSelf(subject: string | null) {
+  const { api } = useServices();
+  useEffect(() => {
+    if (subject) {
+      void api.PUT("/v1/people/me").catch(() => undefined);
+    }
+  }, [api, subject]);
+}
+
+/** People who have signed in whose name or address starts with `text` (editors and admins). */
+export function usePeople(text: string, enabled: boolean) {
+  const { api } = useServices();
+  const q = text.trim();
+  return useQuery({
+    queryKey: keys.people(q),
+    queryFn: async ({ signal }) =>
+      (await call(api.GET("/v1/people", { params: { query: { q } }, signal }))).data.items,
+    enabled: enabled && q.length >= 2,
+    staleTime: 60_000,
+    placeholderData: keepPreviousData,
   });
 }
 

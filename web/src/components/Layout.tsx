@@ -3,6 +3,8 @@ import { useTranslation } from "react-i18next";
 import { useAuth } from "react-oidc-context";
 import { NavLink, Outlet } from "react-router";
 
+import { useRecordSelf } from "../api/queries";
+import { atLeast } from "../auth/principal";
 import { signOutArgs } from "../auth/oidc";
 import { mayCreateDossiers } from "../auth/rights";
 import { useServices } from "../services";
@@ -16,6 +18,8 @@ export function Layout() {
   const auth = useAuth();
   const { config, session } = useServices();
   const expired = useSyncExternalStore(session.subscribe, session.isExpired);
+  // Others find this user by name when they share a dossier (users with a role only).
+  useRecordSelf(atLeast(principal, "reader") ? (principal?.subject ?? null) : null);
   return (
     <>
       <a className="skip-link" href="#main">

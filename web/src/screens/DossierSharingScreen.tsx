@@ -2,13 +2,21 @@ import { useId, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { isApiError } from "../api/errors";
-import { useDeleteGrant, useGrants, usePutGrant, type Grant, type GranteeType, type Permission } from "../api/queries";
+import {
+  useDeleteGrant,
+  useGrants,
+  usePeople,
+  usePutGrant,
+  type Grant,
+  type GranteeType,
+  type Permission,
+} from "../api/queries";
 import { unitName } from "../auth/principal";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { SelectField, TextField } from "../components/Field";
 import { UnitSuggestions } from "../components/UnitSuggestions";
-import { useLocale } from "../components/hooks";
+import { useDebounced, useLocale } from "../components/hooks";
 import { formatDateTime } from "../format";
 import { useDossierContext } from "./DossierScreen";
 import { GRANTEE_TYPES, grantFrom, granteeRefused, PERMISSIONS, type GranteeProblem } from "./sharing";
@@ -27,8 +35,9 @@ export function DossierSharingScreen() {
   const revoke = useDeleteGrant(dossier.id);
   const [toRevoke, setToRevoke] = useState<Grant | null>(null);
   const items = grants.data ?? [];
-  const granteeText = (grant: Pick<Grant, "grantee_type" | "grantee">) =>
-    grant.grantee_type === "unit" ? unitName(grant.grantee) : grant.grantee;
+  // A person by their name when they have signed in (their identifier beside it in the list).
+  const granteeText = (grant: Grant) =>
+    grant.grantee_type === "unit" ? unitName(grant.grantee) : (grant.grantee_name ?? grant.grantee);
 
   return (
     <section aria-labelledby={headingId}>
@@ -57,7 +66,12 @@ export function DossierSharingScreen() {
           <tbody>
             {items.map((grant) => (
               <tr key={`${grant.grantee_type}:${grant.grantee}`}>
-                <td>{granteeText(grant)}</td>
+                <td>
+                  {granteeText(grant)}
+                  {grant.grantee_type === "user" && grant.grantee_name && grant.grantee_name !== grant.grantee && (
+                    <span className="muted"> · {grant.grantee}</span>
+                  )}
+                </td>
                 <td>{t(`sharing.granteeTypes.${grant.grantee_type}`)}</td>
                 <td>{t(`sharing.permissions.${grant.permission}`)}</td>
                 <td>{grant.granted_by}</td>
@@ -117,10 +131,29 @@ export function DossierSharingScreen() {
   );
 }
 
+/** People who have signed in, found by the start of their name or address as it is typed: each
+ * suggestion fills in their identifier, labelled with their name and address. */
+function PeopleSuggestions({ id, text }: { id: string; text: string }) {
+  const searched = useDebounced(text, 250);
+  const people = usePeople(searched, true);
+  return (
+    <datalist id={id}>
+      {(people.data ?? []).map((person) => (
+        <option
+          key={person.subject}
+          value={person.subject}
+          label={person.email ? `${person.name} <${person.email}>` : person.name}
+        />
+      ))}
+    </datalist>
+  );
+}
+
 function GrantForm({ dossierId, dossierUnit }: { dossierId: string; dossierUnit: string }) {
   const { t } = useTranslation();
   const headingId = useId();
   const unitsId = useId();
+  const peopleId = useId();
   const put = usePutGrant(dossierId);
   const [granteeType, setGranteeType] = useState<GranteeType>("user");
   const [grantee, setGrantee] = useState("");
@@ -177,13 +210,17 @@ function GrantForm({ dossierId, dossierUnit }: { dossierId: string; dossierUnit:
           value={grantee}
           maxLength={128}
           autoComplete="off"
-          list={granteeType === "unit" ? unitsId : undefined}
+          list={granteeType === "unit" ? unitsId : peopleId}
           required
           onChange={(event) => {
             setGrantee(event.target.value);
           }}
         />
-        {granteeType === "unit" && <UnitSuggestions id={unitsId} />}
+        {granteeType === "unit" ? (
+          <UnitSuggestions id={unitsId} />
+        ) : (
+          <PeopleSuggestions id={peopleId} text={grantee} />
+        )}
         <SelectField
           label={t("sharing.fields.permission")}
           hint={t("sharing.add.permissionHint")}
