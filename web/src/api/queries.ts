@@ -74,7 +74,7 @@ export function useKnownUnits(enabled: boolean) {
 }
 
 /**
- * Record the signed-in user as their token names them (PUT /v1/people/me), once per session, so
+ * Record the signed-in user as their token names them (PUT /v1/people/me) when the application opens, so
  * that others find them when sharing. Best effort: a failure leaves them to be typed.
  */
 export function useRecordSelf(subject: string | null) {

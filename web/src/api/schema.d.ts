@@ -224,7 +224,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Record the caller as their ID token names them (name, e-mail address), so that others can find them to share a dossier; the web application calls it once per session */
+        /** Record the caller as their ID token names them (name, e-mail address), so that others can find them to share a dossier; the web application calls it each time it opens signed in */
         put: operations["record_me_v1_people_me_put"];
         post?: never;
         delete?: never;

@@ -22,7 +22,7 @@ TAGS = ["people"]
     "/v1/people/me",
     tags=TAGS,
     summary="Record the caller as their ID token names them (name, e-mail address), so that "
-    "others can find them to share a dossier; the web application calls it once per session",
+    "others can find them to share a dossier; the web application calls it each time it opens signed in",
     responses=responses(200, "The caller, as recorded"),
     **requires(Role.READER),
 )

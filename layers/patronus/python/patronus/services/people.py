@@ -1,4 +1,4 @@
-"""The people who have signed in: recorded by the web application once per session from the
+"""The people who have signed in: recorded by the web application each time it opens, from the
 caller's own verified claims, looked up by name or address to share a dossier with someone.
 
 Only the caller's own entry is ever written, and only from their ID token: nobody can add or

@@ -1,6 +1,6 @@
 -- The people who have signed in to the web application, as their ID token names them, so that
 -- sharing a dossier with a person picks them by name or e-mail address instead of typing their
--- identifier (a Cognito subject is a UUID). The application records its user once per session;
+-- identifier (a Cognito subject is a UUID). The application records its user each time it opens;
 -- nobody else writes here.
 CREATE TABLE people (
   subject VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
