@@ -60,6 +60,7 @@ class _Grant:
     username: str
     groups: tuple[str, ...]
     email: str | None
+    name: str | None
     scope: str
     token_ttl: int
     expires: float
@@ -71,6 +72,7 @@ class _Session:
     username: str
     groups: tuple[str, ...]
     email: str | None
+    name: str | None
     scope: str
     token_ttl: int
     expires: float
@@ -219,6 +221,7 @@ class LocalOidcProvider:
                 username=username,
                 groups=(role, *units),
                 email=form.get("email", "").strip() or None,
+                name=" ".join(form.get("name", "").split())[:200] or None,
                 scope=form.get("scope", "openid"),
                 token_ttl=ttl,
                 expires=time.time() + CODE_TTL_SECONDS,
@@ -251,6 +254,7 @@ class LocalOidcProvider:
             grant.username,
             grant.groups,
             grant.email,
+            grant.name,
             grant.scope,
             grant.token_ttl,
             time.time() + REFRESH_TTL_SECONDS,
@@ -277,6 +281,7 @@ class LocalOidcProvider:
             audience=session.client_id,
             ttl_seconds=session.token_ttl,
             email=session.email,
+            name=session.name,
             nonce=nonce,
             auth_time=session.auth_time,
         )

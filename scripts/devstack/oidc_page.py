@@ -24,6 +24,7 @@ _TEXTS: dict[str, dict[str, Any]] = {
         "title": "Connexion locale à Patronus",
         "intro": "Environnement local : choisissez qui vous êtes. Aucun mot de passe n'est demandé.",
         "username": "Nom d'utilisateur",
+        "name": "Nom affiché (facultatif, par exemple Alice Martin)",
         "email": "Adresse électronique (facultatif)",
         "role": "Rôle",
         "readers": "Lecteur (consulte)",
@@ -40,6 +41,7 @@ _TEXTS: dict[str, dict[str, Any]] = {
         "title": "Local sign-in to Patronus",
         "intro": "Local environment: choose who you are. No password is asked.",
         "username": "User name",
+        "name": "Display name (optional, for example Alice Martin)",
         "email": "E-mail address (optional)",
         "role": "Role",
         "readers": "Reader (reads)",
@@ -125,6 +127,8 @@ button {{ background: #1d3f72; color: #fff; border: 0; border-radius: 6px; paddi
 <div class="field"><label for="username">{esc(t["username"])}</label>
 <input type="text" id="username" name="username" autocomplete="username" required
   value="{esc(params.get("username", ""))}"></div>
+<div class="field"><label for="name">{esc(t["name"])}</label>
+<input type="text" id="name" name="name" autocomplete="name" value="{esc(params.get("name", ""))}"></div>
 <div class="field"><label for="email">{esc(t["email"])}</label>
 <input type="email" id="email" name="email" autocomplete="email" value="{esc(params.get("email", ""))}"></div>
 <fieldset><legend>{esc(t["role"])}</legend>

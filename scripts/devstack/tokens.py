@@ -115,6 +115,7 @@ class TokenIssuer:
         audience: str = WEB_CLIENT_ID,
         ttl_seconds: int = 3600,
         email: str | None = None,
+        name: str | None = None,
         nonce: str | None = None,
         auth_time: int | None = None,
     ) -> str:
@@ -136,6 +137,8 @@ class TokenIssuer:
         }
         if email:
             claims |= {"email": email, "email_verified": True}
+        if name:
+            claims["name"] = name
         if nonce:
             claims["nonce"] = nonce
         return self._sign(claims)

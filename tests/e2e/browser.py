@@ -112,6 +112,7 @@ class Web:
         path: str = "/dossiers",
         lifetime: str | None = None,
         check: str | None = None,
+        name: str | None = None,
     ) -> None:
         """Open `path`, be sent to the local sign-in page, pick the user, come back signed in."""
         page.goto(path)
@@ -119,13 +120,17 @@ class Web:
         if check:
             self.check(page, check)
             self.screenshot(page, "web-sign-in")
-        self.fill_sign_in(page, user, role, units=units, lifetime=lifetime)
+        self.fill_sign_in(page, user, role, units=units, lifetime=lifetime, name=name)
         page.wait_for_url(re.compile(re.escape(path.split("?")[0]) + r"($|\?)"))
         page.locator("header.header").wait_for()  # the application's frame is drawn
 
     @staticmethod
-    def fill_sign_in(page: Page, user: str, role: str, *, units: str, lifetime: str | None = None) -> None:
+    def fill_sign_in(
+        page: Page, user: str, role: str, *, units: str, lifetime: str | None = None, name: str | None = None
+    ) -> None:
         page.locator("#username").fill(user)
+        if name:
+            page.locator("#name").fill(name)
         page.locator(f"input[name=role][value={role}]").check()
         page.locator("#units").fill(units)
         if lifetime:

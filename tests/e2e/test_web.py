@@ -704,7 +704,7 @@ def test_an_admin_creates_in_any_unit_and_moves_dossiers_and_an_editor_without_a
 
     # When she moves a dossier of unit-a to unit-b, its editor in unit-a loses it
     alice = web.context().new_page()
-    web.sign_in(alice, "alice", "editors", units="unit-a")
+    web.sign_in(alice, "amelie", "editors", units="unit-a", name="Amélie Martin")
     path = create_dossier(alice, unique("MOVE"), "À déplacer")
     carol.goto(path + "/edit")
     expect(carol.get_by_label("Unité")).to_have_value("unit-a")
@@ -716,6 +716,9 @@ def test_an_admin_creates_in_any_unit_and_moves_dossiers_and_an_editor_without_a
     carol.get_by_role("link", name="Historique").click()
     moved = carol.get_by_role("row").filter(has_text="Dossier changé d’unité")
     expect(moved).to_contain_text("de : a · vers : b")
+    # (its creator is named as her token names her, not by her identifier, there and above)
+    expect(carol.get_by_role("row").filter(has_text="Dossier créé")).to_contain_text("Amélie Martin")
+    expect(carol.locator(".dossier-header dd", has_text="Amélie Martin")).to_have_count(1)
     alice.reload()
     expect(alice.get_by_role("heading", level=1, name="Dossier introuvable")).to_be_visible()
     # and an editor who is not an admin is offered no unit to change

@@ -69,6 +69,7 @@ BODIES: dict[tuple[str, str], Callable[[int], dict[str, Any]]] = {
 QUERIES = {
     ("DELETE", "/v1/dossiers/{dossier_id}/grants"): {"grantee_type": "user", "grantee": "third-party"},
     ("GET", "/v1/people"): {"q": "a"},
+    ("GET", "/v1/people/names"): {"subject": "a"},
 }
 SHARING = {("PUT", "/v1/dossiers/{dossier_id}/grants"), ("DELETE", "/v1/dossiers/{dossier_id}/grants")}
 # Successful calls of these routes change the dossier or document for the calls after them.
@@ -90,7 +91,12 @@ PROTECTED = [route for route in routes() if not route.public]
 LIST = ("GET", "/v1/dossiers")
 CREATE = ("POST", "/v1/dossiers")
 # About no dossier: the role alone decides.
-UNRELATED = {("GET", "/v1/units"), ("GET", "/v1/people"), ("PUT", "/v1/people/me")}
+UNRELATED = {
+    ("GET", "/v1/units"),
+    ("GET", "/v1/people"),
+    ("GET", "/v1/people/names"),
+    ("PUT", "/v1/people/me"),
+}
 
 
 def body_of(route: ApiRoute, n: int) -> dict[str, Any] | None:

@@ -71,7 +71,7 @@ def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_clien
         groups: tuple[str, ...] = ("editors",),
         units: tuple[str, ...] = (DEFAULT_TEST_UNIT,),
         headers: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
+        query: dict[str, str | list[str]] | None = None,
         raw_body: str | None = None,
         claims: dict[str, str] | None = None,
     ) -> Reply:
@@ -79,7 +79,7 @@ def make_caller(settings: Settings, monkeypatch: pytest.MonkeyPatch, *, s3_clien
         event = rest_event(
             method,
             path,
-            query={k: [v] for k, v in (query or {}).items()},
+            query={k: v if isinstance(v, list) else [v] for k, v in (query or {}).items()},
             headers={"Content-Type": "application/json", **(headers or {})},
             body=payload,
             claims={**cognito_claims(user, (*groups, *units)), **(claims or {})} if user else None,

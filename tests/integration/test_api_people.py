@@ -54,3 +54,20 @@ def test_a_grant_to_a_person_who_signed_in_carries_their_name(api: Caller) -> No
     # When the grants are listed; Then the first carries her name, the other none
     names = {g["grantee"]: g["grantee_name"] for g in api("GET", path).json["items"]}
     assert names == {signed_in: "Sam Durand", never: None}
+
+
+def test_anyone_who_reads_gets_the_names_of_the_people_recorded(api: Caller) -> None:
+    # Given one person recorded and one not
+    tag = uuid.uuid4().hex[:6]
+    known, unknown = f"lou-{tag}", f"max-{tag}"
+    claims = {"name": "Lou Petit", "email": "l@x.fr"}
+    api("PUT", "/v1/people/me", user=known, groups=("readers",), claims=claims)
+    # When a reader asks for both names (the parameter repeated)
+    reply = api("GET", "/v1/people/names", groups=("readers",), query={"subject": [known, unknown]})
+    # Then only the recorded one is named, without her address
+    assert reply.status == 200, reply.json
+    assert reply.json == {"items": [{"subject": known, "name": "Lou Petit"}]}
+    # And asking for none, or for more than a page, is refused
+    assert api("GET", "/v1/people/names", groups=("readers",)).status == 400
+    many = [f"s{n}" for n in range(101)]
+    assert api("GET", "/v1/people/names", groups=("readers",), query={"subject": many}).status == 400

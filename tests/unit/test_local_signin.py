@@ -134,7 +134,7 @@ def test_the_code_flow_gives_an_id_token_with_cognito_claims(
     csp = dict(page.headers)["Content-Security-Policy"]
     assert f"form-action 'self' {APP};" in csp and "script-src" not in csp
     # When alice picks the editor role and two units, and the application exchanges the code
-    code, code_verifier = sign_in(provider, email="alice@example.org")
+    code, code_verifier = sign_in(provider, email="alice@example.org", name="  Alice   Martin ")
     reply = exchange(provider, code, code_verifier)
     # Then it gets ID, access and refresh tokens; the ID token passes the gateway's check
     assert reply.status == 200
@@ -145,6 +145,7 @@ def test_the_code_flow_gives_an_id_token_with_cognito_claims(
     assert claims["cognito:groups"] == ["editors", "unit-a", "unit-b"]
     assert claims["aud"] == WEB_CLIENT_ID and claims["token_use"] == "id"
     assert claims["nonce"] == "n-1" and claims["email"] == "alice@example.org"
+    assert claims["name"] == "Alice Martin"  # the display name, spaces tidied
     assert authorizer_claims(claims)["cognito:groups"] == "editors,unit-a,unit-b"
     # but the access token is not accepted by the API, as with Cognito's ID-token authorizer
     with pytest.raises(InvalidToken):

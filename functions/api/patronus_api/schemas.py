@@ -224,6 +224,15 @@ class PersonList(_Model):
     items: list[PersonOut]
 
 
+class PersonName(_Model):
+    subject: str
+    name: str
+
+
+class PersonNames(_Model):
+    items: list[PersonName]
+
+
 class UnitList(_Model):
     items: list[Unit] = Field(description="Unit names (the Cognito groups), sorted")
 

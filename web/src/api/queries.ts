@@ -46,6 +46,7 @@ export const keys = {
   grants: (dossierId: string) => ["dossiers", "one", dossierId, "grants"] as const,
   units: ["units"] as const,
   people: (text: string) => ["people", text] as const,
+  peopleNames: (subjects: readonly string[]) => ["people", "names", ...subjects] as const,
 };
 
 export const PAGE_SIZE = 20;
@@ -84,6 +85,28 @@ export function useRecordSelf(subject: string | null) {
       void api.PUT("/v1/people/me").catch(() => undefined);
     }
   }, [api, subject]);
+}
+
+/** At most this many identifiers are named per request (GET /v1/people/names). */
+const NAMES_PER_REQUEST = 100;
+
+/**
+ * How to show the people a screen names (who created, uploaded, shared or changed something):
+ * by name for those recorded, else by identifier (also while the names load).
+ */
+export function usePeopleNames(subjects: readonly string[]): (subject: string) => string {
+  const { api } = useServices();
+  const wanted = [...new Set(subjects.filter((s) => s !== ""))].sort().slice(0, NAMES_PER_REQUEST);
+  const names = useQuery({
+    queryKey: keys.peopleNames(wanted),
+    queryFn: async ({ signal }) =>
+      (await call(api.GET("/v1/people/names", { params: { query: { subject: wanted } }, signal }))).data.items,
+    enabled: wanted.length > 0,
+    staleTime: 5 * 60_000,
+    placeholderData: keepPreviousData,
+  });
+  const byId = new Map((names.data ?? []).map((person) => [person.subject, person.name]));
+  return (subject) => byId.get(subject) ?? subject;
 }
 
 /** People who have signed in whose name or address starts with `text` (editors and admins). */

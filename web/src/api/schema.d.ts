@@ -233,6 +233,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/people/names": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the people with these identifiers are named, for those recorded (anyone who reads: the screens show who did what by name); at most 100 identifiers */
+        get: operations["people_names_v1_people_names_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/people": {
         parameters: {
             query?: never;
@@ -571,6 +588,18 @@ export interface components {
         PersonList: {
             /** Items */
             items: components["schemas"]["PersonOut"][];
+        };
+        /** PersonName */
+        PersonName: {
+            /** Subject */
+            subject: string;
+            /** Name */
+            name: string;
+        };
+        /** PersonNames */
+        PersonNames: {
+            /** Items */
+            items: components["schemas"]["PersonName"][];
         };
         /** PersonOut */
         PersonOut: {
@@ -2422,6 +2451,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PersonOut"];
+                };
+            };
+            /** @description The request is not valid; `error.details` names the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token (answered by API Gateway, or by the API when claims are missing) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The caller's groups do not allow this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description The database or the document storage cannot be reached right now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    people_names_v1_people_names_get: {
+        parameters: {
+            query: {
+                /** @description Identifiers (repeat the parameter) */
+                subject: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Names by identifier, for the people recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonNames"];
                 };
             };
             /** @description The request is not valid; `error.details` names the fields */

@@ -1,7 +1,7 @@
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { useDeleteDocument, useDocuments, useDownloadUrl, type DocumentOut } from "../api/queries";
+import { useDeleteDocument, useDocuments, useDownloadUrl, usePeopleNames, type DocumentOut } from "../api/queries";
 import type { DossierRights } from "../auth/rights";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -19,6 +19,7 @@ export function DocumentsSection({ dossierId, rights }: { dossierId: string; rig
   const remove = useDeleteDocument(dossierId);
   const [toDelete, setToDelete] = useState<DocumentOut | null>(null);
   const items = documents.data?.pages.flatMap((page) => page.items) ?? [];
+  const nameOf = usePeopleNames(items.map((document) => document.uploaded_by));
 
   const onDownload = (document: DocumentOut) => {
     download.mutate(document.id, {
@@ -64,7 +65,7 @@ export function DocumentsSection({ dossierId, rights }: { dossierId: string; rig
                 <td>
                   <DocumentStatusBadge status={document.status} />
                 </td>
-                <td>{document.uploaded_by}</td>
+                <td>{nameOf(document.uploaded_by)}</td>
                 <td>{formatDateTime(document.created_at, locale)}</td>
                 <td>
                   <div className="row-actions">

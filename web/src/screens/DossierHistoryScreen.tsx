@@ -1,7 +1,7 @@
 import { useId } from "react";
 import { useTranslation } from "react-i18next";
 
-import { useHistory, type AuditEvent, type GranteeType, type Permission } from "../api/queries";
+import { useHistory, usePeopleNames, type AuditEvent, type GranteeType, type Permission } from "../api/queries";
 import { unitName } from "../auth/principal";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useLocale } from "../components/hooks";
@@ -68,8 +68,9 @@ function isScanResult(value: unknown): value is (typeof SCAN_RESULTS)[number] {
   return typeof value === "string" && (SCAN_RESULTS as readonly string[]).includes(value);
 }
 
-/** The details of an event in the user's language: known names and values translated. */
-function useDetailsText() {
+/** The details of an event in the user's language: known names and values translated, a person
+ * shared with by name. */
+function useDetailsText(nameOf: (subject: string) => string) {
   const { t } = useTranslation();
   const locale = useLocale();
   return (details: AuditEvent["details"]): string => {
@@ -85,6 +86,7 @@ function useDetailsText() {
         else if ((name === "permission" || name === "previous_permission") && isPermission(value))
           text = t(`sharing.permissions.${value}`);
         else if (name === "grantee_type" && isGranteeType(value)) text = t(`sharing.granteeTypes.${value}`);
+        else if (name === "grantee" && details.grantee_type === "user" && typeof value === "string") text = nameOf(value);
         else if (UNIT_DETAILS.has(name) && typeof value === "string") text = unitName(value);
         else if (name === "result" && isScanResult(value)) text = t(`history.scanResults.${value}`);
         else if (typeof value === "boolean") text = value ? t("common.yes") : t("common.no");
@@ -103,8 +105,16 @@ export function DossierHistoryScreen() {
   const headingId = useId();
   const { versioned } = useDossierContext();
   const history = useHistory(versioned.dossier.id);
-  const detailsText = useDetailsText();
   const events = history.data?.pages.flatMap((page) => page.items) ?? [];
+  const nameOf = usePeopleNames(
+    events.flatMap((event) => [
+      event.actor,
+      ...(event.details?.grantee_type === "user" && typeof event.details.grantee === "string"
+        ? [event.details.grantee]
+        : []),
+    ]),
+  );
+  const detailsText = useDetailsText(nameOf);
   const describe = (action: string) => {
     const key = actionKey(action);
     // An action this build does not know yet is shown as the API names it.
@@ -131,7 +141,7 @@ export function DossierHistoryScreen() {
             {events.map((event, index) => (
               <tr key={`${event.occurred_at}-${event.entity_id}-${String(index)}`}>
                 <td>{formatDateTime(event.occurred_at, locale)}</td>
-                <td>{event.actor}</td>
+                <td>{nameOf(event.actor)}</td>
                 <td>{describe(event.action)}</td>
                 <td className="details">{detailsText(event.details)}</td>
               </tr>

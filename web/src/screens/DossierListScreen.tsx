@@ -2,7 +2,7 @@ import { useId, useState, type SyntheticEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 
-import { useDossierList } from "../api/queries";
+import { useDossierList, usePeopleNames } from "../api/queries";
 import { unitName } from "../auth/principal";
 import { mayCreateDossiers } from "../auth/rights";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -42,6 +42,7 @@ export function DossierListScreen() {
   };
 
   const items = list.data?.items ?? [];
+  const nameOf = usePeopleNames(items.map((dossier) => dossier.owner));
   const nextCursor = list.data?.next_cursor ?? null;
   const pageNumber = trail.length + 1;
 
@@ -94,7 +95,7 @@ export function DossierListScreen() {
                   <DossierStatusBadge status={dossier.status} />
                 </td>
                 <td>{unitName(dossier.unit)}</td>
-                <td>{dossier.owner}</td>
+                <td>{nameOf(dossier.owner)}</td>
                 <td>{formatDateTime(dossier.updated_at, locale)}</td>
               </tr>
             ))}

@@ -3,7 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link, NavLink, Outlet, useOutletContext, useParams } from "react-router";
 
 import { isApiError } from "../api/errors";
-import { useArchiveDossier, useDossier, type VersionedDossier } from "../api/queries";
+import { useArchiveDossier, useDossier, usePeopleNames, type VersionedDossier } from "../api/queries";
 import { unitName } from "../auth/principal";
 import { dossierRights, type DossierRights } from "../auth/rights";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -75,6 +75,7 @@ function DossierHeader({ versioned, rights }: DossierContext) {
   const { t } = useTranslation();
   const locale = useLocale();
   const { dossier } = versioned;
+  const nameOf = usePeopleNames([dossier.owner]);
   const archive = useArchiveDossier(dossier.id);
   const [confirming, setConfirming] = useState(false);
   return (
@@ -109,7 +110,7 @@ function DossierHeader({ versioned, rights }: DossierContext) {
         </div>
         <div>
           <dt>{t("dossier.fields.owner")}</dt>
-          <dd>{dossier.owner}</dd>
+          <dd>{nameOf(dossier.owner)}</dd>
         </div>
         <div>
           <dt>{t("dossier.fields.createdAt")}</dt>

@@ -6,6 +6,7 @@ import {
   useDeleteGrant,
   useGrants,
   usePeople,
+  usePeopleNames,
   usePutGrant,
   type Grant,
   type GranteeType,
@@ -35,6 +36,7 @@ export function DossierSharingScreen() {
   const revoke = useDeleteGrant(dossier.id);
   const [toRevoke, setToRevoke] = useState<Grant | null>(null);
   const items = grants.data ?? [];
+  const nameOf = usePeopleNames(items.map((grant) => grant.granted_by));
   // A person by their name when they have signed in (their identifier beside it in the list).
   const granteeText = (grant: Grant) =>
     grant.grantee_type === "unit" ? unitName(grant.grantee) : (grant.grantee_name ?? grant.grantee);
@@ -74,7 +76,7 @@ export function DossierSharingScreen() {
                 </td>
                 <td>{t(`sharing.granteeTypes.${grant.grantee_type}`)}</td>
                 <td>{t(`sharing.permissions.${grant.permission}`)}</td>
-                <td>{grant.granted_by}</td>
+                <td>{nameOf(grant.granted_by)}</td>
                 <td>{formatDateTime(grant.granted_at, locale)}</td>
                 {rights.share && (
                   <td>

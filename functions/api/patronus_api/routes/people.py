@@ -7,12 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from patronus.models import Role
+from patronus.models import NAMES_PER_REQUEST, Role
 from patronus_api.access import requires
 from patronus_api.auth import profile_from_event
 from patronus_api.routes import caller, responses
 from patronus_api.runtime import runtime
-from patronus_api.schemas import PersonList, PersonOut
+from patronus_api.schemas import PersonList, PersonName, PersonNames, PersonOut
 
 router = APIGatewayRouter()
 TAGS = ["people"]
@@ -29,6 +29,24 @@ TAGS = ["people"]
 def record_me() -> PersonOut:
     name, email = profile_from_event(router.current_event.raw_event)
     return PersonOut.of(runtime.people.record_self(caller(router), name=name, email=email))
+
+
+@router.get(
+    "/v1/people/names",
+    tags=TAGS,
+    summary="How the people with these identifiers are named, for those recorded (anyone who reads: "
+    "the screens show who did what by name); at most 100 identifiers",
+    responses=responses(200, "Names by identifier, for the people recorded"),
+    **requires(Role.READER),
+)
+def people_names(
+    subject: Annotated[
+        list[str],
+        Query(min_length=1, max_length=NAMES_PER_REQUEST, description="Identifiers (repeat the parameter)"),
+    ],
+) -> PersonNames:
+    names = runtime.people.names(caller(router), subject)
+    return PersonNames(items=[PersonName(subject=s, name=n) for s, n in sorted(names.items())])
 
 
 @router.get(

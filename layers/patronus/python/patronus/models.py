@@ -14,6 +14,8 @@ MAX_PARTS = 10_000
 # the others (10,000 URLs would be megabytes of JSON and seconds of signing). Here rather than in
 # patronus.storage so that the API's routes can name them without loading the storage module.
 PART_PAGE = 100
+# Identifiers whose names one request may ask for (GET /v1/people/names).
+NAMES_PER_REQUEST = 100
 
 
 class DossierStatus(StrEnum):

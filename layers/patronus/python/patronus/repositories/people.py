@@ -29,6 +29,17 @@ def get(cursor: Any, subject: str) -> PersonRow | None:
     return PersonRow.model_validate(row) if row else None
 
 
+def named(cursor: Any, subjects: list[str]) -> list[PersonRow]:
+    """The people among ``subjects`` who are recorded."""
+    if not subjects:
+        return []
+    marks = ", ".join(["%s"] * len(subjects))
+    with translated_errors():
+        cursor.execute(f"SELECT {_COLUMNS} FROM people WHERE subject IN ({marks})", tuple(subjects))
+        rows = cursor.fetchall()
+    return [PersonRow.model_validate(row) for row in rows]
+
+
 def search(cursor: Any, text: str, *, limit: int) -> list[PersonRow]:
     """People whose name or address starts with ``text`` (case and accents ignored, as the
     column's collation compares), or whose subject is ``text``; by name."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from patronus.db import Database
 from patronus.errors import BadRequest
-from patronus.models import PersonRow, Principal, Role
+from patronus.models import NAMES_PER_REQUEST, PersonRow, Principal, Role
 from patronus.repositories import people
 from patronus.services import require, utcnow
 
@@ -31,6 +31,18 @@ class PeopleService:
         with self.db.transaction() as cursor:
             people.record(cursor, subject=principal.subject, name=shown, email=address, now=utcnow())
         return PersonRow(subject=principal.subject, name=shown, email=address)
+
+    def names(self, principal: Principal, subjects: list[str]) -> dict[str, str]:
+        """How the recorded people among ``subjects`` are named, for anyone who reads: the
+        screens show who created, uploaded, shared or changed something by name, not by
+        identifier (a Cognito subject is a UUID). Addresses are not given here."""
+        require(principal, Role.READER)
+        wanted = sorted(set(subjects))
+        if len(wanted) > NAMES_PER_REQUEST:
+            issue = f"at most {NAMES_PER_REQUEST} identifiers"
+            raise BadRequest("too many identifiers", details=[{"field": "query.subject", "issue": issue}])
+        with self.db.reading() as cursor:
+            return {row.subject: row.name for row in people.named(cursor, wanted)}
 
     def search(self, principal: Principal, text: str, *, limit: int = SEARCH_LIMIT) -> list[PersonRow]:
         require(principal, Role.EDITOR)
