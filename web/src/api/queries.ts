@@ -28,7 +28,6 @@ export type Grant = components["schemas"]["GrantOut"];
 export type GrantInput = components["schemas"]["GrantIn"];
 export type GranteeType = GrantInput["grantee_type"];
 export type Permission = GrantInput["permission"];
-export type Person = components["schemas"]["PersonOut"];
 export type DossierListQuery = NonNullable<operations["list_dossiers_v1_dossiers_get"]["parameters"]["query"]>;
 
 /** A dossier and the ETag to send back as If-Match when changing it. */
